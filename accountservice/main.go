@@ -1,0 +1,143 @@
+// Command accountservice serves fake accounts from an embedded BoltDB over HTTP.
+//
+// Usage:
+//
+//	accountservice [-port 6767] [-db accounts.db]
+//	accountservice healthcheck [-port 6767]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nx-swarm/accountservice/internal/dbclient"
+	"github.com/nx-swarm/accountservice/internal/service"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const (
+	defaultPort   = 6767
+	defaultDBPath = "accounts.db"
+	seedCount     = 100
+	dbOpenTimeout = time.Second
+)
+
+type config struct {
+	port   int
+	dbPath string
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(runHealthcheck(os.Args[2:], os.Getenv, os.Stdout))
+	}
+
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "accountservice:", err)
+		os.Exit(2)
+	}
+
+	logger := log.New(os.Stdout, "", log.LstdFlags)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	// After the first signal, restore default handling so a second one kills.
+	context.AfterFunc(ctx, stop)
+
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Printf("accountservice: %v", err)
+		os.Exit(1)
+	}
+	logger.Println("Stopped accountservice")
+}
+
+// parseConfig reads flags from args, with PORT and ACCOUNTS_DB from getenv
+// as defaults. Flags win over the environment.
+func parseConfig(args []string, getenv func(string) string, errOut io.Writer) (config, error) {
+	port, err := envPort(getenv)
+	if err != nil {
+		return config{}, err
+	}
+	dbPath := defaultDBPath
+	if v := getenv("ACCOUNTS_DB"); v != "" {
+		dbPath = v
+	}
+
+	fs := flag.NewFlagSet("accountservice", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.IntVar(&port, "port", port, "HTTP port to listen on (env PORT)")
+	fs.StringVar(&dbPath, "db", dbPath, "path of the BoltDB file (env ACCOUNTS_DB)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if port < 0 || port > 65535 {
+		return config{}, fmt.Errorf("invalid port %d", port)
+	}
+	if dbPath == "" {
+		return config{}, errors.New("empty database path")
+	}
+	return config{port: port, dbPath: dbPath}, nil
+}
+
+func envPort(getenv func(string) string) (int, error) {
+	v := getenv("PORT")
+	if v == "" {
+		return defaultPort, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("invalid PORT %q", v)
+	}
+	return p, nil
+}
+
+// run starts the service and blocks until ctx is cancelled and the service
+// has shut down.
+func run(ctx context.Context, cfg config, logger *log.Logger) error {
+	logger.Printf("Starting accountservice (version %s)", version)
+
+	db, err := dbclient.Open(cfg.dbPath, dbOpenTimeout)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Printf("close database: %v", err)
+		}
+	}()
+	if err := db.Seed(seedCount); err != nil {
+		return fmt.Errorf("seed accounts: %w", err)
+	}
+	logger.Printf("Seeded %d fake accounts...", seedCount)
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	if err != nil {
+		return err
+	}
+	logger.Printf("Starting HTTP service at %d", ln.Addr().(*net.TCPAddr).Port)
+
+	srv := service.NewServer(service.NewRouter(db, logger), logger)
+	if err := service.Serve(ctx, srv, ln, service.DefaultShutdownTimeout, logger); err != nil {
+		return err
+	}
+	logger.Println("HTTP service stopped, closing database")
+	return nil
+}

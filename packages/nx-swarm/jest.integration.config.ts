@@ -1,0 +1,13 @@
+/*
+ * Integration tests: the real Docker Engine, swarm, registry and Go toolchain (started by
+ * tools/bootstrap.sh). They run one file at a time (`runInBand`): they share one engine and ports.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const preset = require('./jest.preset.js');
+export default {
+  ...preset,
+  displayName: 'nx-swarm:integration',
+  rootDir: __dirname,
+  testMatch: ['<rootDir>/test/**/*.int.spec.ts'],
+  testTimeout: 300_000,
+};

@@ -1,0 +1,51 @@
+/**
+ * The receipt the docker-image executor writes to `dist/{projectRoot}/image.json` and the
+ * swarm-deploy executor reads. It names what exists in the daemon (and registry); the deployer
+ * verifies that it still exists before using it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface ImageReceipt {
+  /** e.g. "someprefix/accountservice" or "127.0.0.1:5000/accountservice" */
+  repository: string;
+  /** Convenience tags that were moved to this image, e.g. ["latest"] */
+  tags: string[];
+  /** The content-addressed tag, e.g. "c-3f9a2b1c4d5e" */
+  contentTag: string;
+  /** repository:contentTag */
+  contentRef: string;
+  /** The content digest over the build context, Dockerfile, build args, target and platform (sha256 hex). */
+  contentDigest: string;
+  /** The daemon's image id, "sha256:…" */
+  imageId: string;
+  /** Image size in bytes as reported by the daemon. */
+  size: number;
+  /** Whether the image was pushed to a registry. */
+  pushed: boolean;
+  /** "repo@sha256:…" when pushed. */
+  registryDigest?: string;
+  /** Whether this run built the image (false: it already existed). */
+  built: boolean;
+  /** ISO time the receipt was written. */
+  createdAt: string;
+}
+
+export const IMAGE_RECEIPT_FILE = 'image.json';
+
+export function imageReceiptPath(workspaceRoot: string, projectRoot: string): string {
+  return path.join(workspaceRoot, 'dist', projectRoot, IMAGE_RECEIPT_FILE);
+}
+
+export function readImageReceipt(file: string): ImageReceipt | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as ImageReceipt;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeImageReceipt(file: string, receipt: ImageReceipt): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(receipt, null, 2) + '\n');
+}
