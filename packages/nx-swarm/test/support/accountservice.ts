@@ -1,0 +1,66 @@
+/**
+ * Test support: build the real accountservice binary (static linux/amd64), optionally from a patched
+ * copy of its source, so integration tests can produce "a new version" without touching the repo.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execa } from 'execa';
+
+export const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
+export const ACCOUNTSERVICE_DIR = path.join(WORKSPACE_ROOT, 'accountservice');
+
+export interface BuildAccountserviceOptions {
+  /** Edit a copy of the source before building (e.g. change a response for a "new version"). */
+  patch?: (srcDir: string) => void;
+  /** Also copy the Dockerfile, .dockerignore and docker/ folder next to the binary. */
+  withDockerContext?: boolean;
+}
+
+function copySource(from: string, to: string): void {
+  fs.cpSync(from, to, {
+    recursive: true,
+    filter: (src) => !/accountservice-[a-z0-9]+-[a-z0-9]+$/.test(src) && !src.endsWith('.db'),
+  });
+}
+
+/** Builds `outDir/accountservice-linux-amd64` and returns its path. */
+export async function buildAccountserviceBinary(
+  outDir: string,
+  opts: BuildAccountserviceOptions = {},
+): Promise<string> {
+  fs.mkdirSync(outDir, { recursive: true });
+  let srcDir = ACCOUNTSERVICE_DIR;
+  let tmp: string | undefined;
+  if (opts.patch) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-acc-src-'));
+    copySource(ACCOUNTSERVICE_DIR, tmp);
+    opts.patch(tmp);
+    srcDir = tmp;
+  }
+  const binary = path.join(outDir, 'accountservice-linux-amd64');
+  try {
+    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w -buildid=', '-o', binary, '.'], {
+      cwd: srcDir,
+      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOTOOLCHAIN: 'local' },
+      stdio: 'inherit',
+    });
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  if (opts.withDockerContext) {
+    for (const name of ['Dockerfile', '.dockerignore', 'docker']) {
+      const src = path.join(ACCOUNTSERVICE_DIR, name);
+      if (fs.existsSync(src)) fs.cpSync(src, path.join(outDir, name), { recursive: true });
+    }
+  }
+  return binary;
+}
+
+/** Replaces text in a file of a patched source tree; fails loudly when the text is not there. */
+export function replaceInFile(file: string, from: string | RegExp, to: string): void {
+  const before = fs.readFileSync(file, 'utf8');
+  const after = before.replace(from, to);
+  if (after === before) throw new Error(`replaceInFile: ${String(from)} not found in ${file}`);
+  fs.writeFileSync(file, after);
+}
