@@ -1,0 +1,3 @@
+module github.com/nx-swarm/tools/loadgen
+
+go 1.22
