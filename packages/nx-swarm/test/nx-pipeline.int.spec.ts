@@ -1,0 +1,156 @@
+/**
+ * The whole pipeline through the real `nx` CLI, as a user runs it: build → image → deploy.
+ *
+ * It runs in a scratch copy of the workspace (in the OS temp folder, its own git repository,
+ * node_modules linked) so that it can edit Go code and use its own service name and port without
+ * touching the repository or a user's running accountservice.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execa } from 'execa';
+import Docker from 'dockerode';
+import { WORKSPACE_ROOT } from './support/accountservice';
+
+const SERVICE = `nxit-pipeline-${process.pid}`;
+const PORT = 17000 + (process.pid % 900);
+const REPOSITORY = `nxit/pipeline-${process.pid}`;
+const docker = new Docker();
+
+let ws: string;
+
+function copyWorkspace(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-ws-'));
+  for (const f of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) {
+    fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(dir, f));
+  }
+  const skip = (src: string) =>
+    !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(path.relative(WORKSPACE_ROOT, src)) &&
+    !/accountservice-[a-z0-9]+-[a-z0-9]+$/.test(src) &&
+    !src.endsWith('.db');
+  fs.cpSync(path.join(WORKSPACE_ROOT, 'packages'), path.join(dir, 'packages'), { recursive: true, filter: skip });
+  fs.cpSync(path.join(WORKSPACE_ROOT, 'accountservice'), path.join(dir, 'accountservice'), { recursive: true, filter: skip });
+  fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+
+  // Our own service name, port and repository; host-mode port + dnsrr (no IPVS needed).
+  const projectFile = path.join(dir, 'accountservice/project.json');
+  const project = JSON.parse(fs.readFileSync(projectFile, 'utf8'));
+  project.targets.build.options.targets = ['linux/amd64'];
+  project.targets.image.options.repository = REPOSITORY;
+  Object.assign(project.targets.deploy.options, {
+    service: SERVICE,
+    ports: [{ target: 6767, published: PORT, mode: 'host' }],
+    endpointMode: 'dnsrr',
+  });
+  delete project.targets.deploy.configurations;
+  project.targets.undeploy.options.service = SERVICE;
+  fs.writeFileSync(projectFile, JSON.stringify(project, null, 2));
+  return dir;
+}
+
+async function nx(...args: string[]) {
+  const result = await execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+    cwd: ws,
+    reject: false,
+    all: true,
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' },
+  });
+  return result;
+}
+
+async function git(...args: string[]) {
+  return execa('git', args, { cwd: ws, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+}
+
+async function runningTaskIds(): Promise<string[]> {
+  const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [SERVICE], 'desired-state': ['running'] }) });
+  return tasks.map((t) => t.ID as string).sort();
+}
+
+async function getAccount(): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORT}/accounts/10000`, { signal: AbortSignal.timeout(2000) });
+      last = `${res.status} ${await res.text()}`;
+      if (res.status === 200) return last;
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`accountservice did not answer on ${PORT}: ${last}`);
+}
+
+describe('nx run accountservice:deploy (real nx CLI, engine, swarm)', () => {
+  beforeAll(async () => {
+    ws = copyWorkspace();
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-qm', 'scratch workspace');
+  });
+
+  afterAll(async () => {
+    await docker.getService(SERVICE).remove().catch(() => undefined);
+    const images = await docker.listImages({ filters: JSON.stringify({ reference: [REPOSITORY] }) });
+    for (const img of images) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  let firstTasks: string[] = [];
+
+  it('first deploy runs build → image → deploy and the service answers', async () => {
+    const r = await nx('run', 'accountservice:deploy');
+    expect(r.all).toContain('nx run accountservice:build');
+    expect(r.all).toContain('nx run accountservice:image');
+    expect(r.exitCode).toBe(0);
+    expect(await getAccount()).toBe('200 {"id":"10000","name":"Person_0"}');
+    firstTasks = await runningTaskIds();
+    expect(firstTasks).toHaveLength(1);
+  });
+
+  it('a second deploy with nothing changed: build from cache, image skipped, deploy up to date, same tasks', async () => {
+    const r = await nx('run', 'accountservice:deploy');
+    expect(r.exitCode).toBe(0);
+    expect(r.all).toMatch(/nx run accountservice:build\s+\[(local|existing outputs match the) cache/);
+    expect(r.all).toMatch(/already exists|skipp/i);
+    expect(r.all).toMatch(/up to date/);
+    expect(await runningTaskIds()).toEqual(firstTasks);
+  });
+
+  it('nx affected sees accountservice only after a .go change', async () => {
+    const none = await nx('show', 'projects', '--affected', '--base=HEAD');
+    expect(none.exitCode).toBe(0);
+    expect(none.stdout.split('\n')).not.toContain('accountservice');
+
+    const file = path.join(ws, 'accountservice/internal/dbclient/dbclient.go');
+    const src = fs.readFileSync(file, 'utf8');
+    expect(src).toContain('"Person_');
+    fs.writeFileSync(file, src.replace(/"Person_/g, '"Human_'));
+
+    const some = await nx('show', 'projects', '--affected', '--base=HEAD');
+    expect(some.stdout.split('\n')).toContain('accountservice');
+  });
+
+  it('after the .go change the graph reruns build → image → deploy and the new version answers', async () => {
+    const r = await nx('affected', '-t', 'deploy', '--base=HEAD');
+    expect(r.exitCode).toBe(0);
+    expect(r.all).not.toMatch(/nx run accountservice:build\s+\[local cache\]/);
+    expect(r.all).toContain('nx run accountservice:image');
+    expect(await getAccount()).toBe('200 {"id":"10000","name":"Human_0"}');
+    const tasks = await runningTaskIds();
+    expect(tasks).toHaveLength(1);
+    expect(tasks).not.toEqual(firstTasks);
+  });
+
+  it('nx run accountservice:undeploy leaves no service behind, and a second undeploy succeeds', async () => {
+    const r = await nx('run', 'accountservice:undeploy');
+    expect(r.exitCode).toBe(0);
+    await expect(docker.getService(SERVICE).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect(await runningTaskIds()).toEqual([]);
+    const again = await nx('run', 'accountservice:undeploy');
+    expect(again.exitCode).toBe(0);
+    expect(again.all).toMatch(/not deployed/i);
+  });
+});
