@@ -1,0 +1,344 @@
+/**
+ * The targets nx-swarm infers for a Go service (a go.mod with a Dockerfile beside it): build → image
+ * → deploy, plus test and undeploy. Pure: the caller supplies the facts (project root, whether
+ * project.json exists, the workspace's named inputs); nothing here touches the file system.
+ *
+ * Options strings keep Nx's {projectRoot}/{projectName} tokens: Nx resolves them after merging, so
+ * an explicit project.json (which always wins over inferred values) can rename the project or move
+ * the output and the tokens follow.
+ */
+import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
+import { binaryFileName, parseTarget } from '../lib/go/targets';
+
+export const PLUGIN_NAME = 'nx-swarm';
+
+type TargetNameKey = 'buildTargetName' | 'testTargetName' | 'imageTargetName' | 'deployTargetName' | 'undeployTargetName';
+
+export interface NxSwarmPluginOptions {
+  /** Name of the go-cross-build target (default "build"). false: don't infer it. */
+  buildTargetName?: string | false;
+  /** Name of the `go test` target (default "test"). false: don't infer it. */
+  testTargetName?: string | false;
+  /** Name of the docker-image target (default "image"). false: don't infer it (nor deploy). */
+  imageTargetName?: string | false;
+  /** Name of the swarm-deploy target (default "deploy"). false: don't infer it. */
+  deployTargetName?: string | false;
+  /** Name of the swarm-service-rm target (default "undeploy"). false: don't infer it. */
+  undeployTargetName?: string | false;
+  /** GOOS/GOARCH targets the build produces (default ["linux/amd64"]). */
+  platforms?: string[];
+  /** The platform whose binary goes into the image (default "linux/amd64"; added to platforms when missing). */
+  imagePlatform?: string;
+  /** Extra go-cross-build options for every inferred build target. */
+  buildOptions?: Record<string, unknown>;
+  /** Command of the test target (default "go test -count=1 ./..."). */
+  testCommand?: string;
+  /** Extra docker-image options for every inferred image target. */
+  imageOptions?: Record<string, unknown>;
+  /** Extra swarm-deploy options for every inferred deploy target. */
+  deployOptions?: Record<string, unknown>;
+  /**
+   * Named configurations of every inferred deploy target. Default: { host: { endpointMode: "dnsrr" } },
+   * for engines without IPVS (use with ports published in host mode).
+   */
+  deployConfigurations?: Record<string, Record<string, unknown>>;
+  /** Extra swarm-service-rm options for every inferred undeploy target. */
+  undeployOptions?: Record<string, unknown>;
+}
+
+export interface NormalizedPluginOptions {
+  targetNames: Record<'build' | 'test' | 'image' | 'deploy' | 'undeploy', string | undefined>;
+  platforms: string[];
+  imagePlatform: string;
+  buildOptions: Record<string, unknown>;
+  testCommand: string;
+  imageOptions: Record<string, unknown>;
+  deployOptions: Record<string, unknown>;
+  deployConfigurations: Record<string, Record<string, unknown>>;
+  undeployOptions: Record<string, unknown>;
+}
+
+export const DEFAULT_TARGET_NAMES = {
+  build: 'build',
+  test: 'test',
+  image: 'image',
+  deploy: 'deploy',
+  undeploy: 'undeploy',
+} as const;
+
+export const DEFAULT_DEPLOY_CONFIGURATIONS: Record<string, Record<string, unknown>> = {
+  host: { endpointMode: 'dnsrr' },
+};
+
+const TARGET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9:_-]*$/;
+
+/** Thrown for plugin options that can't work; the message names the nx.json field and a fix. */
+export class PluginOptionsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`nx-swarm plugin options in nx.json:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PluginOptionsError';
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates and fills in the plugin options; throws PluginOptionsError listing every problem. */
+export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined): NormalizedPluginOptions {
+  const o = options ?? {};
+  const problems: string[] = [];
+
+  const name = (key: TargetNameKey, fallback: string): string | undefined => {
+    const v = o[key];
+    if (v === undefined || v === null) return fallback;
+    if (v === false) return undefined;
+    if (typeof v !== 'string' || !TARGET_NAME_RE.test(v)) {
+      problems.push(`${key} must be a target name (letters, digits, ":", "_", "-") or false, got ${JSON.stringify(v)}.`);
+      return fallback;
+    }
+    return v;
+  };
+  const targetNames = {
+    build: name('buildTargetName', DEFAULT_TARGET_NAMES.build),
+    test: name('testTargetName', DEFAULT_TARGET_NAMES.test),
+    image: name('imageTargetName', DEFAULT_TARGET_NAMES.image),
+    deploy: name('deployTargetName', DEFAULT_TARGET_NAMES.deploy),
+    undeploy: name('undeployTargetName', DEFAULT_TARGET_NAMES.undeploy),
+  };
+  const chosen = Object.values(targetNames).filter((n): n is string => Boolean(n));
+  const dupes = chosen.filter((n, i) => chosen.indexOf(n) !== i);
+  if (dupes.length) problems.push(`Two targets can't share the name ${[...new Set(dupes)].map((d) => `"${d}"`).join(', ')}.`);
+  if (targetNames.image && !targetNames.build) {
+    problems.push('The image target needs the build target (its binary): set imageTargetName to false too, or name the build target.');
+  }
+  if (targetNames.deploy && !targetNames.image) {
+    problems.push('The deploy target needs the image target: set deployTargetName to false too, or name the image target.');
+  }
+
+  const platforms = o.platforms === undefined ? ['linux/amd64'] : o.platforms;
+  if (!Array.isArray(platforms) || platforms.length === 0 || platforms.some((p) => typeof p !== 'string')) {
+    problems.push(`platforms must be a non-empty array of GOOS/GOARCH strings, got ${JSON.stringify(o.platforms)}.`);
+  }
+  const imagePlatform = o.imagePlatform ?? 'linux/amd64';
+  for (const p of [...(Array.isArray(platforms) ? platforms : []), imagePlatform]) {
+    try {
+      parseTarget(String(p));
+    } catch (e) {
+      problems.push(`${(e as Error).message}`);
+    }
+  }
+  if (typeof imagePlatform === 'string' && !imagePlatform.startsWith('linux/')) {
+    problems.push(`imagePlatform must be a linux platform (swarm runs Linux containers), got "${imagePlatform}".`);
+  }
+
+  const record = (key: keyof NxSwarmPluginOptions): Record<string, unknown> => {
+    const v = o[key];
+    if (v === undefined) return {};
+    if (!isRecord(v)) {
+      problems.push(`${key} must be an object of executor options, got ${JSON.stringify(v)}.`);
+      return {};
+    }
+    return v;
+  };
+  const buildOptions = record('buildOptions');
+  const imageOptions = record('imageOptions');
+  const deployOptions = record('deployOptions');
+  const undeployOptions = record('undeployOptions');
+  let deployConfigurations = DEFAULT_DEPLOY_CONFIGURATIONS;
+  if (o.deployConfigurations !== undefined) {
+    if (!isRecord(o.deployConfigurations) || !Object.values(o.deployConfigurations).every(isRecord)) {
+      problems.push('deployConfigurations must map configuration names to objects of swarm-deploy options.');
+    } else {
+      deployConfigurations = o.deployConfigurations as Record<string, Record<string, unknown>>;
+    }
+  }
+  const testCommand = o.testCommand ?? 'go test -count=1 ./...';
+  if (typeof testCommand !== 'string' || !testCommand.trim()) problems.push('testCommand must be a non-empty command.');
+
+  if (problems.length) throw new PluginOptionsError(problems);
+
+  const allPlatforms = platforms.includes(imagePlatform) ? [...platforms] : [...platforms, imagePlatform];
+  return {
+    targetNames,
+    platforms: allPlatforms,
+    imagePlatform,
+    buildOptions,
+    testCommand,
+    imageOptions,
+    deployOptions,
+    deployConfigurations,
+    undeployOptions,
+  };
+}
+
+/** The goBuild/goTest named inputs, inlined when the workspace doesn't define them in nx.json. */
+export const GO_BUILD_INPUTS = [
+  '{projectRoot}/**/*.go',
+  '!{projectRoot}/**/*_test.go',
+  '{projectRoot}/go.mod',
+  '{projectRoot}/go.sum',
+  '{workspaceRoot}/go.work',
+  '{workspaceRoot}/go.work.sum',
+  { runtime: 'go env GOVERSION' },
+  ...['GOFLAGS', 'GOEXPERIMENT', 'GOTOOLCHAIN', 'GOPROXY', 'GOPRIVATE', 'GOAMD64', 'GOARM64', 'CC', 'CGO_CFLAGS', 'CGO_LDFLAGS'].map(
+    (env) => ({ env }),
+  ),
+];
+
+export const GO_TEST_INPUTS = [
+  '{projectRoot}/**/*.go',
+  '{projectRoot}/go.mod',
+  '{projectRoot}/go.sum',
+  '{workspaceRoot}/go.work',
+  { runtime: 'go env GOVERSION' },
+  { env: 'GOFLAGS' },
+  { env: 'GOEXPERIMENT' },
+];
+
+export interface ServiceFacts {
+  /** Project root relative to the workspace root, posix ("apps/quotes-service"). */
+  projectRoot: string;
+  /** Is there a project.json beside the go.mod? (Then it names the project, and its targets win.) */
+  hasProjectJson: boolean;
+  /** The project's name: project.json's "name", else the folder name (see projectNameFor). */
+  projectName: string;
+  /** Named inputs defined in nx.json. */
+  namedInputs: Record<string, unknown>;
+  /** Targets of the project.json, if any (they win over inferred ones; see inferGoServiceProject). */
+  explicitTargets?: Record<string, TargetConfiguration>;
+}
+
+/** Name of an inferred project without project.json: its folder name ("apps/quotes-service" → "quotes-service"). */
+export function projectNameFor(projectRoot: string): string {
+  const parts = projectRoot.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? projectRoot;
+}
+
+/** Should this go.mod be looked at at all? Go's testdata, vendored and node_modules trees are not services. */
+export function isCandidateGoMod(goModPath: string): boolean {
+  const segments = goModPath.split('/');
+  return !segments.some((s) => s === 'testdata' || s === 'vendor' || s === 'node_modules');
+}
+
+function runHelp(project: string, target: string, example: Record<string, unknown>): TargetConfiguration['metadata'] {
+  return {
+    help: {
+      // Nx doesn't resolve tokens in metadata, so the real name goes in.
+      command: `npx nx run ${project}:${target} --help`,
+      example: { options: example },
+    },
+  };
+}
+
+/** The inferred project fragment for one Go service. */
+export function inferGoServiceProject(
+  facts: ServiceFacts,
+  opts: NormalizedPluginOptions,
+): Omit<ProjectConfiguration, 'root'> & { root: string } {
+  const { projectRoot } = facts;
+  const names = opts.targetNames;
+  const targets: Record<string, TargetConfiguration> = {};
+  const binary = binaryFileName('{projectName}', parseTarget(opts.imagePlatform));
+  const buildInputs = [
+    'goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS,
+    'production' in facts.namedInputs ? '^production' : '^default',
+  ].flat();
+
+  if (names.build) {
+    targets[names.build] = {
+      executor: `${PLUGIN_NAME}:go-cross-build`,
+      cache: true,
+      inputs: buildInputs,
+      outputs: ['{options.outputPath}'],
+      options: { outputPath: 'dist/{projectRoot}', targets: opts.platforms, ...opts.buildOptions },
+      metadata: {
+        description: `Cross-compile the Go service (static, reproducible) for ${opts.platforms.join(', ')} into dist/{projectRoot}`,
+        technologies: ['go'],
+        ...runHelp(facts.projectName, names.build, { targets: ['linux/amd64', 'linux/arm64'], ldflags: '-s -w -X main.version=1.2.3' }),
+      },
+    };
+  }
+
+  if (names.test) {
+    targets[names.test] = {
+      executor: 'nx:run-commands',
+      cache: true,
+      inputs: 'goTest' in facts.namedInputs ? ['goTest'] : GO_TEST_INPUTS,
+      options: { command: opts.testCommand, cwd: '{projectRoot}', env: { GOTOOLCHAIN: 'local' } },
+      metadata: {
+        description: `Run the Go tests (${opts.testCommand})`,
+        technologies: ['go'],
+        help: { command: 'go help test', example: { options: { args: ['-run', 'TestHealth', '-v'] } } },
+      },
+    };
+  }
+
+  if (names.image && names.build) {
+    targets[names.image] = {
+      executor: `${PLUGIN_NAME}:docker-image`,
+      dependsOn: [names.build],
+      // The image lives in the daemon, which Nx's file cache can't restore; the executor skips the
+      // build itself when the content-tagged image already exists.
+      cache: false,
+      inputs: ['default', { dependentTasksOutputFiles: '**/*', transitive: false }],
+      // The receipt swarm-deploy reads. Declared for the graph; with cache false Nx never restores it.
+      outputs: ['{workspaceRoot}/dist/{projectRoot}/image.json'],
+      options: {
+        files: [{ from: `dist/{projectRoot}/${binary}`, to: binary }],
+        ...opts.imageOptions,
+      },
+      metadata: {
+        description: `Build the service's Docker image from {projectRoot}/Dockerfile with the ${opts.imagePlatform} binary (content-addressed; skipped when it exists)`,
+        technologies: ['docker'],
+        ...runHelp(facts.projectName, names.image, { push: true, registry: '127.0.0.1:5000', tags: ['latest', '1.2.3'] }),
+      },
+    };
+  }
+
+  if (names.deploy && names.image && names.build) {
+    targets[names.deploy] = {
+      executor: `${PLUGIN_NAME}:swarm-deploy`,
+      dependsOn: [names.image],
+      cache: false,
+      options: { ...opts.deployOptions },
+      ...(Object.keys(opts.deployConfigurations).length ? { configurations: structuredClone(opts.deployConfigurations) } : {}),
+      metadata: {
+        description: 'Create or update the swarm service from the image and wait until the new version serves',
+        technologies: ['docker'],
+        ...runHelp(facts.projectName, names.deploy, { replicas: 2, ports: [{ target: 8080, published: 8080 }], networks: ['my_network'] }),
+      },
+    };
+  }
+
+  if (names.undeploy) {
+    targets[names.undeploy] = {
+      executor: `${PLUGIN_NAME}:swarm-service-rm`,
+      cache: false,
+      options: { ...opts.undeployOptions },
+      metadata: {
+        description: 'Remove the swarm service and wait until its tasks are gone',
+        technologies: ['docker'],
+        ...runHelp(facts.projectName, names.undeploy, {}),
+      },
+    };
+  }
+
+  // Nx concatenates metadata arrays when project.json and a plugin define the same target; leave
+  // technologies to project.json where it sets them, so Nx Console doesn't list "go" twice.
+  for (const [name, target] of Object.entries(targets)) {
+    if (facts.explicitTargets?.[name]?.metadata?.technologies && target.metadata) delete target.metadata.technologies;
+  }
+
+  const groupOrder = [names.build, names.test, names.image, names.deploy, names.undeploy];
+  return {
+    root: projectRoot,
+    ...(facts.hasProjectJson ? {} : { name: facts.projectName }),
+    projectType: 'application',
+    targets,
+    metadata: {
+      technologies: ['go', 'docker'],
+      targetGroups: { 'Go service (nx-swarm)': groupOrder.filter((n): n is string => Boolean(n && targets[n])) },
+    },
+  };
+}

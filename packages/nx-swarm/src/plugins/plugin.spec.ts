@@ -1,0 +1,256 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CreateNodesContext } from '@nx/devkit';
+import { createNodes, createNodesV2 } from './plugin';
+import {
+  DEFAULT_DEPLOY_CONFIGURATIONS,
+  GO_BUILD_INPUTS,
+  GO_TEST_INPUTS,
+  inferGoServiceProject,
+  isCandidateGoMod,
+  normalizePluginOptions,
+  projectNameFor,
+  type NxSwarmPluginOptions,
+} from './go-service-targets';
+
+const WORKSPACE_INPUTS = { default: [], production: [], goBuild: [], goTest: [] };
+
+describe('normalizePluginOptions', () => {
+  it('fills in the defaults', () => {
+    expect(normalizePluginOptions(undefined)).toEqual({
+      targetNames: { build: 'build', test: 'test', image: 'image', deploy: 'deploy', undeploy: 'undeploy' },
+      platforms: ['linux/amd64'],
+      imagePlatform: 'linux/amd64',
+      buildOptions: {},
+      testCommand: 'go test -count=1 ./...',
+      imageOptions: {},
+      deployOptions: {},
+      deployConfigurations: DEFAULT_DEPLOY_CONFIGURATIONS,
+      undeployOptions: {},
+    });
+  });
+
+  it.each<[string, NxSwarmPluginOptions, Partial<ReturnType<typeof normalizePluginOptions>>]>([
+    [
+      'renamed targets',
+      { buildTargetName: 'go-build', imageTargetName: 'docker:build', deployTargetName: 'swarm:deploy' },
+      { targetNames: { build: 'go-build', test: 'test', image: 'docker:build', deploy: 'swarm:deploy', undeploy: 'undeploy' } },
+    ],
+    [
+      'targets switched off',
+      { deployTargetName: false, undeployTargetName: false, testTargetName: false },
+      { targetNames: { build: 'build', test: undefined, image: 'image', deploy: undefined, undeploy: undefined } },
+    ],
+    ['image platform added to the build platforms', { platforms: ['linux/arm64'] }, { platforms: ['linux/arm64', 'linux/amd64'] }],
+    ['arm image platform', { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }, { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }],
+    ['deploy configurations replaced', { deployConfigurations: { prod: { replicas: 3 } } }, { deployConfigurations: { prod: { replicas: 3 } } }],
+    ['no deploy configurations', { deployConfigurations: {} }, { deployConfigurations: {} }],
+  ])('%s', (_title, options, expected) => {
+    expect(normalizePluginOptions(options)).toMatchObject(expected);
+  });
+
+  it.each<[string, NxSwarmPluginOptions, RegExp]>([
+    ['a target name with a space', { buildTargetName: 'go build' }, /buildTargetName must be a target name/],
+    ['a non-string target name', { imageTargetName: 3 as unknown as string }, /imageTargetName must be a target name/],
+    ['two targets with one name', { imageTargetName: 'build' }, /can't share the name "build"/],
+    ['an image without a build', { buildTargetName: false }, /image target needs the build target/],
+    ['a deploy without an image', { imageTargetName: false }, /deploy target needs the image target/],
+    ['an empty platform list', { platforms: [] }, /platforms must be a non-empty array/],
+    ['a malformed platform', { platforms: ['linux'] }, /"linux" is not a Go target/],
+    ['a non-linux image', { platforms: ['darwin/arm64'], imagePlatform: 'darwin/arm64' }, /imagePlatform must be a linux platform/],
+    ['options that are not objects', { deployOptions: ['x'] as unknown as Record<string, unknown> }, /deployOptions must be an object/],
+    ['a configuration that is not an object', { deployConfigurations: { host: 'dnsrr' } as never }, /deployConfigurations must map/],
+    ['an empty test command', { testCommand: ' ' }, /testCommand must be a non-empty command/],
+  ])('rejects %s, naming the field', (_title, options, message) => {
+    expect(() => normalizePluginOptions(options)).toThrow(message);
+    expect(() => normalizePluginOptions(options)).toThrow(/nx-swarm plugin options in nx.json/);
+  });
+
+  it('lists every problem at once', () => {
+    expect(() => normalizePluginOptions({ buildTargetName: 'a b', platforms: ['x'] })).toThrow(
+      /buildTargetName[\s\S]*"x" is not a Go target/,
+    );
+  });
+});
+
+describe('inferGoServiceProject', () => {
+  const facts = { projectRoot: 'apps/quotes-service', hasProjectJson: false, projectName: 'quotes-service', namedInputs: WORKSPACE_INPUTS };
+  const project = inferGoServiceProject(facts, normalizePluginOptions({}));
+
+  it('names a project without project.json after its folder', () => {
+    expect(project).toMatchObject({ root: 'apps/quotes-service', name: 'quotes-service', projectType: 'application' });
+  });
+
+  it('leaves the name to project.json when there is one', () => {
+    expect(inferGoServiceProject({ ...facts, hasProjectJson: true }, normalizePluginOptions({}))).not.toHaveProperty('name');
+  });
+
+  it.each([
+    ['build', 'nx-swarm:go-cross-build', true, undefined, ['goBuild', '^production']],
+    ['test', 'nx:run-commands', true, undefined, ['goTest']],
+    ['image', 'nx-swarm:docker-image', false, ['build'], ['default', { dependentTasksOutputFiles: '**/*', transitive: false }]],
+    ['deploy', 'nx-swarm:swarm-deploy', false, ['image'], undefined],
+    ['undeploy', 'nx-swarm:swarm-service-rm', false, undefined, undefined],
+  ])('%s: %s, cache %s, dependsOn %j, inputs %j', (name, executor, cache, dependsOn, inputs) => {
+    const t = project.targets![name];
+    expect(t.executor).toBe(executor);
+    expect(t.cache).toBe(cache);
+    expect(t.dependsOn).toEqual(dependsOn);
+    expect(t.inputs).toEqual(inputs);
+    expect(t.metadata?.description).toEqual(expect.any(String));
+    expect(t.metadata?.technologies?.length).toBeGreaterThan(0);
+    expect(t.metadata?.help?.command).toEqual(expect.any(String));
+  });
+
+  it('wires the build output into the image context and the cached outputs', () => {
+    expect(project.targets!.build.outputs).toEqual(['{options.outputPath}']);
+    expect(project.targets!.build.options).toEqual({ outputPath: 'dist/{projectRoot}', targets: ['linux/amd64'] });
+    expect(project.targets!.image.options).toEqual({
+      files: [{ from: 'dist/{projectRoot}/{projectName}-linux-amd64', to: '{projectName}-linux-amd64' }],
+    });
+    expect(project.targets!.test.options).toEqual({
+      command: 'go test -count=1 ./...',
+      cwd: '{projectRoot}',
+      env: { GOTOOLCHAIN: 'local' },
+    });
+  });
+
+  it('gives deploy the host configuration for engines without IPVS', () => {
+    expect(project.targets!.deploy.configurations).toEqual({ host: { endpointMode: 'dnsrr' } });
+  });
+
+  it('shows the real project name in the help command (Nx does not resolve tokens in metadata)', () => {
+    expect(project.targets!.deploy.metadata!.help!.command).toBe('npx nx run quotes-service:deploy --help');
+  });
+
+  it('groups the targets for Nx Console', () => {
+    expect(project.metadata).toEqual({
+      technologies: ['go', 'docker'],
+      targetGroups: { 'Go service (nx-swarm)': ['build', 'test', 'image', 'deploy', 'undeploy'] },
+    });
+  });
+
+  it('inlines the Go inputs when nx.json has no goBuild/goTest/production named inputs', () => {
+    const bare = inferGoServiceProject({ ...facts, namedInputs: {} }, normalizePluginOptions({}));
+    expect(bare.targets!.build.inputs).toEqual([...GO_BUILD_INPUTS, '^default']);
+    expect(bare.targets!.test.inputs).toEqual(GO_TEST_INPUTS);
+  });
+
+  it('applies renamed targets, extra options and platforms', () => {
+    const p = inferGoServiceProject(
+      facts,
+      normalizePluginOptions({
+        buildTargetName: 'go-build',
+        imageTargetName: 'docker',
+        platforms: ['linux/amd64', 'linux/arm64'],
+        imagePlatform: 'linux/arm64',
+        imageOptions: { repository: 'registry.example.com/team/{projectName}' },
+        deployOptions: { networks: ['backend'] },
+        deployConfigurations: {},
+        undeployTargetName: false,
+      }),
+    );
+    expect(Object.keys(p.targets!)).toEqual(['go-build', 'test', 'docker', 'deploy']);
+    expect(p.targets!.docker.dependsOn).toEqual(['go-build']);
+    expect(p.targets!.deploy.dependsOn).toEqual(['docker']);
+    expect(p.targets!['go-build'].options.targets).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(p.targets!.docker.options).toEqual({
+      files: [{ from: 'dist/{projectRoot}/{projectName}-linux-arm64', to: '{projectName}-linux-arm64' }],
+      repository: 'registry.example.com/team/{projectName}',
+    });
+    expect(p.targets!.deploy.options).toEqual({ networks: ['backend'] });
+    expect(p.targets!.deploy).not.toHaveProperty('configurations');
+    expect(p.metadata!.targetGroups).toEqual({ 'Go service (nx-swarm)': ['go-build', 'test', 'docker', 'deploy'] });
+  });
+
+  it('leaves technologies to project.json targets that set them (Nx concatenates metadata arrays)', () => {
+    const p = inferGoServiceProject(
+      { ...facts, hasProjectJson: true, explicitTargets: { build: { metadata: { technologies: ['go'] } }, deploy: { options: {} } } },
+      normalizePluginOptions({}),
+    );
+    expect(p.targets!.build.metadata).not.toHaveProperty('technologies');
+    expect(p.targets!.build.metadata!.description).toEqual(expect.any(String));
+    expect(p.targets!.deploy.metadata!.technologies).toEqual(['docker']);
+  });
+
+  it('declares the image receipt as the image output', () => {
+    expect(project.targets!.image.outputs).toEqual(['{workspaceRoot}/dist/{projectRoot}/image.json']);
+  });
+
+  it('does not share the configurations object between projects', () => {
+    const a = inferGoServiceProject(facts, normalizePluginOptions({}));
+    a.targets!.deploy.configurations!.host.endpointMode = 'vip';
+    expect(DEFAULT_DEPLOY_CONFIGURATIONS.host.endpointMode).toBe('dnsrr');
+  });
+});
+
+describe('file helpers', () => {
+  it.each([
+    ['apps/quotes-service', 'quotes-service'],
+    ['accountservice', 'accountservice'],
+    ['services/a/b/', 'b'],
+  ])('projectNameFor(%s) = %s', (root, name) => expect(projectNameFor(root)).toBe(name));
+
+  it.each([
+    ['apps/x/go.mod', true],
+    ['go.mod', true],
+    ['apps/x/testdata/svc/go.mod', false],
+    ['apps/x/vendor/github.com/y/go.mod', false],
+    ['node_modules/pkg/go.mod', false],
+  ])('isCandidateGoMod(%s) = %s', (file, ok) => expect(isCandidateGoMod(file)).toBe(ok));
+});
+
+describe('createNodes (on a real folder)', () => {
+  let root: string;
+  const write = (file: string, text = '') => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  const context = (): CreateNodesContext => ({
+    workspaceRoot: root,
+    nxJsonConfiguration: { namedInputs: WORKSPACE_INPUTS },
+  });
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-plugin-'));
+    write('apps/quotes-service/go.mod', 'module example.com/quotes\n');
+    write('apps/quotes-service/Dockerfile', 'FROM scratch\n');
+    write('accountservice/go.mod', 'module example.com/accounts\n');
+    write('accountservice/Dockerfile', 'FROM scratch\n');
+    write('accountservice/project.json', JSON.stringify({ name: 'accounts', targets: { build: { metadata: { technologies: ['go'] } } } }));
+    write('tools/loadgen/go.mod', 'module example.com/loadgen\n'); // no Dockerfile: a tool, not a service
+    write('apps/quotes-service/testdata/x/go.mod', '');
+    write('apps/quotes-service/testdata/x/Dockerfile', '');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('exports createNodesV2 as an alias of createNodes, matching **/go.mod', () => {
+    expect(createNodesV2).toBe(createNodes);
+    expect(createNodes[0]).toBe('**/go.mod');
+  });
+
+  it('infers only go.mod files with a Dockerfile beside them', async () => {
+    const files = ['apps/quotes-service/go.mod', 'accountservice/go.mod', 'tools/loadgen/go.mod', 'apps/quotes-service/testdata/x/go.mod'];
+    const results = await createNodes[1](files, {}, context());
+    const projects = Object.fromEntries(results.map(([file, r]) => [file, r.projects ? Object.keys(r.projects) : []]));
+    expect(projects).toEqual({
+      'apps/quotes-service/go.mod': ['apps/quotes-service'],
+      'accountservice/go.mod': ['accountservice'],
+      'tools/loadgen/go.mod': [],
+      'apps/quotes-service/testdata/x/go.mod': [],
+    });
+    const [, quotes] = results[0];
+    expect(quotes.projects!['apps/quotes-service'].name).toBe('quotes-service');
+    const [, accounts] = results[1];
+    expect(accounts.projects!.accountservice).not.toHaveProperty('name');
+    expect(accounts.projects!.accountservice.targets!.deploy.metadata!.help!.command).toBe('npx nx run accounts:deploy --help');
+    expect(accounts.projects!.accountservice.targets!.build.metadata).not.toHaveProperty('technologies');
+  });
+
+  it('reports bad plugin options as an error naming nx.json', async () => {
+    await expect(createNodes[1](['apps/quotes-service/go.mod'], { platforms: ['linux'] }, context())).rejects.toThrow(
+      /nx-swarm plugin options in nx.json/,
+    );
+  });
+});
