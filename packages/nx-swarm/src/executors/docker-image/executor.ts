@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ExecutorContext, logger } from '@nx/devkit';
-import type { ImagePlan } from '../../lib/docker/image-build';
+import { ImagePlan, ImageError, applyImage, prepareImage } from '../../lib/docker/image-build';
+import { connectEngine, daemonMessage } from '../../lib/docker/engine';
 import { imageReceiptPath, writeImageReceipt } from '../../lib/docker/image-receipt';
 import { repositoryProblem, tagProblem, withRegistry } from '../../lib/docker/reference';
 import { contextPathProblem } from '../../lib/docker/build-context';
@@ -160,10 +161,6 @@ export default async function runExecutor(
     for (const p of problems) logger.error(`  - ${p}`);
     return { success: false };
   }
-
-  // Loaded here, not at the top: dockerode is only needed once the options are valid.
-  const { prepareImage, applyImage, ImageError } = await import('../../lib/docker/image-build');
-  const { connectEngine, daemonMessage } = await import('../../lib/docker/engine');
 
   let prepared;
   try {
