@@ -1,0 +1,19 @@
+export interface GoServiceGeneratorSchema {
+  /** Service name: project, binary, image repository, swarm service and DNS name. */
+  name: string;
+  /** Folder relative to the workspace root; default apps/{name}. */
+  directory?: string;
+  /** Container port (default 8080). */
+  port?: number;
+  /** Publish on this swarm port; omitted: internal only. */
+  publishedPort?: number;
+  /** Go module path; default example.com/{name}. */
+  module?: string;
+  /** go directive of go.mod; default "1.22". */
+  goVersion?: string;
+  /** Extra tags, comma separated. */
+  tags?: string;
+  /** Register the nx-swarm plugin (default true unless NX_ADD_PLUGINS=false); false: explicit targets. */
+  addPlugin?: boolean;
+  skipFormat?: boolean;
+}
