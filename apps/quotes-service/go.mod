@@ -1,0 +1,3 @@
+module github.com/nx-swarm/quotes-service
+
+go 1.22

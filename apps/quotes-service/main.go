@@ -1,0 +1,148 @@
+// Command quotes-service serves random quotes over HTTP: the tutorial's second service, deployed
+// beside accountservice on the my_network overlay, reachable only by its service name. Scaffolded
+// by nx g nx-swarm:go-service.
+//
+// Usage:
+//
+//	quotes-service [-port 8080]
+//	quotes-service healthcheck [-port 8080]
+//
+// It serves GET /api/quote?strength=N (a random quote, with the host that served it), GET / (who
+// am I) and GET /health, and on SIGTERM (docker service update/rm) stops
+// accepting connections and lets in-flight requests finish before it exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const (
+	serviceName = "quotes-service"
+	defaultPort = 8080
+	// shutdownTimeout stays under swarm's default 10 s stop grace period.
+	shutdownTimeout = 8 * time.Second
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(runHealthcheck(os.Args[2:], os.Getenv, os.Stdout))
+	}
+
+	port, err := parsePort(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", serviceName, err)
+		os.Exit(2)
+	}
+
+	logger := log.New(os.Stdout, "", log.LstdFlags)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	// After the first signal, restore default handling so a second one kills.
+	context.AfterFunc(ctx, stop)
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		logger.Printf("%s: %v", serviceName, err)
+		os.Exit(1)
+	}
+	logger.Printf("Starting %s (version %s) on port %d", serviceName, version, ln.Addr().(*net.TCPAddr).Port)
+
+	host := hostname()
+	in := instance{host: host, ipAddress: ipAddress(host, net.InterfaceAddrs), version: version, pick: rand.IntN}
+	if err := serve(ctx, ln, newHandler(in), logger); err != nil {
+		logger.Printf("%s: %v", serviceName, err)
+		os.Exit(1)
+	}
+	logger.Printf("Stopped %s", serviceName)
+}
+
+// parsePort reads -port from args, with PORT from getenv as the default. The flag wins.
+func parsePort(args []string, getenv func(string) string, errOut io.Writer) (int, error) {
+	port, err := envPort(getenv)
+	if err != nil {
+		return 0, err
+	}
+	fs := flag.NewFlagSet(serviceName, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.IntVar(&port, "port", port, "HTTP port to listen on (env PORT)")
+	if err := fs.Parse(args); err != nil {
+		return 0, err
+	}
+	if fs.NArg() > 0 {
+		return 0, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if port < 0 || port > 65535 {
+		return 0, fmt.Errorf("invalid port %d", port)
+	}
+	return port, nil
+}
+
+func envPort(getenv func(string) string) (int, error) {
+	v := getenv("PORT")
+	if v == "" {
+		return defaultPort, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("invalid PORT %q", v)
+	}
+	return p, nil
+}
+
+// serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully: no new
+// connections, in-flight requests get up to shutdownTimeout to finish.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *log.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          logger,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Println("Shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
