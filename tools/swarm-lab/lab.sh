@@ -1,0 +1,534 @@
+#!/usr/bin/env bash
+# A multi-node Docker Swarm on one machine, for the reliability tests (issue #6).
+#
+#   lab.sh up [--managers 1|3] [--auth]   start (or complete) the lab, idempotent; prints the env
+#   lab.sh down                           stop what `up` started (by pid), remove netns, bridge,
+#                                         iptables rules and all lab data
+#   lab.sh status                         what runs, node list, registry and edge health
+#   lab.sh env                            the `export …` lines (DOCKER_HOST, registry, edge)
+#   lab.sh kill NODE                      crash one engine: SIGKILL its dockerd, containerd, shims
+#                                         and containers (a node dying), leaves its data
+#   lab.sh start NODE                     start a killed/stopped engine again (it rejoins)
+#   lab.sh registry-stop | registry-start stop / start the lab registry (its data stays)
+#   lab.sh edge-reload                    rewrite the nginx config and reload it
+#
+# Layout (defaults; override with the LAB_* variables below):
+#   bridge nxlab0 192.168.213.1/24 in the root namespace, FORWARD accepts nxlab0 → nxlab0
+#   nodes  nxlab1 (manager) 192.168.213.11, nxlab2 .12, nxlab3 .13: each its own network and UTS
+#          namespace (`nsenter --net=/var/run/netns/NODE`, not `ip netns exec`), its own dockerd with
+#          its own data-root, exec-root, socket, pidfile, config file, docker0 range and cgroup parent
+#   registry  Debian's docker-registry on 192.168.213.1:5213 (every engine: --insecure-registry)
+#   edge      Debian's nginx on 127.0.0.1:16767 → port 6767 on every node (host-mode publishing),
+#             next upstream on connection errors and timeouts
+#
+# Everything lives in $LAB_DATA (data, logs) and $LAB_RUN (sockets, pids); `down` removes both.
+# Traffic stays on loopback and the bridge: the namespaces have no default route.
+set -euo pipefail
+
+LAB_NET_PREFIX="${LAB_NET_PREFIX:-192.168.213}"        # /24 on the bridge, only addresses we create
+LAB_BRIDGE="${LAB_BRIDGE:-nxlab0}"
+LAB_DATA="${LAB_DATA:-/var/lib/nx-swarm-lab}"
+LAB_RUN="${LAB_RUN:-/run/nx-swarm-lab}"
+LAB_REGISTRY_PORT="${LAB_REGISTRY_PORT:-5213}"
+LAB_EDGE_PORT="${LAB_EDGE_PORT:-16767}"                # on 127.0.0.1
+LAB_EDGE_TARGET="${LAB_EDGE_TARGET:-6767}"             # the host-mode published port on each node
+LAB_SWARM_POOL="${LAB_SWARM_POOL:-10.213.0.0/16}"      # overlay subnets of the lab swarm
+NODES=(nxlab1 nxlab2 nxlab3)
+MANAGER=nxlab1
+
+BRIDGE_ADDR="$LAB_NET_PREFIX.1"
+REGISTRY="$BRIDGE_ADDR:$LAB_REGISTRY_PORT"
+EDGE_URL="http://127.0.0.1:$LAB_EDGE_PORT"
+
+say() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+node_index() { local i; for i in "${!NODES[@]}"; do [[ "${NODES[$i]}" == "$1" ]] && { echo $((i + 1)); return; }; done; die "unknown node $1 (nodes: ${NODES[*]})"; }
+node_addr() { echo "$LAB_NET_PREFIX.$((10 + $(node_index "$1")))"; }
+node_sock() { echo "$LAB_RUN/$1/docker.sock"; }
+node_pidfile() { echo "$LAB_RUN/$1/docker.pid"; }
+node_exec_root() { echo "$LAB_RUN/$1/exec"; }
+node_docker() { local n="$1"; shift; docker -H "unix://$(node_sock "$n")" "$@"; }
+veth_host() { echo "v$1"; }                            # vnxlab1 (≤ 15 chars)
+
+# --- processes we started, by pid --------------------------------------------------------------
+# A pid counts as ours only when its command line still contains the marker we started it with
+# (guards against pid reuse after a reboot or a crash).
+pid_alive_with() { # PID MARKER
+  local pid="$1" marker="$2"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+}
+pidfile_pid() { [[ -s "$1" ]] && tr -dc '0-9' <"$1" || true; }
+stop_pid() { # PID MARKER NAME [SECONDS]  SIGTERM, wait, SIGKILL
+  local pid="$1" marker="$2" name="$3" secs="${4:-20}" i
+  pid_alive_with "$pid" "$marker" || return 0
+  say "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < secs * 10; i++)); do pid_alive_with "$pid" "$marker" || return 0; sleep 0.1; done
+  say "$name did not stop within ${secs}s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do pid_alive_with "$pid" "$marker" || return 0; sleep 0.1; done
+}
+
+# --- packages ----------------------------------------------------------------------------------
+APT_UPDATED=0
+ensure_cmd() { # COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null || die "$1 is missing and there is no apt-get: install $2"
+  if [[ $APT_UPDATED == 0 ]]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install $2 (for $1)"
+  # Package scripts must not start services (nginx would take port 80): a temporary policy-rc.d,
+  # only when none exists, removed right after.
+  local policy=/usr/sbin/policy-rc.d ours=0
+  if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && ours=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$2" >/dev/null || {
+    [[ $ours == 1 ]] && rm -f $policy
+    die "apt-get install $2 failed"
+  }
+  [[ $ours == 1 ]] && rm -f $policy
+  command -v "$1" >/dev/null || die "$2 installed but $1 is still missing"
+}
+
+ensure_packages() {
+  ensure_cmd ip iproute2
+  ensure_cmd iptables iptables
+  ensure_cmd nsenter util-linux
+  ensure_cmd unshare util-linux
+  ensure_cmd dockerd docker.io
+  ensure_cmd docker docker.io
+  ensure_cmd docker-registry docker-registry
+  ensure_cmd nginx nginx
+  if [[ "${LAB_AUTH:-0}" == 1 ]]; then ensure_cmd htpasswd apache2-utils; fi
+}
+
+# --- network -----------------------------------------------------------------------------------
+ensure_bridge() {
+  if ! ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then
+    say "bridge $LAB_BRIDGE $BRIDGE_ADDR/24"
+    ip link add "$LAB_BRIDGE" type bridge
+  fi
+  ip addr show dev "$LAB_BRIDGE" | grep -qF "inet $BRIDGE_ADDR/24" || ip addr add "$BRIDGE_ADDR/24" dev "$LAB_BRIDGE"
+  ip link set "$LAB_BRIDGE" up
+  # The root dockerd sets FORWARD to DROP; bridged traffic goes through it (br_netfilter).
+  iptables -C FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT 2>/dev/null ||
+    { say "iptables -I FORWARD -i $LAB_BRIDGE -o $LAB_BRIDGE -j ACCEPT"; iptables -I FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT; }
+}
+
+ensure_netns() { # NODE
+  local n="$1" addr veth
+  addr="$(node_addr "$n")"; veth="$(veth_host "$n")"
+  [[ -e "/var/run/netns/$n" ]] || { say "netns $n ($addr)"; ip netns add "$n"; }
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip link add "$veth" type veth peer name eth0 netns "$n"
+  fi
+  ip link set "$veth" master "$LAB_BRIDGE"
+  ip link set "$veth" up
+  nsenter --net="/var/run/netns/$n" sh -c "
+    ip link set lo up
+    ip addr show dev eth0 | grep -qF 'inet $addr/24' || ip addr add $addr/24 dev eth0
+    ip link set eth0 up"
+}
+
+# --- registry ----------------------------------------------------------------------------------
+ensure_registry() {
+  local dir="$LAB_DATA/registry" pidfile="$LAB_RUN/registry.pid" pid
+  mkdir -p "$dir/storage" "$LAB_DATA/logs"
+  pid="$(pidfile_pid "$pidfile")"
+  if pid_alive_with "$pid" "$dir/config.yml"; then return 0; fi
+  {
+    printf 'version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n'
+    printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$dir/storage"
+    printf 'http:\n  addr: %s\n  headers:\n    X-Content-Type-Options: [nosniff]\n' "$REGISTRY"
+    if [[ "${LAB_AUTH:-0}" == 1 ]]; then
+      printf 'auth:\n  htpasswd:\n    realm: nx-swarm-lab\n    path: %s\n' "$dir/htpasswd"
+    fi
+  } >"$dir/config.yml"
+  if [[ "${LAB_AUTH:-0}" == 1 && ! -s "$dir/htpasswd" ]]; then
+    local pass; pass="$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)"
+    htpasswd -Bbn nxlab "$pass" >"$dir/htpasswd"
+    printf '%s\n' "$pass" >"$dir/password"
+    chmod 600 "$dir/password"
+  fi
+  say "registry on $REGISTRY (docker-registry, data $dir/storage)"
+  setsid docker-registry serve "$dir/config.yml" >>"$LAB_DATA/logs/registry.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    curl_ok "http://$REGISTRY/v2/" && return 0
+    pid_alive_with "$(pidfile_pid "$pidfile")" "$dir/config.yml" || break
+    sleep 0.1
+  done
+  tail -n 20 "$LAB_DATA/logs/registry.log" >&2 || true
+  die "the registry did not answer on $REGISTRY"
+}
+
+# HTTP status of a GET on loopback or a lab address, with bash only (no curl on a fresh machine).
+http_status() { # URL
+  local url="${1#http://}" hostport path host port
+  hostport="${url%%/*}"; path="/${url#*/}"; [[ "$url" == */* ]] || path=/
+  host="${hostport%:*}"; port="${hostport##*:}"
+  timeout 3 bash -c '
+    exec 3<>"/dev/tcp/$0/$1" || exit 1
+    printf "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n" "$2" "$0:$1" >&3
+    IFS=" " read -r _ code _ <&3 && echo "$code"' "$host" "$port" "$path" 2>/dev/null || echo 0
+}
+# 200 or 401 (auth on) means it answers.
+curl_ok() { local code; code="$(http_status "$1")"; [[ "$code" == 200 || "$code" == 401 ]]; }
+
+# A docker config dir for the lab registry's credentials (never touches ~/.docker).
+ensure_docker_config() {
+  local dir="$LAB_DATA/docker-config"
+  mkdir -p "$dir"
+  if [[ "${LAB_AUTH:-0}" == 1 ]]; then
+    local auth; auth="$(printf 'nxlab:%s' "$(cat "$LAB_DATA/registry/password")" | base64 -w0)"
+    printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REGISTRY" "$auth" >"$dir/config.json"
+  else
+    printf '{"auths":{}}\n' >"$dir/config.json"
+  fi
+  chmod 600 "$dir/config.json"
+}
+
+# --- engines -----------------------------------------------------------------------------------
+engine_answers() { node_docker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+start_engine() { # NODE
+  local n="$1" idx run data exec_root sock pidfile cfg pid i
+  idx="$(node_index "$n")"; run="$LAB_RUN/$n"; data="$LAB_DATA/$n"
+  exec_root="$(node_exec_root "$n")"; sock="$(node_sock "$n")"; pidfile="$(node_pidfile "$n")"
+  pid="$(pidfile_pid "$pidfile")"
+  if pid_alive_with "$pid" "$data/daemon.json" && engine_answers "$n"; then return 0; fi
+  if pid_alive_with "$pid" "$data/daemon.json"; then
+    for ((i = 0; i < 300; i++)); do engine_answers "$n" && return 0; sleep 0.1; done
+    die "dockerd of $n (pid $pid) runs but does not answer on $sock; see $LAB_DATA/logs/$n-dockerd.log"
+  fi
+  mkdir -p "$run" "$data/docker" "$exec_root" "$LAB_DATA/logs"
+  # Our own config file: /etc/docker/daemon.json (the root engine's) is never read.
+  cat >"$data/daemon.json" <<EOF
+{
+  "data-root": "$data/docker",
+  "exec-root": "$exec_root",
+  "pidfile": "$pidfile",
+  "hosts": ["unix://$sock"],
+  "bip": "172.29.$idx.1/24",
+  "default-address-pools": [{ "base": "172.28.0.0/16", "size": 24 }],
+  "cgroup-parent": "/$n",
+  "insecure-registries": ["$REGISTRY"],
+  "labels": ["nxlab.node=$n"],
+  "log-level": "info",
+  "max-concurrent-uploads": 2
+}
+EOF
+  rm -f "$sock"
+  say "dockerd $n (netns $n, $(node_addr "$n"), socket $sock)"
+  # unshare --uts: a hostname of its own, so `docker node ls` tells the nodes apart.
+  # nsenter --net: the namespace's network only (ip netns exec would remount /sys).
+  setsid unshare --uts -- nsenter --net="/var/run/netns/$n" -- \
+    sh -c "hostname $n && exec dockerd --config-file $data/daemon.json" \
+    >>"$LAB_DATA/logs/$n-dockerd.log" 2>&1 </dev/null &
+  for ((i = 0; i < 600; i++)); do
+    if engine_answers "$n"; then
+      pid_alive_with "$(pidfile_pid "$pidfile")" "$data/daemon.json" && return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 30 "$LAB_DATA/logs/$n-dockerd.log" >&2 || true
+  die "dockerd of $n did not answer on $sock within 60 s (log above)"
+}
+
+swarm_state() { node_docker "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
+
+ensure_swarm() {
+  local managers="$1" n state token_w token_m i
+  state="$(swarm_state "$MANAGER")"
+  if [[ "$state" != active ]]; then
+    say "swarm init on $MANAGER ($(node_addr "$MANAGER"), overlay pool $LAB_SWARM_POOL)"
+    node_docker "$MANAGER" swarm init --advertise-addr "$(node_addr "$MANAGER")" \
+      --listen-addr "$(node_addr "$MANAGER"):2377" --default-addr-pool "$LAB_SWARM_POOL" >/dev/null
+  fi
+  token_w="$(node_docker "$MANAGER" swarm join-token -q worker)"
+  token_m="$(node_docker "$MANAGER" swarm join-token -q manager)"
+  for n in "${NODES[@]}"; do
+    [[ "$n" == "$MANAGER" ]] && continue
+    state="$(swarm_state "$n")"
+    [[ "$state" == active || "$state" == pending ]] && continue
+    local role=worker token="$token_w"
+    if [[ "$managers" == 3 ]]; then role=manager; token="$token_m"; fi
+    say "swarm join $n as $role"
+    node_docker "$n" swarm join --token "$token" --advertise-addr "$(node_addr "$n")" \
+      --listen-addr "$(node_addr "$n"):2377" "$(node_addr "$MANAGER"):2377" >/dev/null
+  done
+  # Wait until every node is Ready.
+  for ((i = 0; i < 300; i++)); do
+    local ready
+    ready="$(node_docker "$MANAGER" node ls --format '{{.Status}}' 2>/dev/null | grep -c '^Ready$' || true)"
+    [[ "$ready" -ge "${#NODES[@]}" ]] && return 0
+    sleep 0.2
+  done
+  node_docker "$MANAGER" node ls >&2 || true
+  die "not every node is Ready after 60 s"
+}
+
+# --- edge --------------------------------------------------------------------------------------
+write_edge_config() {
+  local dir="$LAB_RUN/nginx" n
+  mkdir -p "$dir" "$LAB_DATA/logs"
+  {
+    cat <<EOF
+# nx-swarm lab edge: generated by tools/swarm-lab/lab.sh, do not edit
+user root;
+worker_processes 1;
+pid $LAB_RUN/nginx.pid;
+error_log $LAB_DATA/logs/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  # Which node answered each request, and the upstream attempts when one refused.
+  log_format edge '\$msec \$status \$upstream_addr \$upstream_status \$request_time';
+  access_log $LAB_DATA/logs/edge-access.log edge;
+  client_body_temp_path $dir/client_body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  upstream lab_nodes {
+EOF
+    for n in "${NODES[@]}"; do
+      printf '    server %s:%s max_fails=1 fail_timeout=2s;\n' "$(node_addr "$n")" "$LAB_EDGE_TARGET"
+    done
+    cat <<EOF
+  }
+  server {
+    listen 127.0.0.1:$LAB_EDGE_PORT;
+    location = /_edge/health { return 200 "edge ok\n"; }
+    location / {
+      proxy_pass http://lab_nodes;
+      # A host-mode swarm has no routing mesh: a node without a running task refuses the
+      # connection. Try the next node on connection errors and timeouts, never give up early.
+      proxy_next_upstream error timeout;
+      proxy_next_upstream_tries 0;
+      proxy_next_upstream_timeout 5s;
+      proxy_connect_timeout 1s;
+      proxy_read_timeout 5s;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  } >"$dir/nginx.conf.new"
+  mv "$dir/nginx.conf.new" "$dir/nginx.conf"
+}
+
+ensure_edge() {
+  local conf="$LAB_RUN/nginx/nginx.conf" pid
+  write_edge_config
+  nginx -t -q -c "$conf" -p "$LAB_RUN/nginx" 2>&1 | grep -v 'the "user" directive' >&2 || true
+  pid="$(pidfile_pid "$LAB_RUN/nginx.pid")"
+  if pid_alive_with "$pid" "$conf"; then
+    kill -HUP "$pid"
+    return 0
+  fi
+  say "nginx edge on 127.0.0.1:$LAB_EDGE_PORT → :$LAB_EDGE_TARGET on every node"
+  nginx -c "$conf" -p "$LAB_RUN/nginx" 2>>"$LAB_DATA/logs/nginx-error.log" </dev/null
+  local i
+  for ((i = 0; i < 50; i++)); do
+    pid_alive_with "$(pidfile_pid "$LAB_RUN/nginx.pid")" "$conf" && return 0
+    sleep 0.1
+  done
+  die "nginx did not start (see $LAB_DATA/logs/nginx-error.log)"
+}
+
+# --- env / status ------------------------------------------------------------------------------
+print_env() {
+  local n
+  echo "export DOCKER_HOST=unix://$(node_sock "$MANAGER")"
+  echo "export LAB_REGISTRY=$REGISTRY"
+  echo "export LAB_EDGE_URL=$EDGE_URL"
+  echo "export LAB_DOCKER_CONFIG=$LAB_DATA/docker-config"
+  for n in "${NODES[@]}"; do
+    echo "export LAB_SOCK_$n=unix://$(node_sock "$n")   # $(node_addr "$n")"
+  done
+  if [[ -s "$LAB_DATA/registry/password" ]]; then
+    echo "# registry auth on: user nxlab, password in $LAB_DATA/registry/password;"
+    echo "# credentials for the executors: export DOCKER_CONFIG=$LAB_DATA/docker-config"
+  fi
+}
+
+# Machine-readable state for the tests.
+write_state() {
+  local managers="$1" n first=1
+  {
+    printf '{\n  "managers": %s,\n  "manager": "%s",\n' "$managers" "$MANAGER"
+    printf '  "dockerHost": "unix://%s",\n  "registry": "%s",\n  "edgeUrl": "%s",\n' "$(node_sock "$MANAGER")" "$REGISTRY" "$EDGE_URL"
+    printf '  "edgePort": %s,\n  "edgeTarget": %s,\n' "$LAB_EDGE_PORT" "$LAB_EDGE_TARGET"
+    printf '  "registryAuth": %s,\n  "dockerConfig": "%s",\n  "nodes": [\n' "$([[ "${LAB_AUTH:-0}" == 1 ]] && echo true || echo false)" "$LAB_DATA/docker-config"
+    for n in "${NODES[@]}"; do
+      [[ $first == 1 ]] || printf ',\n'
+      first=0
+      printf '    { "name": "%s", "address": "%s", "dockerHost": "unix://%s" }' "$n" "$(node_addr "$n")" "$(node_sock "$n")"
+    done
+    printf '\n  ]\n}\n'
+  } >"$LAB_RUN/lab.json"
+}
+
+cmd_status() {
+  local n pid rc=0
+  [[ -d "$LAB_RUN" ]] || { echo "lab: down"; return 3; }
+  for n in "${NODES[@]}"; do
+    pid="$(pidfile_pid "$(node_pidfile "$n")")"
+    if pid_alive_with "$pid" "$LAB_DATA/$n/daemon.json" && engine_answers "$n"; then
+      echo "engine $n: up (pid $pid, $(node_addr "$n"), swarm $(swarm_state "$n"))"
+    else
+      echo "engine $n: DOWN"; rc=1
+    fi
+  done
+  if pid_alive_with "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" && curl_ok "http://$REGISTRY/v2/"; then
+    echo "registry: up ($REGISTRY)"
+  else
+    echo "registry: DOWN"; rc=1
+  fi
+  if pid_alive_with "$(pidfile_pid "$LAB_RUN/nginx.pid")" "$LAB_RUN/nginx/nginx.conf" && curl_ok "$EDGE_URL/_edge/health"; then
+    echo "edge: up ($EDGE_URL)"
+  else
+    echo "edge: DOWN"; rc=1
+  fi
+  node_docker "$MANAGER" node ls 2>/dev/null || true
+  return $rc
+}
+
+# --- kill / down -------------------------------------------------------------------------------
+# The containerd shims and container inits of one engine: the inits from containerd's state
+# (init.pid), the shims by their command line, which names this engine's containerd socket (a path
+# only this lab uses). So we signal exactly that engine's processes, by pid.
+engine_task_pids() { # NODE
+  local exec_root state p
+  exec_root="$(node_exec_root "$1")"; state="$exec_root/containerd/daemon"
+  if [[ -d "$state" ]]; then
+    find "$state" -maxdepth 4 -name init.pid -type f -exec cat {} + 2>/dev/null | tr -dc '0-9\n' || true
+  fi
+  for p in /proc/[0-9]*; do
+    p="${p#/proc/}"
+    pid_alive_with "$p" "-address $exec_root/containerd/containerd.sock" && echo "$p"
+  done
+  return 0
+}
+
+kill_engine() { # NODE  (crash: SIGKILL, no clean-up)
+  local n="$1" pid cpid p
+  pid="$(pidfile_pid "$(node_pidfile "$n")")"
+  cpid="$(pidfile_pid "$(node_exec_root "$n")/containerd/containerd.pid")"
+  local tasks; tasks="$(engine_task_pids "$n")"
+  say "kill $n: SIGKILL dockerd ${pid:-?}, containerd ${cpid:-?}, $(echo "$tasks" | grep -c . || true) shim/task processes"
+  pid_alive_with "$pid" "$LAB_DATA/$n/daemon.json" && kill -KILL "$pid" 2>/dev/null || true
+  pid_alive_with "$cpid" "$(node_exec_root "$n")" && kill -KILL "$cpid" 2>/dev/null || true
+  for p in $tasks; do [[ -d /proc/$p ]] && kill -KILL "$p" 2>/dev/null || true; done
+  # docker-proxy processes of that engine run in its network namespace.
+  for p in $(ip netns pids "$n" 2>/dev/null); do
+    pid_alive_with "$p" docker-proxy && kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
+stop_engine() { # NODE  (clean: SIGTERM, the engine stops its containers)
+  local n="$1" pid cpid p
+  pid="$(pidfile_pid "$(node_pidfile "$n")")"
+  stop_pid "$pid" "$LAB_DATA/$n/daemon.json" "dockerd $n" 40
+  cpid="$(pidfile_pid "$(node_exec_root "$n")/containerd/containerd.pid")"
+  stop_pid "$cpid" "$(node_exec_root "$n")" "containerd $n" 10
+  for p in $(engine_task_pids "$n"); do [[ -d /proc/$p ]] && kill -KILL "$p" 2>/dev/null || true; done
+  for p in $(ip netns pids "$n" 2>/dev/null); do
+    pid_alive_with "$p" docker-proxy && kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
+unmount_under() { # DIR  (overlay mounts, netns bind mounts left by a killed engine)
+  local dir="$1" m
+  [[ -d "$dir" ]] || return 0
+  awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+}
+
+cmd_down() {
+  local n
+  say "down"
+  if [[ -f "$LAB_RUN/nginx.pid" ]]; then
+    stop_pid "$(pidfile_pid "$LAB_RUN/nginx.pid")" "$LAB_RUN/nginx/nginx.conf" nginx 10
+  fi
+  for n in "${NODES[@]}"; do stop_engine "$n"; done
+  if [[ -f "$LAB_RUN/registry.pid" ]]; then
+    stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10
+  fi
+  for n in "${NODES[@]}"; do
+    ip link del "$(veth_host "$n")" 2>/dev/null || true
+    if [[ -e "/var/run/netns/$n" ]]; then ip netns del "$n" 2>/dev/null || say "could not delete netns $n"; fi
+  done
+  if ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then ip link del "$LAB_BRIDGE"; fi
+  while iptables -C FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT 2>/dev/null; do
+    iptables -D FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT
+  done
+  # Cgroups the engines created under their cgroup parent (empty once the tasks are gone).
+  for n in "${NODES[@]}"; do
+    find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$n/*" -depth -exec rmdir {} + 2>/dev/null || true
+    find /sys/fs/cgroup -maxdepth 2 -type d -name "$n" -exec rmdir {} + 2>/dev/null || true
+  done
+  unmount_under "$LAB_RUN"
+  unmount_under "$LAB_DATA"
+  rm -rf "$LAB_RUN" "$LAB_DATA"
+  say "down: done"
+}
+
+cmd_up() {
+  local managers="${LAB_MANAGERS:-1}"
+  [[ "$managers" == 1 || "$managers" == 3 ]] || die "--managers must be 1 or 3"
+  [[ "$(id -u)" == 0 ]] || die "the lab needs root (network namespaces, bridge, iptables, dockerd)"
+  local started=$SECONDS n
+  ensure_packages
+  mkdir -p "$LAB_RUN" "$LAB_DATA/logs"
+  ensure_bridge
+  for n in "${NODES[@]}"; do ensure_netns "$n"; done
+  ensure_registry
+  ensure_docker_config
+  for n in "${NODES[@]}"; do start_engine "$n" & done
+  local failed=0
+  for n in "${NODES[@]}"; do wait -n || failed=1; done
+  [[ $failed == 0 ]] || die "an engine did not start (logs in $LAB_DATA/logs)"
+  ensure_swarm "$managers"
+  ensure_edge
+  write_state "$managers"
+  say "up in $((SECONDS - started)) s; state in $LAB_RUN/lab.json"
+  print_env
+}
+
+main() {
+  local cmd="${1:-}"; shift || true
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --managers) LAB_MANAGERS="$2"; shift 2 ;;
+      --auth) LAB_AUTH=1; shift ;;
+      *) break ;;
+    esac
+  done
+  # The settings of an existing lab win (so `up` stays idempotent and `env` right).
+  if [[ -f "$LAB_RUN/lab.json" && "$cmd" != down ]]; then
+    grep -q '"registryAuth": true' "$LAB_RUN/lab.json" && LAB_AUTH=1
+    LAB_MANAGERS="$(sed -n 's/.*"managers": \([0-9]*\).*/\1/p' "$LAB_RUN/lab.json")"
+  fi
+  case "$cmd" in
+    up) cmd_up ;;
+    down) [[ "$(id -u)" == 0 ]] || die "down needs root"; cmd_down ;;
+    status) cmd_status ;;
+    env) [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down (lab.sh up)"; print_env ;;
+    kill) kill_engine "${1:?node}" ;;
+    start) start_engine "${1:?node}"; say "$1 up" ;;
+    registry-stop) stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10 ;;
+    registry-start) ensure_registry ;;
+    edge-reload) ensure_edge ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] && exit 2; die "unknown command $cmd" ;;
+  esac
+}
+
+main "$@"
