@@ -210,9 +210,7 @@ export class ConvergenceTracker {
       // Don't narrate history: old tasks that were already finished when we started watching.
       if (first && firstLook && t.DesiredState === 'shutdown' && !ACTIVE.includes(t.Status.State)) continue;
       const image = t.Spec?.ContainerSpec?.Image;
-      lines.push(
-        `  ${input.serviceName}.${t.Slot ?? short(t.NodeID)} ${short(t.ID)} ${fresh.has(t.ID) ? 'new' : 'old'}${image ? ` ${image}` : ''}: ${state}`,
-      );
+      lines.push(`  ${input.serviceName}.${t.Slot ?? short(t.NodeID)} ${short(t.ID)}${image ? ` ${image}` : ''}: ${state}`);
       if (fresh.has(t.ID) && FAILED.includes(t.Status.State) && !this.firstFailure) this.firstFailure = t;
     }
 

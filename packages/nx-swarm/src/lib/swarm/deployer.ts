@@ -12,7 +12,7 @@ import { Engine, connectEngine, daemonMessage } from '../docker/engine';
 import { ImageReceipt, imageReceiptPath, readImageReceipt } from '../docker/image-receipt';
 import { ConvergenceTracker, Failure, Observation, ServiceLike, TaskLike, isStuckRollback } from './convergence';
 import { chooseImage } from './image-ref';
-import { demuxLogs, lastLines } from './logs';
+import { byTimestamp, demuxLogs, lastLines } from './logs';
 import { ensureNetworks } from './network';
 import { DEFAULT_NETWORKS, DEFAULT_TIMEOUT_NS, SwarmDeployOptions, formatDuration, parseDuration } from './options';
 import { KernelProbe, detectIpvs, ipvsProblem, swarmManagerProblem } from './preflight';
@@ -126,11 +126,12 @@ export async function taskLogs(docker: Docker, task: TaskLike, n = 20): Promise<
     const buf = await dial<Buffer>(docker, {
       path: `/tasks/${task.ID}/logs?`,
       method: 'GET',
-      options: { stdout: true, stderr: true, tail: String(n) },
+      // timestamps: stdout and stderr arrive as separate streams; sort them back into order
+      options: { stdout: true, stderr: true, tail: String(n), timestamps: true },
       isStream: false,
       statusCodes: { 200: true, 404: 'no such task', 500: 'server error' },
     });
-    const lines = demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+    const lines = byTimestamp(demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
     if (lines.length) return lastLines(lines, n);
   } catch {
     /* fall back to the container */
@@ -138,8 +139,8 @@ export async function taskLogs(docker: Docker, task: TaskLike, n = 20): Promise<
   const id = task.Status.ContainerStatus?.ContainerID;
   if (!id) return [];
   try {
-    const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: n, follow: false })) as unknown as Buffer;
-    return lastLines(demuxLogs(buf), n);
+    const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: n, follow: false, timestamps: true })) as unknown as Buffer;
+    return lastLines(byTimestamp(demuxLogs(buf)), n);
   } catch {
     return [];
   }
@@ -324,7 +325,6 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   const networkNamesById = Object.fromEntries(Object.entries(nets.ids).map(([n, id]) => [id, n]));
 
   const order = resolveOrder(options);
-  if (order.note) log(order.note);
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT_NS / 1e9) / 1e6;
   const authHeaders = options.withRegistryAuth && !options.dryRun ? await registryAuthHeader(chosen.ref, env, log) : {};
 
@@ -334,6 +334,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   let current: ServiceInspect | undefined;
   let desired!: ServiceSpec;
   let serviceId: string | undefined;
+  let noted = false; // the stop-first note is said once
   for (let attempt = 1; ; attempt++) {
     current = await inspectService(docker, serviceName);
     desired = buildServiceSpec(options, {
@@ -347,6 +348,10 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
 
     if (!current) {
       action = 'create';
+      if (order.note && !noted) {
+      log(order.note);
+      noted = true;
+    }
       if (options.dryRun) break;
       try {
         const created = await dial<{ ID: string }>(docker, {
@@ -379,6 +384,10 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       break;
     }
     action = 'update';
+    if (order.note && !noted) {
+      log(order.note);
+      noted = true;
+    }
     if (options.dryRun) break;
     try {
       await dial(docker, {
@@ -537,7 +546,7 @@ async function failureDetails(docker: Docker, failure: Failure): Promise<string[
     const lines = await taskLogs(docker, failure.task, 20);
     out.push(
       lines.length
-        ? `Last ${lines.length} log line${lines.length > 1 ? 's' : ''} of task ${failure.task.ID.slice(0, 12)}${failure.exitCode !== undefined ? ` (exit code ${failure.exitCode})` : ''}:`
+        ? `Last ${lines.length} log line${lines.length > 1 ? 's' : ''} of task ${failure.task.ID.slice(0, 12)}${failure.exitCode !== undefined && !failure.wantHealthLog ? ` (exit code ${failure.exitCode})` : ''}:`
         : `Task ${failure.task.ID.slice(0, 12)} wrote no log output.`,
       ...lines.map((l) => `  | ${l}`),
     );

@@ -22,3 +22,21 @@ function splitLines(text: string): string[] {
 export function lastLines(lines: string[], n: number): string[] {
   return lines.slice(Math.max(0, lines.length - n));
 }
+
+const TS = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) (.*)$/;
+
+/** Orders "RFC3339NANO text" lines (docker logs --timestamps) by time and strips the stamps. */
+export function byTimestamp(lines: string[]): string[] {
+  const parsed = lines.map((l, i) => {
+    const m = TS.exec(l);
+    return { i, ts: m ? m[1] : '', text: m ? m[2] : l };
+  });
+  // RFC3339Nano strips trailing zeros, so compare as numbers of nanoseconds within the second
+  const key = (ts: string) => {
+    const [sec, frac = ''] = ts.replace('Z', '').split('.');
+    return `${sec}.${frac.padEnd(9, '0')}`;
+  };
+  return parsed
+    .sort((a, b) => (a.ts && b.ts ? key(a.ts).localeCompare(key(b.ts)) : 0) || a.i - b.i)
+    .map((p) => p.text);
+}

@@ -87,7 +87,7 @@ export function ipvsProblem(options: SwarmDeployOptions, support: IpvsSupport): 
     .filter(Boolean)
     .join(' and ');
   return (
-    `This kernel has no IPVS (no /proc/net/ip_vs, no /sys/module/ip_vs, no ip_vs module for ${''}this kernel), and the engine is local: ` +
+    `This kernel has no IPVS (no /proc/net/ip_vs, no /sys/module/ip_vs, no ip_vs module for this kernel), and the engine is local: ` +
     `${what} can't work here. Swarm's routing mesh and service virtual IPs are IPVS load balancers; without IPVS the engine only logs ` +
     `"Failed to create an ipvs handle" and the ports silently don't answer. Publish the ports with "mode": "host" ` +
     `(the node running the task binds the port itself) and use "endpointMode": "dnsrr" (service DNS returns the task IPs), e.g. ` +
