@@ -1,0 +1,3 @@
+module github.com/nx-swarm/apps/swarm-visualizer
+
+go 1.22
