@@ -379,9 +379,14 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
           `Swarm can't change a service's mode or name; remove it first (swarm-service-rm target, or \`docker service rm ${serviceName}\`) and deploy again.`,
       );
     }
-    if (!changes.length) {
+    const paused = current.UpdateStatus?.State === 'paused' || current.UpdateStatus?.State === 'rollback_paused';
+    if (!changes.length && !paused) {
       action = 'noop';
       break;
+    }
+    if (!changes.length && paused) {
+      // Same spec, but an earlier update is stuck paused: swarm resumes only on a new update.
+      log(`${serviceName}'s previous update is ${current.UpdateStatus?.State} ("${current.UpdateStatus?.Message ?? ''}"); re-issuing the spec to resume it.`);
     }
     action = 'update';
     if (order.note && !noted) {
