@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type Docker from 'dockerode';
 import { EndpointEnv, isLocalEndpoint } from '../docker/endpoint';
+import * as auth from '../docker/registry-auth';
+import * as reference from '../docker/reference';
 import { Engine, connectEngine, daemonMessage } from '../docker/engine';
 import { ImageReceipt, imageReceiptPath, readImageReceipt } from '../docker/image-receipt';
 import { ConvergenceTracker, Failure, Observation, ServiceLike, TaskLike, isStuckRollback } from './convergence';
@@ -227,11 +229,6 @@ function writeReport(workspaceRoot: string, projectRoot: string, report: DeployR
 }
 
 async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<Record<string, string>> {
-  // Loaded lazily: only deploys that ask for credentials pay for the helper machinery.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const auth = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const reference = require('../docker/reference') as typeof import('../docker/reference');
   const domain = reference.parseReference(image).domain ?? reference.DOCKER_HUB_DOMAIN;
   const resolved = await auth.resolveRegistryAuth(domain, env as never, (f) => {
     try {
