@@ -1,0 +1,349 @@
+/**
+ * quotes-service, the tutorial's second service, against the real engine and single-node swarm:
+ *
+ * 1. through the executors: go-cross-build → docker-image → swarm-deploy, internal only (no
+ *    published port) on my_network, and a client container on the overlay reaches it by its service
+ *    name. dnsrr, since this kernel has no IPVS for vip.
+ * 2. through the real nx CLI, in a scratch copy of the workspace (its own git repository): the
+ *    plugin's inferred targets, `nx run-many -t deploy` deploys quotes-service and accountservice,
+ *    `nx affected -t deploy` after a quotes-service change deploys only quotes-service.
+ *
+ * The client container is a FROM scratch image of test/fixtures/quotes-client (nothing is pulled).
+ * Every name starts with nxswarm-q- and carries the process id; everything is removed afterwards.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ExecutorContext, logger } from '@nx/devkit';
+import { execa } from 'execa';
+import goBuildExecutor from '../src/executors/go-cross-build/executor';
+import imageExecutor from '../src/executors/docker-image/executor';
+import deployExecutor from '../src/executors/swarm-deploy/executor';
+import rmExecutor from '../src/executors/swarm-service-rm/executor';
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
+const QUOTES_DIR = path.join(WORKSPACE_ROOT, 'apps/quotes-service');
+const ID = `${process.pid}`;
+const NETWORK = 'my_network';
+const CLIENT_IMAGE = `nxswarm-q/client-${ID}:test`;
+const GO_ENV = { GOTOOLCHAIN: 'local' };
+
+interface QuoteLine {
+  status: number;
+  body: { quote: string; author: string; language: string; ipAddress: string; host: string; strength: number };
+}
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await execa('docker', args, { env: { DOCKER_BUILDKIT: '0' } });
+  return stdout.trim();
+}
+
+/** Builds the client container image: static quotes-client binary, FROM scratch. */
+async function buildClientImage(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-client-'));
+  try {
+    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(dir, 'quotes-client'), '.'], {
+      cwd: path.join(__dirname, 'fixtures/quotes-client'),
+      env: { ...GO_ENV, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64' },
+    });
+    fs.copyFileSync(path.join(__dirname, 'fixtures/quotes-client/Dockerfile'), path.join(dir, 'Dockerfile'));
+    await docker('build', '-q', '-t', CLIENT_IMAGE, dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs the client container on my_network: n GETs of url, one JSON line each. */
+async function callFromOverlay(url: string, n = 10): Promise<QuoteLine[]> {
+  const r = await execa('docker', ['run', '--rm', '--network', NETWORK, CLIENT_IMAGE, '-n', String(n), '-wait', '60s', url], {
+    reject: false,
+  });
+  if (r.exitCode !== 0) throw new Error(`client container failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout}`);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as QuoteLine);
+}
+
+async function runningTasks(service: string): Promise<string[]> {
+  const out = await docker('service', 'ps', service, '--filter', 'desired-state=running', '--format', '{{.ID}}');
+  return out.split('\n').filter(Boolean).sort();
+}
+
+async function removeServices(names: string[]): Promise<void> {
+  for (const s of names) await execa('docker', ['service', 'rm', s], { reject: false });
+  // Wait for the tasks' containers to go, so the overlay and ports are free for the next test.
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { stdout } = await execa('docker', ['ps', '-aq', ...names.flatMap((s) => ['--filter', `label=com.docker.swarm.service.name=${s}`])], {
+      reject: false,
+    });
+    if (!stdout.trim()) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function removeImages(repositoryPrefix: string): Promise<void> {
+  const { stdout } = await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false });
+  const refs = stdout.split('\n').filter((r) => r.startsWith(repositoryPrefix));
+  if (refs.length) await execa('docker', ['image', 'rm', '-f', ...refs], { reject: false });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '0.0.0.0', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function context(root: string, projectName: string, projectRoot: string, targetName: string): ExecutorContext {
+  return {
+    root,
+    cwd: root,
+    isVerbose: false,
+    projectName,
+    targetName,
+    projectsConfigurations: { version: 2, projects: { [projectName]: { root: projectRoot } } },
+    nxJsonConfiguration: {},
+    projectGraph: { nodes: {}, dependencies: {} },
+  } as unknown as ExecutorContext;
+}
+
+/** Copies a folder without local build outputs. */
+function copyTree(from: string, to: string): void {
+  fs.cpSync(from, to, {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(WORKSPACE_ROOT, src);
+      return !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(rel) && !/-linux-(amd64|arm64)$/.test(src) && !src.endsWith('.db');
+    },
+  });
+}
+
+const logLines: string[] = [];
+beforeAll(async () => {
+  for (const level of ['info', 'warn', 'error', 'log'] as const) {
+    jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+      logLines.push(`[${level}] ${args.map(String).join(' ')}`);
+    });
+  }
+  await buildClientImage();
+});
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await execa('docker', ['image', 'rm', '-f', CLIENT_IMAGE], { reject: false });
+});
+
+describe('quotes-service through the executors: internal, on my_network, reached by its name', () => {
+  const SERVICE = `nxswarm-q-quotes-${ID}`;
+  const REPOSITORY = `nxswarm-q/quotes-${ID}`;
+  const PROJECT_ROOT = 'apps/quotes-service';
+  let ws: string;
+
+  beforeAll(() => {
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-ws-'));
+    copyTree(QUOTES_DIR, path.join(ws, PROJECT_ROOT));
+  });
+  afterAll(async () => {
+    await removeServices([SERVICE]);
+    await removeImages(REPOSITORY);
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('go-cross-build → docker-image → swarm-deploy (2 replicas, endpointMode dnsrr, no published port)', async () => {
+    const ctx = (target: string) => context(ws, 'quotes-service', PROJECT_ROOT, target);
+    const built = await goBuildExecutor({ outputPath: `dist/${PROJECT_ROOT}`, targets: ['linux/amd64'] }, ctx('build'));
+    expect(built.success).toBe(true);
+    expect(fs.existsSync(path.join(ws, 'dist', PROJECT_ROOT, 'quotes-service-linux-amd64'))).toBe(true);
+
+    const image = await imageExecutor(
+      {
+        repository: REPOSITORY,
+        files: [{ from: `dist/${PROJECT_ROOT}/quotes-service-linux-amd64`, to: 'quotes-service-linux-amd64' }],
+      },
+      ctx('image'),
+    );
+    expect(image.success).toBe(true);
+
+    const deployed = await deployExecutor(
+      { service: SERVICE, replicas: 2, networks: [NETWORK], endpointMode: 'dnsrr', timeout: '120s' },
+      ctx('deploy'),
+    );
+    expect(deployed.success).toBe(true);
+    expect(await runningTasks(SERVICE)).toHaveLength(2);
+
+    const spec = JSON.parse(await docker('service', 'inspect', SERVICE, '--format', '{{json .}}'));
+    expect(spec.Spec.EndpointSpec?.Mode).toBe('dnsrr');
+    expect(spec.Spec.EndpointSpec?.Ports ?? []).toEqual([]);
+    expect(spec.Endpoint?.Ports ?? []).toEqual([]);
+    const networkId = await docker('network', 'inspect', NETWORK, '--format', '{{.Id}}');
+    expect(spec.Spec.TaskTemplate.Networks.map((n: { Target: string }) => n.Target)).toEqual([networkId]);
+  });
+
+  it('a container on my_network gets random quotes by the service name, with the serving host', async () => {
+    const lines = await callFromOverlay(`http://${SERVICE}:8080/api/quote?strength=2`, 20);
+    expect(lines).toHaveLength(20);
+    for (const l of lines) {
+      expect(l.status).toBe(200);
+      expect(l.body).toEqual({
+        quote: expect.any(String),
+        author: expect.any(String),
+        language: 'en',
+        ipAddress: expect.stringMatching(/^[0-9a-f]{12}\/\d+\.\d+\.\d+\.\d+$/),
+        host: expect.stringMatching(/^[0-9a-f]{12}$/),
+        strength: 2,
+      });
+      expect(l.body.ipAddress.startsWith(`${l.body.host}/`)).toBe(true);
+    }
+    // Random: 20 draws from 12 quotes are all the same with probability 12^-19.
+    expect(new Set(lines.map((l) => l.body.quote)).size).toBeGreaterThan(1);
+    // The hosts are the service's task containers (a task's hostname is its container id).
+    const containers = (await docker('ps', '--filter', `label=com.docker.swarm.service.name=${SERVICE}`, '--format', '{{.ID}}')).split('\n');
+    const hosts = new Set(lines.map((l) => l.body.host));
+    for (const host of hosts) expect(containers).toContain(host);
+    // Each request opens a new connection and resolves the name again; dnsrr answers with both
+    // tasks' addresses in rotating order, so 20 requests reach both replicas.
+    expect(hosts.size).toBe(2);
+  });
+
+  it('is not reachable from the host: nothing is published', async () => {
+    const ports = await docker('service', 'inspect', SERVICE, '--format', '{{json .Endpoint.Ports}}');
+    expect(['null', '[]']).toContain(ports);
+  });
+
+  it('swarm-service-rm removes it', async () => {
+    const r = await rmExecutor({ service: SERVICE }, context(ws, 'quotes-service', PROJECT_ROOT, 'undeploy'));
+    expect(r.success).toBe(true);
+    await expect(docker('service', 'inspect', SERVICE)).rejects.toThrow();
+  });
+});
+
+describe('nx run-many / nx affected -t deploy with quotes-service and accountservice (real nx CLI, inferred targets)', () => {
+  const QUOTES = `nxswarm-q-quotes-nx-${ID}`;
+  const ACCOUNTS = `nxswarm-q-acct-nx-${ID}`;
+  const REPO_PREFIX = `nxswarm-q/nx-${ID}-`;
+  let ws: string;
+  let accountsPort: number;
+
+  async function nx(...args: string[]) {
+    return execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+      cwd: ws,
+      reject: false,
+      all: true,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' },
+    });
+  }
+  const git = (...args: string[]) =>
+    execa('git', args, { cwd: ws, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  const editJson = (file: string, edit: (j: Record<string, any>) => void) => {
+    const full = path.join(ws, file);
+    const json = JSON.parse(fs.readFileSync(full, 'utf8'));
+    edit(json);
+    fs.writeFileSync(full, JSON.stringify(json, null, 2));
+  };
+
+  beforeAll(async () => {
+    accountsPort = await freePort();
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-nxws-'));
+    for (const f of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) {
+      fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
+    }
+    for (const dir of ['packages', 'accountservice', 'apps/quotes-service']) copyTree(path.join(WORKSPACE_ROOT, dir), path.join(ws, dir));
+    fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
+
+    // Own service names, repositories and port; dnsrr + host-mode port (no IPVS here).
+    editJson('accountservice/project.json', (p) => {
+      p.targets.build.options.targets = ['linux/amd64'];
+      p.targets.image.options.repository = `${REPO_PREFIX}acct`;
+      Object.assign(p.targets.deploy.options, {
+        service: ACCOUNTS,
+        ports: [{ target: 6767, published: accountsPort, mode: 'host' }],
+        endpointMode: 'dnsrr',
+      });
+      delete p.targets.deploy.configurations;
+      p.targets.undeploy.options.service = ACCOUNTS;
+    });
+    // quotes-service has no explicit targets: these partial targets override the inferred ones.
+    editJson('apps/quotes-service/project.json', (p) => {
+      p.targets = {
+        image: { options: { repository: `${REPO_PREFIX}quotes` } },
+        deploy: { options: { service: QUOTES, networks: [NETWORK], endpointMode: 'dnsrr' } },
+        undeploy: { options: { service: QUOTES } },
+      };
+    });
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-qm', 'scratch workspace');
+  });
+  afterAll(async () => {
+    await removeServices([QUOTES, ACCOUNTS]);
+    await removeImages(REPO_PREFIX);
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('quotes-service gets its targets from the plugin, overridden option by option by project.json', async () => {
+    const r = await nx('show', 'project', 'quotes-service', '--json');
+    expect(r.exitCode).toBe(0);
+    const project = JSON.parse(r.stdout);
+    expect(project.targets.deploy).toMatchObject({
+      executor: 'nx-swarm:swarm-deploy',
+      dependsOn: ['image'],
+      cache: false,
+      options: { service: QUOTES, networks: [NETWORK], endpointMode: 'dnsrr' },
+    });
+    expect(project.targets.image.options).toEqual({
+      files: [{ from: 'dist/apps/quotes-service/quotes-service-linux-amd64', to: 'quotes-service-linux-amd64' }],
+      repository: `${REPO_PREFIX}quotes`,
+    });
+    expect(project.targets.build).toMatchObject({ executor: 'nx-swarm:go-cross-build', cache: true, inputs: ['goBuild', '^production'] });
+  });
+
+  let accountTasks: string[] = [];
+  let quoteTasks: string[] = [];
+
+  it('nx run-many -t deploy --parallel=2 deploys both; they reach each other by name on my_network', async () => {
+    const r = await nx('run-many', '-t', 'deploy', '--parallel=2');
+    expect(r.all).toContain('nx run quotes-service:deploy');
+    expect(r.all).toContain('nx run accountservice:deploy');
+    expect(r.exitCode).toBe(0);
+    accountTasks = await runningTasks(ACCOUNTS);
+    quoteTasks = await runningTasks(QUOTES);
+    expect(accountTasks).toHaveLength(1);
+    expect(quoteTasks).toHaveLength(1);
+
+    const [quote] = await callFromOverlay(`http://${QUOTES}:8080/api/quote`, 1);
+    expect(quote.body.language).toBe('en');
+    const [account] = await callFromOverlay(`http://${ACCOUNTS}:6767/accounts/10000`, 1);
+    expect(account.body).toEqual({ id: '10000', name: 'Person_0' });
+  });
+
+  it('after a quotes-service change, nx affected -t deploy redeploys quotes-service only', async () => {
+    const file = path.join(ws, 'apps/quotes-service/quotes.go');
+    const src = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, src.replace('"Clear is better than clever."', '"Clear is better than clever, always."'));
+
+    const affected = await nx('show', 'projects', '--affected', '--base=HEAD', '-t', 'deploy');
+    expect(affected.stdout.split('\n').filter(Boolean)).toEqual(['quotes-service']);
+
+    const r = await nx('affected', '-t', 'deploy', '--base=HEAD');
+    expect(r.exitCode).toBe(0);
+    expect(r.all).toContain('nx run quotes-service:deploy');
+    expect(r.all).not.toContain('accountservice');
+    const newQuoteTasks = await runningTasks(QUOTES);
+    expect(newQuoteTasks).toHaveLength(1);
+    expect(newQuoteTasks).not.toEqual(quoteTasks);
+    expect(await runningTasks(ACCOUNTS)).toEqual(accountTasks);
+  });
+
+  it('nx run-many -t undeploy removes both', async () => {
+    const r = await nx('run-many', '-t', 'undeploy');
+    expect(r.exitCode).toBe(0);
+    await expect(docker('service', 'inspect', QUOTES)).rejects.toThrow();
+    await expect(docker('service', 'inspect', ACCOUNTS)).rejects.toThrow();
+  });
+});
