@@ -9,13 +9,16 @@ NX=node_modules/.bin/nx
 RESULTS=tmp/test-results
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 
-echo "== unit tests and go test (nx run-many -t test)"
-$NX run-many -t test --outputStyle=stream
+echo "== Go tests (nx run-many -t test for the Go projects)"
+$NX run-many -t test --exclude=nx-swarm --outputStyle=stream
+
+echo "== plugin unit tests (no daemon)"
+$NX run nx-swarm:test --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-unit.json"
 
 echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
 
 echo "== integration tests (real Docker Engine, swarm, registry, Go)"
-$NX run nx-swarm:integration --outputStyle=stream --skip-nx-cache
+$NX run nx-swarm:integration --outputStyle=stream --skip-nx-cache --json --outputFile="$RESULTS/nx-swarm-integration.json"
 
 node tools/test-summary.mjs "$RESULTS"
