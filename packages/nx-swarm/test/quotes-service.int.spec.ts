@@ -21,49 +21,27 @@ import goBuildExecutor from '../src/executors/go-cross-build/executor';
 import imageExecutor from '../src/executors/docker-image/executor';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
+import { buildClientImage, callFromOverlay as callOverlay } from './support/quotes-client';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const QUOTES_DIR = path.join(WORKSPACE_ROOT, 'apps/quotes-service');
 const ID = `${process.pid}`;
 const NETWORK = 'my_network';
 const CLIENT_IMAGE = `nxswarm-q/client-${ID}:test`;
-const GO_ENV = { GOTOOLCHAIN: 'local' };
 
-interface QuoteLine {
-  status: number;
-  body: { quote: string; author: string; language: string; ipAddress: string; host: string; strength: number };
+interface Quote {
+  quote: string;
+  author: string;
+  language: string;
+  ipAddress: string;
+  host: string;
+  strength: number;
 }
+const callFromOverlay = <T = Quote>(url: string, n = 10) => callOverlay<T>(CLIENT_IMAGE, NETWORK, url, n);
 
 async function docker(...args: string[]): Promise<string> {
   const { stdout } = await execa('docker', args, { env: { DOCKER_BUILDKIT: '0' } });
   return stdout.trim();
-}
-
-/** Builds the client container image: static quotes-client binary, FROM scratch. */
-async function buildClientImage(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-client-'));
-  try {
-    await execa('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(dir, 'quotes-client'), '.'], {
-      cwd: path.join(__dirname, 'fixtures/quotes-client'),
-      env: { ...GO_ENV, CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64' },
-    });
-    fs.copyFileSync(path.join(__dirname, 'fixtures/quotes-client/Dockerfile'), path.join(dir, 'Dockerfile'));
-    await docker('build', '-q', '-t', CLIENT_IMAGE, dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Runs the client container on my_network: n GETs of url, one JSON line each. */
-async function callFromOverlay(url: string, n = 10): Promise<QuoteLine[]> {
-  const r = await execa('docker', ['run', '--rm', '--network', NETWORK, CLIENT_IMAGE, '-n', String(n), '-wait', '60s', url], {
-    reject: false,
-  });
-  if (r.exitCode !== 0) throw new Error(`client container failed (exit ${r.exitCode}): ${r.stderr}\n${r.stdout}`);
-  return r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as QuoteLine);
 }
 
 async function runningTasks(service: string): Promise<string[]> {
@@ -132,7 +110,7 @@ beforeAll(async () => {
       logLines.push(`[${level}] ${args.map(String).join(' ')}`);
     });
   }
-  await buildClientImage();
+  await buildClientImage(CLIENT_IMAGE);
 });
 afterAll(async () => {
   jest.restoreAllMocks();
@@ -318,7 +296,7 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
 
     const [quote] = await callFromOverlay(`http://${QUOTES}:8080/api/quote`, 1);
     expect(quote.body.language).toBe('en');
-    const [account] = await callFromOverlay(`http://${ACCOUNTS}:6767/accounts/10000`, 1);
+    const [account] = await callFromOverlay<{ id: string; name: string }>(`http://${ACCOUNTS}:6767/accounts/10000`, 1);
     expect(account.body).toEqual({ id: '10000', name: 'Person_0' });
   });
 

@@ -185,6 +185,7 @@ describe('goServiceGenerator (virtual tree)', () => {
     await goServiceGenerator(tree, { name: 'web', skipFormat: true });
     expect(tree.read('apps/web/handler.go', 'utf-8')).toBe('// edited\n');
     expect(tree.exists('apps/web/README.md')).toBe(true); // a missing file comes back
+    expect(logger.info).toHaveBeenCalledWith(expect.stringContaining('web already exists in apps/web; added the missing README.md;'));
     for (const [f, text] of Object.entries(before)) expect(tree.read(`apps/web/${f}`, 'utf-8')).toBe(text);
     expect(tree.read('nx.json', 'utf-8')).toBe(nxBefore);
   });

@@ -4,6 +4,7 @@
  * people); files are generated only where missing, so a second run changes nothing and never
  * overwrites an edited file.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   addProjectConfiguration,
@@ -190,16 +191,25 @@ export async function goServiceGenerator(tree: Tree, options: GoServiceGenerator
   await initGenerator(tree, { addPlugin: shouldAddPlugin(options, process.env), skipFormat: true });
   const nxJson = readNxJson(tree);
 
+  const templates = path.join(__dirname, 'files');
+  const missing = fs
+    .readdirSync(templates)
+    .map((f) => f.replace(/__tmpl__$/, ''))
+    .filter((f) => !tree.exists(path.posix.join(service.projectRoot, f)));
   generateFiles(
     tree,
-    path.join(__dirname, 'files'),
+    templates,
     service.projectRoot,
     { ...service, tmpl: '' },
     { overwriteStrategy: OverwriteStrategy.KeepExisting },
   );
 
   if (service.exists) {
-    logger.info(`${PLUGIN_NAME}: ${service.name} already exists in ${service.projectRoot}; added only missing files, kept project.json.`);
+    logger.info(
+      `${PLUGIN_NAME}: ${service.name} already exists in ${service.projectRoot}; ` +
+        (missing.length ? `added the missing ${missing.join(', ')}; ` : 'no file was missing; ') +
+        'existing files and project.json are kept as they are.',
+    );
   } else {
     addProjectConfiguration(
       tree,
