@@ -221,6 +221,29 @@ export function isCandidateGoMod(goModPath: string): boolean {
   return !segments.some((s) => s === 'testdata' || s === 'vendor' || s === 'node_modules');
 }
 
+function runCommandOf(t: TargetConfiguration): string | undefined {
+  if (t.command !== undefined) return String(t.command);
+  const o = t.options as { command?: unknown; commands?: unknown[] } | undefined;
+  if (o?.command !== undefined) return String(o.command);
+  if (Array.isArray(o?.commands)) return o.commands.map((c) => (typeof c === 'string' ? c : (c as { command?: string })?.command)).join(' && ');
+  return undefined;
+}
+
+/**
+ * Does a project.json target replace the inferred one instead of refining it? Mirrors Nx's rule:
+ * another executor, or a run-commands target with another command.
+ */
+export function replacesInferredTarget(explicit: TargetConfiguration, inferred: TargetConfiguration): boolean {
+  const executor = explicit.command !== undefined ? 'nx:run-commands' : explicit.executor;
+  if (executor !== undefined && executor !== inferred.executor) return true;
+  if (inferred.executor === 'nx:run-commands') {
+    const a = runCommandOf(explicit);
+    const b = runCommandOf(inferred);
+    return a !== undefined && b !== undefined && a !== b;
+  }
+  return false;
+}
+
 function runHelp(project: string, target: string, example: Record<string, unknown>): TargetConfiguration['metadata'] {
   return {
     help: {
@@ -324,10 +347,15 @@ export function inferGoServiceProject(
     };
   }
 
-  // Nx concatenates metadata arrays when project.json and a plugin define the same target; leave
-  // technologies to project.json where it sets them, so Nx Console doesn't list "go" twice.
+  // project.json wins, but Nx still merges metadata into a target it replaced, and concatenates
+  // metadata arrays. So: no inferred metadata at all on a target project.json replaces (another
+  // executor or command: our help would describe the wrong thing), and technologies left to
+  // project.json where it sets them (no "go" twice in Nx Console).
   for (const [name, target] of Object.entries(targets)) {
-    if (facts.explicitTargets?.[name]?.metadata?.technologies && target.metadata) delete target.metadata.technologies;
+    const explicit = facts.explicitTargets?.[name];
+    if (!explicit) continue;
+    if (replacesInferredTarget(explicit, target)) delete target.metadata;
+    else if (explicit.metadata?.technologies && target.metadata) delete target.metadata.technologies;
   }
 
   const groupOrder = [names.build, names.test, names.image, names.deploy, names.undeploy];

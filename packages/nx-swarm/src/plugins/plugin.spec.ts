@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CreateNodesContext } from '@nx/devkit';
 import { createNodes, createNodesV2 } from './plugin';
 import {
   DEFAULT_DEPLOY_CONFIGURATIONS,
@@ -11,8 +10,10 @@ import {
   isCandidateGoMod,
   normalizePluginOptions,
   projectNameFor,
+  replacesInferredTarget,
   type NxSwarmPluginOptions,
 } from './go-service-targets';
+import type { CreateNodesContext, TargetConfiguration } from '@nx/devkit';
 
 const WORKSPACE_INPUTS = { default: [], production: [], goBuild: [], goTest: [] };
 
@@ -172,6 +173,39 @@ describe('inferGoServiceProject', () => {
     expect(p.targets!.build.metadata).not.toHaveProperty('technologies');
     expect(p.targets!.build.metadata!.description).toEqual(expect.any(String));
     expect(p.targets!.deploy.metadata!.technologies).toEqual(['docker']);
+  });
+
+  it('adds no metadata to targets project.json replaces (another executor or command)', () => {
+    const p = inferGoServiceProject(
+      {
+        ...facts,
+        hasProjectJson: true,
+        explicitTargets: {
+          test: { executor: 'nx:run-commands', options: { commands: ['go test ./...', 'tsc -p web'] } },
+          build: { command: 'make build' },
+          image: { executor: 'nx:run-commands', options: { command: 'docker build .' } },
+          deploy: { options: { replicas: 2 } },
+        },
+      },
+      normalizePluginOptions({}),
+    );
+    expect(p.targets!.test).not.toHaveProperty('metadata');
+    expect(p.targets!.build).not.toHaveProperty('metadata');
+    expect(p.targets!.image).not.toHaveProperty('metadata');
+    expect(p.targets!.deploy.metadata!.description).toEqual(expect.any(String));
+  });
+
+  it.each<[string, TargetConfiguration, TargetConfiguration, boolean]>([
+    ['same executor', { executor: 'nx-swarm:docker-image' }, { executor: 'nx-swarm:docker-image' }, false],
+    ['no executor (refines)', { options: { push: true } }, { executor: 'nx-swarm:docker-image' }, false],
+    ['another executor', { executor: '@nx/docker:build' }, { executor: 'nx-swarm:docker-image' }, true],
+    ['command sugar', { command: 'make' }, { executor: 'nx-swarm:go-cross-build' }, true],
+    ['same command', { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, false],
+    ['other command', { executor: 'nx:run-commands', options: { command: 'go test -race ./...' } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, true],
+    ['commands list', { executor: 'nx:run-commands', options: { commands: ['go test ./...', 'tsc'] } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, true],
+    ['run-commands options only', { options: { env: { A: '1' } } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, false],
+  ])('replacesInferredTarget: %s', (_t, explicit, inferred, expected) => {
+    expect(replacesInferredTarget(explicit, inferred)).toBe(expected);
   });
 
   it('declares the image receipt as the image output', () => {
