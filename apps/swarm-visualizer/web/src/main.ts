@@ -3,8 +3,8 @@
  * redraws. A patch that doesn't fit (missed events) makes it reconnect and start from a fresh
  * snapshot, which the server always sends first.
  */
-import { type Patch, type Snapshot, applyPatch, changes } from './model';
-import { ARRIVED_MS, type ViewState, renderActivity, renderHeader, renderNetworks, renderNodes, renderServices } from './view';
+import { type Patch, type Snapshot, applyPatch, changes, serviceColors } from './model';
+import { ARRIVED_MS, type ViewState, renderActivity, renderHeader, renderNetworks, renderNodes, renderServices, setColours } from './view';
 
 const MAX_ACTIVITY = 200;
 
@@ -33,6 +33,7 @@ function render(): void {
   const err = $('error');
   err.textContent = s.swarm.error ?? '';
   err.hidden = !s.swarm.error;
+  setColours(serviceColors([...(s.services ?? []).map((x) => x.name), ...(s.tasks ?? []).map((t) => t.serviceName)]));
   renderHeader($('status'), view);
   renderNodes($('nodes'), view);
   renderServices($('services'), s);

@@ -206,19 +206,57 @@ export function changes(a: Snapshot, b: Snapshot): Activity[] {
   return out;
 }
 
-/** A stable colour per service name (the same across reloads and browsers). */
-export function serviceHue(name: string): number {
-  // FNV-1a, 32 bit
+/** A stable hash of a service name (FNV-1a, then murmur3's finaliser so similar names spread out). */
+export function serviceHash(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % 360;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
-export function serviceColor(name: string): string {
-  return `hsl(${serviceHue(name)} 62% 42%)`;
+/** 11 colours that are easy to tell apart, each dark enough for text on white. */
+const PALETTE = [
+  '#1f5fa8', // blue
+  '#c0392b', // red
+  '#27803b', // green
+  '#7b3fa0', // purple
+  '#c25e00', // orange
+  '#0f7c8c', // teal
+  '#8c564b', // brown
+  '#b8327f', // pink
+  '#4b5563', // slate
+  '#7a7d00', // olive
+  '#2b2f8a', // indigo
+];
+
+/** The colour a service gets when nothing else is in its way. */
+export function preferredColor(name: string): string {
+  return PALETTE[serviceHash(name) % PALETTE.length];
+}
+
+/**
+ * Colours for the services present: each takes its preferred colour (a hash of its name, so the
+ * same across reloads and browsers); when another service already has it (names sorted), the next
+ * free one. Distinct for up to 11 services, then colours repeat.
+ */
+export function serviceColors(names: string[]): Map<string, string> {
+  const used = new Set<number>();
+  const out = new Map<string, string>();
+  for (const name of [...new Set(names)].sort()) {
+    let slot = serviceHash(name) % PALETTE.length;
+    for (let i = 0; i < PALETTE.length && used.has(slot); i++) slot = (slot + 1) % PALETTE.length;
+    used.add(slot);
+    out.set(name, PALETTE[slot]);
+    if (used.size === PALETTE.length) used.clear();
+  }
+  return out;
 }
 
 export function formatPort(p: Port): string {

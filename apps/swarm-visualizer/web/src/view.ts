@@ -11,7 +11,7 @@ import {
   type Task,
   formatBytes,
   formatPort,
-  serviceColor,
+  preferredColor,
   taskLabel,
   tasksByNode,
 } from './model';
@@ -37,9 +37,16 @@ function badge(text: string, kind: string, title?: string): HTMLElement {
   return el('span', { class: `badge ${kind}`, title }, text);
 }
 
+let colours = new Map<string, string>();
+
 function colour(e: HTMLElement, service: string): HTMLElement {
-  e.style.setProperty('--svc', serviceColor(service));
+  e.style.setProperty('--svc', colours.get(service) ?? preferredColor(service));
   return e;
+}
+
+/** Picks the services' colours for the next drawing (distinct among the services present). */
+export function setColours(c: Map<string, string>): void {
+  colours = c;
 }
 
 /** Tasks that arrived less than this long ago are highlighted. */

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Patch, type Snapshot, type Task, applyPatch, changes, formatBytes, formatPort, serviceColor, serviceHue, tasksByNode } from '../src/model';
+import { type Patch, type Snapshot, type Task, applyPatch, changes, formatBytes, formatPort, preferredColor, serviceColors, serviceHash, tasksByNode } from '../src/model';
 
 const task = (id: string, slot: number, over: Partial<Task> = {}): Task => ({
   id,
@@ -98,10 +98,21 @@ test('swarm changes and node order (managers first)', () => {
   assert.deepEqual(changes(base(), next).map((c) => c.text), ['node a-worker joined (worker)']);
 });
 
-test('service colours are stable and differ for different names', () => {
-  assert.equal(serviceColor('accountservice'), serviceColor('accountservice'));
-  assert.notEqual(serviceHue('accountservice'), serviceHue('swarm-visualizer'));
-  assert.match(serviceColor('x'), /^hsl\(\d+ 62% 42%\)$/);
+test('service colours: stable per name, distinct among the services present', () => {
+  const a = serviceColors(['accountservice', 'swarm-visualizer']);
+  assert.deepEqual(serviceColors(['swarm-visualizer', 'accountservice']), a, 'independent of order');
+  assert.equal(a.get('accountservice'), preferredColor('accountservice'));
+  // names whose preferred colours collide still get different ones
+  const similar = ['nxswarm-viz-22865', 'nxswarm-viz-acct-22865', 'accountservice', 'swarm-visualizer'];
+  const c = serviceColors(similar);
+  assert.equal(new Set(c.values()).size, 4);
+  // 11 services: 11 different colours; the 12th repeats one
+  const many = Array.from({ length: 12 }, (_, i) => `svc-${i}`);
+  assert.equal(new Set(serviceColors(many.slice(0, 11)).values()).size, 11);
+  assert.equal(serviceColors(many).size, 12);
+  assert.equal(new Set(serviceColors(many).values()).size, 11);
+  assert.equal(serviceHash('x'), serviceHash('x'));
+  assert.match(preferredColor('x'), /^#[0-9a-f]{6}$/);
 });
 
 test('formatting', () => {
