@@ -69,7 +69,9 @@ func serve(args []string) error {
 		return err
 	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler: srv.Handler(),
+		// Requests end with the process: open event streams return at once on SIGTERM.
+		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		// No WriteTimeout: /api/events streams for as long as the browser stays.

@@ -221,3 +221,14 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// Health is a nicety: when the container list fails, the swarm is still shown.
+func TestFetchWithoutContainers(t *testing.T) {
+	f := manager()
+	f.status = map[string]int{"/v1.41/containers/json": 500}
+	c, _ := New(startFake(t, f))
+	st, err := c.Fetch(context.Background())
+	if err != nil || !st.Manager || len(st.Tasks) != 1 || st.Containers != nil {
+		t.Errorf("err %v, state %+v", err, st)
+	}
+}

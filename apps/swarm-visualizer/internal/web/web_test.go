@@ -324,3 +324,38 @@ func TestPageWithoutBundleSaysHowToBuildIt(t *testing.T) {
 		t.Errorf("%d %s", res.StatusCode, b)
 	}
 }
+
+func (f *fakeFetcher) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// Run polls once at start, then waits the idle interval; a first browser wakes it, and while
+// someone watches it polls at the short interval.
+func TestRunPollsFasterWhileWatched(t *testing.T) {
+	f := &fakeFetcher{}
+	f.set(state(1), nil)
+	hub := NewHub(f, HubOptions{Interval: 10 * time.Millisecond, IdleInterval: time.Hour, Logf: t.Logf})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { hub.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	if !hub.WaitReady(ctx) {
+		t.Fatal("no first poll")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := f.count(); n != 1 {
+		t.Errorf("%d polls with nobody watching, want 1 (idle interval is an hour)", n)
+	}
+	_, _, unsubscribe, _ := hub.Subscribe()
+	defer unsubscribe()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.count() < 5 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := f.count(); n < 5 {
+		t.Errorf("%d polls while watched, want several", n)
+	}
+}
