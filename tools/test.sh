@@ -15,6 +15,10 @@ $NX run-many -t test --exclude=nx-swarm --outputStyle=stream
 echo "== plugin unit tests (no daemon)"
 $NX run nx-swarm:test --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-unit.json"
 
+echo "== executor docs match their schema.json"
+node --test tools/gen-executor-docs.test.mjs
+node tools/gen-executor-docs.mjs --check
+
 echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
 
