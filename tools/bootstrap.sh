@@ -2,7 +2,8 @@
 # Prepares this machine for nx-swarm, idempotently, and says what it does.
 #
 #   tools/bootstrap.sh          npm packages, Go, a Docker Engine, a swarm, the my_network overlay
-#   tools/bootstrap.sh --test   also what the integration tests use (docker-registry, htpasswd, file)
+#   tools/bootstrap.sh --test   also what the integration tests use (docker-registry, htpasswd, file,
+#                               chromium for the visualizer's browser test)
 #
 # On a fresh Debian/Ubuntu machine as root it installs what is missing and starts dockerd in the
 # background (log: /var/log/nx-swarm-dockerd.log). On a laptop with Docker Desktop it only checks
@@ -102,9 +103,11 @@ if [[ $WANT_TEST == 1 ]]; then
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v file >/dev/null || missing+=(file)
   command -v curl >/dev/null || missing+=(curl)
+  # The visualizer's browser test drives Debian's chromium through playwright-core.
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   if [[ ${#missing[@]} -gt 0 ]]; then apt_install "${missing[@]}"; fi
   # Debian's package starts a registry on :5000 as a system service; the tests start their own.
-  say "test tools: docker-registry, htpasswd, file, curl present"
+  say "test tools: docker-registry, htpasswd, file, curl, chromium present"
 fi
 
 say "ready"
