@@ -287,7 +287,7 @@ error_log $LAB_DATA/logs/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
   # Which node answered each request, and the upstream attempts when one refused.
-  log_format edge '\$msec \$status \$upstream_addr \$upstream_status \$request_time';
+  log_format edge '\$msec|\$status|\$upstream_addr|\$upstream_status|\$request_time';
   access_log $LAB_DATA/logs/edge-access.log edge;
   client_body_temp_path $dir/client_body;
   proxy_temp_path $dir/proxy;
