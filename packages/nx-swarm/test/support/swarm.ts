@@ -156,14 +156,19 @@ export interface SecondEngine {
   dir: string;
 }
 
-/** Starts a second dockerd (not in a swarm) on its own socket; resolves when it answers. */
+/** Starts a second dockerd (not in a swarm) on its own socket and network namespace; resolves when it answers. */
 export async function startSecondDockerd(): Promise<SecondEngine> {
   const dir = fs.mkdtempSync('/tmp/nxswarm-dockerd-');
   const sock = path.join(dir, 'd.sock');
   const logFd = fs.openSync(path.join(dir, 'log'), 'a');
+  // In a network namespace of its own (unshare -n): a dockerd with `--bridge none` in the host's
+  // namespace deletes the host engine's docker0 bridge on start (moby removeDefaultBridgeInterface).
+  // The unix socket lives in the file system, so it is reachable from here all the same.
   const child = spawn(
-    'dockerd',
+    'unshare',
     [
+      '--net',
+      'dockerd',
       '--data-root', path.join(dir, 'data'),
       '--exec-root', path.join(dir, 'exec'),
       '-H', `unix://${sock}`,
