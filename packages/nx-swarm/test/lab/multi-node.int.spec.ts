@@ -16,6 +16,7 @@ import rmExecutor from '../../src/executors/swarm-service-rm/executor';
 import type { SwarmDeployOptions } from '../../src/lib/swarm/options';
 import { replaceInFile } from '../support/accountservice';
 import {
+  FIGURES_FILE,
   Figure,
   LabImage,
   LabState,
@@ -102,6 +103,19 @@ async function deployAndLook(opts: SwarmDeployOptions) {
 
 const manager = () => dockerFor(state.dockerHost);
 const errorLines = (out: string) => out.split('\n').filter((l) => l.startsWith('[error]')).join('\n');
+/** "v2" for the ref of images.v2, for figures. */
+const tag = (ref?: string) => Object.values(images).find((i) => i.ref === ref)?.name ?? ref ?? '-';
+
+/** Precondition of a scenario: the service runs `image` on all three nodes (deploys it when not). */
+async function ensureRunning(image: LabImage): Promise<void> {
+  const svc = await serviceView(manager(), SERVICE);
+  const tasks = svc ? await serviceTasks(manager(), SERVICE) : [];
+  if (svc?.image === image.ref && tasks.length === 3 && tasks.every((t) => t.state === 'running' && t.image === image.ref)) return;
+  const mark = log.mark();
+  const r = await deploy(options(image.ref));
+  if (!r.success) throw new Error(`precondition: could not deploy ${image.name}:\n${errorLines(log.since(mark))}`);
+  await waitConverged(manager(), SERVICE, image.ref, 3, 30_000);
+}
 
 /**
  * Runs fn under 100 req/s through the edge: the load starts `lead` ms before fn and stops `tail` ms
@@ -121,9 +135,15 @@ async function underLoad<T>(fn: () => Promise<T>, { lead = 2000, tail = 2000, ma
 }
 const bodyNames = (bodies?: Record<string, number>) => Object.keys(bodies ?? {}).filter((k) => !k.startsWith('edge'));
 
-function record(f: Figure) {
+/** Keeps a scenario's figures (tmp/lab/figures.json) and everything the executors printed (tmp/lab/NN.log). */
+function record(f: Figure, out?: string) {
   figures.push(f);
   process.stdout.write(`lab figure: ${JSON.stringify(f)}\n`);
+  if (out !== undefined) {
+    const file = path.join(path.dirname(FIGURES_FILE), `${String(figures.length).padStart(2, '0')}-${f.scenario.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, out + '\n');
+  }
 }
 
 beforeAll(async () => {
@@ -209,8 +229,10 @@ describe('multi-node swarm lab', () => {
   });
 
   it('rolling update to a new version under 100 req/s through the edge: 0 failed requests', async () => {
+    await ensureRunning(images.v1);
+    const mark = log.mark();
     const { value: result, report, edge } = await underLoad(() => deploy(options(images.v2.ref)));
-    record({ scenario: 'rolling update v1→v2', outcome: result.success ? 'updated' : 'failed', seconds: result.seconds, load: summarizeLoad(report), edge });
+    record({ scenario: 'rolling update v1→v2', outcome: result.success ? 'updated' : 'failed', seconds: result.seconds, load: summarizeLoad(report), edge }, log.since(mark));
     expect(result.success).toBe(true);
     await waitConverged(manager(), SERVICE, images.v2.ref, 3, 10_000);
     expect(report.failed).toBe(0);
@@ -223,8 +245,7 @@ describe('multi-node swarm lab', () => {
     { name: 'sick', what: 'fails its health check', expect: /rolled back[\s\S]*health/i },
   ]) {
     it(`a bad release (${bad.what}) fails with a diagnosis, swarm rolls back, 0 failed requests, the old version serves`, async () => {
-      const before = await serviceView(manager(), SERVICE);
-      expect(before!.image).toBe(images.v2.ref);
+      await ensureRunning(images.v2);
       const mark = log.mark();
       const { value: result, report, edge } = await underLoad(() => deploy(options(images[bad.name].ref)));
       const out = log.since(mark);
@@ -236,7 +257,7 @@ describe('multi-node swarm lab', () => {
         load: summarizeLoad(report),
         edge,
         notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 8),
-      });
+      }, out);
       expect(result.success).toBe(false);
       // The diagnosis is what the executor reports as the failure (its error lines), not progress lines.
       expect(errorLines(out)).toMatch(bad.expect);
@@ -258,6 +279,7 @@ describe('multi-node swarm lab', () => {
   }
 
   it('a worker engine killed during a deploy: the deploy ends within its deadline, and after the engine returns the service converges', async () => {
+    await ensureRunning(images.v2);
     const victim = state.nodes[state.nodes.length - 1].name;
     const timeoutS = 30;
     const mark = log.mark();
@@ -293,21 +315,29 @@ describe('multi-node swarm lab', () => {
     );
     const { result, again } = value;
     const out = log.since(mark);
-    const final = await waitConverged(manager(), SERVICE, images.v3.ref, 3, 30_000);
-    const tag = (image: string) => (image === images.v3.ref ? 'v3' : image === images.v2.ref ? 'v2' : image);
+    let final: Awaited<ReturnType<typeof waitConverged>> = [];
+    let finalProblem = '';
+    try {
+      final = await waitConverged(manager(), SERVICE, images.v3.ref, 3, 30_000);
+    } catch (error) {
+      finalProblem = (error as Error).message;
+    }
+    const end = await serviceView(manager(), SERVICE);
     record({
       scenario: `worker engine ${victim} killed (SIGKILL) during a deploy v2→v3`,
       outcome:
         `deploy ${result.success ? 'succeeded' : 'failed'} after ${result.seconds.toFixed(1)} s (engine killed at ${killedAfterS.toFixed(1)} s); ` +
-        `right after: update ${during.service?.updateState}, spec ${tag(during.service?.image ?? '')}, ` +
+        `right after: update ${during.service?.updateState}, spec ${tag(during.service?.image)}, ` +
         `tasks ${during.tasks.map((t) => `${t.node || '-'}:${tag(t.image)}/${t.state}`).join(' ')}; ` +
-        `redeploy after the node returned: ${again.success ? 'converged' : 'FAILED'} in ${again.seconds.toFixed(1)} s, ` +
-        `final ${final.map((t) => t.node).sort().join(', ')} on v3`,
+        `redeploy after the node returned: ${again.success ? `success (${again.report?.action})` : 'FAILED'} in ${again.seconds.toFixed(1)} s; ` +
+        `end: spec ${tag(end?.image)}, update ${end?.updateState}, ` +
+        (finalProblem ? `NOT converged on v3` : `3/3 v3 on ${final.map((t) => t.node).sort().join(', ')}`),
       seconds: result.seconds,
       load: summarizeLoad(report),
       edge,
       notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 8),
-    });
+    }, out);
+    expect(finalProblem).toBe('');
     // Bounded: a verdict within its deadline (plus polling slack).
     expect(result.seconds).toBeLessThan(timeoutS + 15);
     const mixed = new Set(during.tasks.filter((t) => t.state === 'running').map((t) => t.image)).size > 1;
@@ -326,6 +356,7 @@ describe('multi-node swarm lab', () => {
   });
 
   it('registry stopped: the push fails with a clear message and the running service is untouched', async () => {
+    await ensureRunning(images.v3);
     const before = await serviceView(manager(), SERVICE);
     const tasksBefore = (await serviceTasks(manager(), SERVICE)).map((t) => t.id).sort();
     const mark = log.mark();
@@ -349,7 +380,7 @@ describe('multi-node swarm lab', () => {
       outcome: `docker-image ${built.success ? 'SUCCEEDED' : 'failed'}; service version ${before!.version} → ${after!.version}`,
       load: summarizeLoad(report),
       notes: out.split('\n').filter((l) => l.startsWith('[error]')).slice(0, 4),
-    });
+    }, out);
     expect(built.success).toBe(false);
     expect(out).toMatch(new RegExp(`\\[error\\].*${state.registry.replace(/\./g, '\\.')}`));
     expect(out).toMatch(/connection refused|connect/i);
@@ -360,6 +391,7 @@ describe('multi-node swarm lab', () => {
 
   it('a local-only image on the multi-node swarm: warned before deploying, REJECTED tasks explained with the fix, rolled back', async () => {
     // Built on the manager only, never pushed, no registry in its name: what a single-node setup produces.
+    await ensureRunning(images.v3);
     const built = await buildLabImage(state, ws, 'local', { patch: renamePeople('PersonLocal_'), push: false, registry: null, repository: 'nxlab-local/accountservice' });
     expect(built.success).toBe(true);
     const local = built.image!;
@@ -378,7 +410,7 @@ describe('multi-node swarm lab', () => {
       seconds: result.seconds,
       load: summarizeLoad(report),
       notes: lines.filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 6),
-    });
+    }, out);
     expect(warnAt).toBeGreaterThanOrEqual(0);
     expect(updateAt).toBeGreaterThan(warnAt);
     expect(result.success).toBe(false);
@@ -389,12 +421,12 @@ describe('multi-node swarm lab', () => {
   });
 
   it('two deploys of the same service at once (same image): both succeed, no "update out of sequence" leaks out', async () => {
+    await ensureRunning(images.v3);
     const mark = log.mark();
     const { value: results, report } = await underLoad(() =>
       Promise.all([deployAndLook(options(images.v1.ref)), deployAndLook(options(images.v1.ref))]),
     );
     const out = log.since(mark);
-    const tag = (image: string) => (image === images.v1.ref ? 'v1' : image === images.v3.ref ? 'v3' : image);
     const final = await waitConverged(manager(), SERVICE, images.v1.ref, 3, 20_000);
     record({
       scenario: 'two deploys at once, same image (v3→v1)',
@@ -403,7 +435,7 @@ describe('multi-node swarm lab', () => {
         .join(' / '),
       load: summarizeLoad(report),
       notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l)).slice(0, 6),
-    });
+    }, out);
     expect(out).not.toMatch(/out of sequence/i);
     expect(results.map((r) => r.success)).toEqual([true, true]);
     // A success means v1 runs everywhere when the executor returns, for both callers.
@@ -413,6 +445,7 @@ describe('multi-node swarm lab', () => {
   });
 
   it('two deploys of the same service at once (different images): both end with a verdict, the service ends consistent', async () => {
+    await ensureRunning(images.v1);
     const mark = log.mark();
     const { value: results, report } = await underLoad(async () => {
       const a = deployAndLook(options(images.v2.ref, { timeout: '40s' }));
@@ -421,7 +454,6 @@ describe('multi-node swarm lab', () => {
       return Promise.all([a, b]);
     });
     const out = log.since(mark);
-    const tag = (image: string) => (image === images.v1.ref ? 'v1' : image === images.v2.ref ? 'v2' : image === images.v3.ref ? 'v3' : image);
     const svc = await serviceView(manager(), SERVICE);
     const finalImage = svc!.image;
     const final = await waitConverged(manager(), SERVICE, finalImage, 3, 30_000);
@@ -430,10 +462,10 @@ describe('multi-node swarm lab', () => {
       outcome:
         `v2 deploy ${results[0].success ? 'succeeded' : 'failed'} in ${results[0].seconds.toFixed(1)} s (running then: ${results[0].runningAtReturn.map(tag).join(',')}), ` +
         `v3 deploy ${results[1].success ? 'succeeded' : 'failed'} in ${results[1].seconds.toFixed(1)} s (running then: ${results[1].runningAtReturn.map(tag).join(',')}); ` +
-        `final ${finalImage === images.v3.ref ? 'v3' : finalImage === images.v2.ref ? 'v2' : finalImage}, update ${svc!.updateState}`,
+        `final ${tag(finalImage)}, update ${svc!.updateState}`,
       load: summarizeLoad(report),
       notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l)).slice(0, 6),
-    });
+    }, out);
     expect(out).not.toMatch(/out of sequence/i);
     // The last writer wins: the v3 deploy converges. The superseded v2 deploy may fail (superseded)
     // but must not report success unless v2 really ran everywhere when it returned.
