@@ -29,6 +29,7 @@ import {
   executorContext,
   httpGet,
   lab,
+  removeLoadgen,
   removeServiceQuietly,
   serviceTasks,
   serviceView,
@@ -192,6 +193,7 @@ afterAll(async () => {
     }
   } finally {
     log.restore();
+    removeLoadgen();
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   }
 }, 180_000);

@@ -328,6 +328,12 @@ export async function loadgen(): Promise<string> {
   return out;
 }
 
+/** Removes the load generator built by loadgen() (afterAll). */
+export function removeLoadgen(): void {
+  if (loadgenBinary) fs.rmSync(path.dirname(loadgenBinary), { recursive: true, force: true });
+  loadgenBinary = undefined;
+}
+
 /** A running load: 100 req/s (default) through the edge, stopped by stop() or after maxSeconds. */
 export class Load {
   private output = '';
