@@ -63,8 +63,14 @@ async function git(...args: string[]) {
 }
 
 async function runningTaskIds(): Promise<string[]> {
-  const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [SERVICE], 'desired-state': ['running'] }) });
-  return tasks.map((t) => t.ID as string).sort();
+  try {
+    const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [SERVICE], 'desired-state': ['running'] }) });
+    return tasks.map((t) => t.ID as string).sort();
+  } catch (error) {
+    // The engine answers 404 for a service filter naming a service that does not exist.
+    if ((error as { statusCode?: number }).statusCode === 404) return [];
+    throw error;
+  }
 }
 
 async function getAccount(): Promise<string> {
