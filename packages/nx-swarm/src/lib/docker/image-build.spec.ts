@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CONTENT_DIGEST_LABEL } from './context-digest';
-import { ApplyOptions, ImageError, ImagePlan, applyImage, prepareImage } from './image-build';
+import { ApplyOptions, ImageError, ImagePlan, applyImage, prepareImage, pushFailureHint } from './image-build';
 
 /** A dockerode stand-in recording calls; streams are recorded JSON lines. */
 function fakeDocker(state: { images: Record<string, { Id: string; Labels: Record<string, string>; RepoDigests?: string[] }>; buildLines?: object[]; pushLines?: object[]; distribution?: Record<string, string> }) {
@@ -124,4 +124,27 @@ describe('applyImage', () => {
       fs.rmSync(cfg, { recursive: true, force: true });
     }
   });
+});
+
+describe('pushFailureHint', () => {
+  const none = { server: '192.168.213.1:5213', source: 'none', credentials: undefined };
+  const some = { server: '192.168.213.1:5213', source: 'auths in /cfg/config.json', credentials: { username: 'u', password: 'p', serveraddress: '192.168.213.1:5213' } };
+
+  it.each([
+    'no basic auth credentials',
+    'unauthorized: authentication required',
+    'denied: requested access to the resource is denied',
+    'received unexpected HTTP status: 401 Unauthorized',
+  ])('authentication failure "%s": docker login', (error) => {
+    expect(pushFailureHint(error, none)).toMatch(/No credentials for 192\.168\.213\.1:5213 .*docker login 192\.168\.213\.1:5213/);
+    expect(pushFailureHint(error, some)).toMatch(/came from auths in \/cfg\/config\.json; check them with `docker login/);
+  });
+
+  it('registry down: unreachable, no login hint (measured in the lab with the registry stopped)', () => {
+    const hint = pushFailureHint('Get "http://192.168.213.1:5213/v2/": dial tcp 192.168.213.1:5213: connect: connection refused', none);
+    expect(hint).toMatch(/registry at 192\.168\.213\.1:5213 is unreachable/);
+    expect(hint).not.toMatch(/login/);
+  });
+
+  it('anything else: no hint', () => expect(pushFailureHint('blob upload unknown', none)).toBeUndefined());
 });

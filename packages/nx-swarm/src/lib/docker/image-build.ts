@@ -159,6 +159,22 @@ async function registryDigest(docker: Docker, ref: string, authHeader: string | 
   }
 }
 
+/**
+ * What to do about a failed push (pure): a login hint only for authentication failures; for a registry
+ * that can't be reached, say so (credentials would not help); else nothing.
+ */
+export function pushFailureHint(error: string, auth: Pick<ResolvedAuth, 'server' | 'source' | 'credentials'>): string | undefined {
+  if (/\b401\b|unauthori[sz]ed|denied|no basic auth credentials|authentication required|forbidden/i.test(error)) {
+    return auth.credentials === undefined
+      ? `No credentials for ${auth.server} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json); run \`docker login ${auth.server}\`.`
+      : `Credentials for ${auth.server} came from ${auth.source}; check them with \`docker login ${auth.server}\`.`;
+  }
+  if (/connection refused|no route to host|network is unreachable|i\/o timeout|dial tcp|no such host|connection reset|TLS handshake timeout|server misbehaving/i.test(error)) {
+    return `The registry at ${auth.server} is unreachable from the engine (is it running, and is ${auth.server} the right address?).`;
+  }
+  return undefined;
+}
+
 async function pushTag(
   docker: Docker,
   repository: string,
@@ -185,11 +201,8 @@ async function pushTag(
     throw new ImageError(`The push stream of ${ref} broke off: ${safe((error as Error).message)}`, 'push');
   }
   if (outcome.error) {
-    const hint =
-      auth.credentials === undefined
-        ? `No credentials for ${auth.server} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json); run \`docker login ${auth.server}\`.`
-        : `Credentials for ${auth.server} came from ${auth.source}; check them with \`docker login ${auth.server}\`.`;
-    throw new ImageError(`The push of ${ref} failed: ${safe(outcome.error)}. ${hint}`, 'push');
+    const hint = pushFailureHint(outcome.error, auth);
+    throw new ImageError(`The push of ${ref} failed: ${safe(outcome.error)}.${hint ? ` ${hint}` : ''}`, 'push');
   }
   const digest = outcome.pushedDigests[tag] ?? Object.values(outcome.pushedDigests)[0];
   if (!digest) throw new ImageError(`The push of ${ref} reported no manifest digest.`, 'push');
