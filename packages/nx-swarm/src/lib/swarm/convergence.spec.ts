@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConvergenceInput, ConvergenceTracker, Observation, Verdict, explainNoSuitableNode, explainTaskError, isStuckRollback } from './convergence';
+import { ConvergenceInput, ConvergenceTracker, NodeLike, Observation, TaskLike, Verdict, explainNoSuitableNode, explainTaskError, isIdle, isStuckRollback, namedTaskId } from './convergence';
 
 /**
  * Sequences recorded on this engine (Docker 20.10.24, one-node swarm, host-mode port, dnsrr) by
@@ -8,7 +8,7 @@ import { ConvergenceInput, ConvergenceTracker, Observation, Verdict, explainNoSu
  */
 interface Recorded {
   scenario: string;
-  snapshots: (Omit<Observation, 'now'> & { t: number })[];
+  snapshots: (Omit<Observation, 'now'> & { t: number; nodes?: NodeLike[] })[];
 }
 const load = (name: string): Recorded =>
   JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/convergence', `${name}.json`), 'utf8'));
@@ -33,7 +33,7 @@ function run(name: string, input: Partial<ConvergenceInput>, extraTimeMs = 0) {
   // The recorder keeps only changes; replay the last state until the time we want to look at.
   if (extraTimeMs) snaps.push({ ...last, t: last.t + extraTimeMs });
   for (const s of snaps) {
-    const step = tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate });
+    const step = tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate, nodes: s.nodes });
     lines.push(...step.lines);
     verdict = step.verdict;
     if (verdict.status !== 'converging') break;
@@ -173,4 +173,154 @@ describe('explainTaskError', () => {
   ])('%s', (err, expected) => expect(explainTaskError(task(err), { image: 'img' })).toMatch(expected));
 
   it('max replicas per node', () => expect(explainNoSuitableNode('max replicas per node limit exceed', {})).toMatch(/maxReplicasPerNode/));
+
+  it('a node not available, none known to be down: says so without blaming a port', () => {
+    const m = explainNoSuitableNode('host-mode port already in use on 2 nodes; 1 node not available for new tasks', { publishedPorts: [6767] }, []);
+    expect(m).toMatch(/Some nodes are not available for new tasks \(down, drained or paused/);
+  });
+
+  it('unhealthy in Status.Message (not Err) counts as a failed health check', () =>
+    expect(explainTaskError({ ID: 't', Status: { State: 'shutdown', Message: 'dockerexec: unhealthy container' } }, { image: 'img' })).toMatch(/health check failed/));
+});
+
+/**
+ * Sequences recorded on the three-node lab (tools/swarm-lab, Engine 20.10.24) by
+ * test/fixtures/convergence/record-lab.js while the lab suite ran (100 ms poll, changes only).
+ */
+describe('ConvergenceTracker on the multi-node lab', () => {
+  const image = (name: string, at: 'first' | 'last' = 'first') => {
+    const snaps = load(name).snapshots;
+    return snaps[at === 'first' ? 0 : snaps.length - 1].service.Spec!.TaskTemplate!.ContainerSpec!.Image!;
+  };
+  const lab = { serviceName: 'nxlab-acct', desiredReplicas: 3, hasHealthcheck: true, publishedPorts: [6767], deadlineMs: 60_000, settleMs: 5000 };
+
+  it('health check fails (Engine 20.10): the task ends "complete" exit 0 and UpdateStatus jumps to rollback_completed; still diagnosed as a health check', () => {
+    const sick = image('lab-update-unhealthy-rollback');
+    const rec = load('lab-update-unhealthy-rollback');
+    // What makes it hard: no rollback_started is ever seen, and the task is not "failed".
+    expect(rec.snapshots.some((s) => s.service.UpdateStatus?.State === 'rollback_started')).toBe(false);
+    const { verdict, lines } = run('lab-update-unhealthy-rollback', { ...lab, image: sick });
+    expect(lines.join('\n')).toMatch(/starting \(waiting for the health check\)/);
+    expect(verdict.status).toBe('failed');
+    if (verdict.status !== 'failed') return;
+    expect(verdict.failure.kind).toBe('rolled-back');
+    expect(verdict.failure.message).toMatch(/was rolled back: .* is running again\. The new task failed: its health check never passed/);
+    // The task and its node are named, with what its status says.
+    expect(verdict.failure.message).toMatch(/task gryp1[0-9a-z]{7} on nxlab3 \(192\.168\.213\.13\): complete "finished", exit code 0/);
+    expect(verdict.failure).toMatchObject({ wantHealthLog: true, wantLogs: true });
+    expect(verdict.failure.task?.ID).toMatch(/^gryp1/);
+    expect(verdict.failure.task?.NodeID).toBeDefined();
+  });
+
+  it('health check fails: the task named by UpdateStatus is used even when it is no longer in the list (looked up by ID)', () => {
+    const rec = load('lab-update-unhealthy-rollback');
+    const last = rec.snapshots[rec.snapshots.length - 1];
+    const sickTask = last.tasks.find((t) => t.ID.startsWith('gryp1'))!;
+    const tracker = new ConvergenceTracker({ kind: 'update', ...lab, image: image('lab-update-unhealthy-rollback'), failureAction: 'rollback' });
+    const step = tracker.observe({
+      now: 15_000,
+      // Seen for the first time in rollback_started, naming the task; the deployer appended GET /tasks/ID.
+      service: { ...last.service, UpdateStatus: { State: 'rollback_started', Message: `update rolled back due to failure or early termination of task ${sickTask.ID}` } },
+      tasks: last.tasks,
+      upToDate: last.upToDate,
+      nodes: last.nodes,
+    });
+    expect(step.verdict.status).toBe('converging');
+    const done = tracker.observe({ now: 16_000, service: last.service, tasks: last.tasks.filter((t) => t.ID !== sickTask.ID), upToDate: last.upToDate, nodes: last.nodes });
+    expect(done.verdict.status).toBe('failed');
+    if (done.verdict.status !== 'failed') return;
+    expect(done.verdict.failure.task?.ID).toBe(sickTask.ID);
+    expect(namedTaskId(`update rolled back due to failure or early termination of task ${sickTask.ID}`)).toBe(sickTask.ID);
+  });
+
+  it('two deploys at once: the first one fails as superseded as soon as the other deploy\'s spec replaces its own', () => {
+    const v2 = image('lab-concurrent-superseded');
+    const v3 = image('lab-concurrent-superseded', 'last');
+    expect(v3).not.toBe(v2);
+    const { verdict } = run('lab-concurrent-superseded', { ...lab, image: v2, hasHealthcheck: true });
+    expect(verdict.status).toBe('failed');
+    if (verdict.status !== 'failed') return;
+    expect(verdict.failure.kind).toBe('superseded');
+    expect(verdict.failure.message).toContain(`another deploy replaced this one, and nxlab-acct now runs ${v3} (not ours)`);
+  });
+
+  it('two deploys at once: the last writer follows its rollout to the end (the other deploy\'s spec before its own write is not held against it)', () => {
+    const rec = load('lab-concurrent-superseded');
+    const v3 = image('lab-concurrent-superseded', 'last');
+    const from = rec.snapshots.findIndex((s) => s.service.Spec!.TaskTemplate!.ContainerSpec!.Image === v3);
+    const tracker = new ConvergenceTracker({ kind: 'update', ...lab, image: v3, failureAction: 'rollback' });
+    const verdicts = rec.snapshots.slice(from).map((s) => tracker.observe({ now: s.t, ...s }).verdict);
+    expect(verdicts.slice(0, -1).every((v) => v.status === 'converging')).toBe(true);
+    expect(verdicts[verdicts.length - 1]).toMatchObject({ status: 'converged', running: 3, desired: 3 });
+  });
+
+  it('the other deploy wrote an identical spec: not superseded (specIsOurs)', () => {
+    const rec = load('lab-concurrent-superseded');
+    const v2 = image('lab-concurrent-superseded');
+    const tracker = new ConvergenceTracker({ kind: 'update', ...lab, image: v2, failureAction: 'rollback' });
+    const s = rec.snapshots[rec.snapshots.length - 1];
+    expect(tracker.observe({ now: s.t, ...s, specIsOurs: true }).verdict.status).toBe('converged');
+  });
+
+  it('a rollback puts the previous spec back: that is not "superseded"', () => {
+    const { verdict } = run('lab-update-unhealthy-rollback', { ...lab, image: image('lab-update-unhealthy-rollback') });
+    expect(verdict.status === 'failed' && verdict.failure.kind).toBe('rolled-back');
+  });
+
+  it('worker killed: at the deadline the pending task is explained by the node that is down, not by a port conflict', () => {
+    const v3 = image('lab-node-down-deadline');
+    const { verdict } = run('lab-node-down-deadline', { ...lab, image: v3, deadlineMs: 30_000 }, 30_000);
+    expect(verdict.status).toBe('failed');
+    if (verdict.status !== 'failed') return;
+    expect(verdict.failure.kind).toBe('unschedulable');
+    const m = verdict.failure.message;
+    expect(m).toMatch(/1 node not available for new tasks/);
+    expect(m).toMatch(/Node nxlab3 \(192\.168\.213\.13\) is down/);
+    expect(m).toMatch(/waits for nxlab3/);
+    expect(m).not.toMatch(/Remove the other service/);
+    expect(m).toMatch(/The update is still in progress/);
+    expect(m).toMatch(/When nxlab3 \(192\.168\.213\.13\) is back, swarm resumes the update \(or rolls it back/);
+  });
+
+  it('worker killed with the rollout half done: says which versions run', () => {
+    const rec = load('lab-node-down-deadline');
+    const v3 = image('lab-node-down-deadline');
+    const last = rec.snapshots[rec.snapshots.length - 1];
+    // Slot 2 already on v3 (as in 3 of 7 lab runs): two versions run at the deadline.
+    const old = last.tasks.find((t) => t.DesiredState === 'running' && t.Status.State === 'running')!;
+    const upgraded: TaskLike = { ...old, ID: 'v3task000000000000000000', Spec: { ContainerSpec: { Image: v3 } } };
+    const tasks = [...last.tasks.filter((t) => t.ID !== old.ID), upgraded];
+    const tracker = new ConvergenceTracker({ kind: 'update', ...lab, image: v3, deadlineMs: 30_000, failureAction: 'rollback' });
+    const step = tracker.observe({ now: 31_000, service: last.service, tasks, upToDate: [...last.upToDate, upgraded.ID], nodes: last.nodes });
+    expect(step.verdict.status).toBe('failed');
+    if (step.verdict.status !== 'failed') return;
+    const m = step.verdict.failure.message;
+    expect(m).toMatch(/The rollout is left between versions: 1 task of \S+( \(new\))?, 1 task of \S+( \(new\))? running \(update updating\)/);
+    expect(m).toContain(`1 task of ${v3} (new)`);
+    expect(m).toMatch(/When nxlab3 \(192\.168\.213\.13\) is back, swarm resumes the update/);
+  });
+});
+
+describe('following a rollout this deploy did not start (no-op with tasks not up to date)', () => {
+  it('a rollback_completed left over from an earlier deploy is not a failure: the current spec\'s rollout is done', () => {
+    const rec = load('update-unhealthy-rollback');
+    const last = rec.snapshots[rec.snapshots.length - 1];
+    const us = last.service.UpdateStatus!;
+    expect(us.State).toBe('rollback_completed');
+    const image = last.service.Spec!.TaskTemplate!.ContainerSpec!.Image!;
+    const base = { kind: 'update' as const, serviceName: 's', image, desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 60_000, settleMs: 0 };
+    const running = last.tasks.filter((t) => t.DesiredState === 'running').map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+    const obs = { now: 1, service: last.service, tasks: running, upToDate: running.map((t) => t.ID) };
+    expect(new ConvergenceTracker({ ...base, priorUpdateStatus: us }).observe(obs).verdict.status).toBe('converged');
+    // Without the prior status (this deploy's own update) the same snapshot is a rollback.
+    expect(new ConvergenceTracker(base).observe(obs).verdict.status).toBe('failed');
+  });
+});
+
+describe('isIdle (the no-op check)', () => {
+  const t = (State: string): TaskLike => ({ ID: State + Math.random(), DesiredState: 'running', Status: { State } });
+  it('all wanted tasks up to date and running: idle', () => expect(isIdle([t('running'), t('running')], 2)).toBe(true));
+  it('right after another deploy wrote the same spec (UpdateStatus reset, no task up to date yet): not idle', () => expect(isIdle([], 3)).toBe(false));
+  it('a new task still starting: not idle', () => expect(isIdle([t('running'), t('starting')], 2)).toBe(false));
+  it('replicas 0: idle', () => expect(isIdle([], 0)).toBe(true));
 });

@@ -16,8 +16,17 @@ export interface TaskLike {
     State: string;
     Message?: string;
     Err?: string;
+    Timestamp?: string;
     ContainerStatus?: { ContainerID?: string; ExitCode?: number };
   };
+}
+
+/** A swarm node, as GET /nodes returns it (only what the explanations need). */
+export interface NodeLike {
+  ID: string;
+  Description?: { Hostname?: string };
+  Spec?: { Availability?: string };
+  Status?: { State?: string; Addr?: string };
 }
 
 export interface ServiceLike {
@@ -35,6 +44,13 @@ export interface Observation {
   tasks: TaskLike[];
   /** IDs of the tasks whose spec matches the service's current spec (`_up-to-date` filter). */
   upToDate: string[];
+  /** The swarm's nodes, when the deployer looked (to name nodes that are down). */
+  nodes?: NodeLike[];
+  /**
+   * Is the service's current spec the one this deploy wrote (or an identical one)? Default: the
+   * spec's image is this deploy's image. False outside a rollback: another deploy replaced ours.
+   */
+  specIsOurs?: boolean;
 }
 
 export interface ConvergenceInput {
@@ -61,6 +77,12 @@ export interface ConvergenceInput {
    * counts as converged (catches a crash right after start). Use UpdateConfig.Monitor.
    */
   settleMs: number;
+  /**
+   * Following a rollout this deploy didn't start (its spec was already there): the UpdateStatus seen
+   * before. A rollback_completed left over from an earlier deploy only says that the current spec's
+   * rollout finished; it is not this deploy's failure.
+   */
+  priorUpdateStatus?: { State?: string; StartedAt?: string };
 }
 
 export type FailureKind =
@@ -71,6 +93,7 @@ export type FailureKind =
   | 'rolled-back'
   | 'rollback-paused'
   | 'unschedulable'
+  | 'superseded'
   | 'timeout';
 
 export interface Failure {
@@ -104,7 +127,11 @@ const FAILED = ['failed', 'rejected'];
 const short = (id?: string) => (id ?? '').slice(0, 12);
 
 /** Explains a task error message in the user's terms (pure). */
-export function explainTaskError(task: TaskLike, input: Pick<ConvergenceInput, 'image' | 'constraints' | 'publishedPorts'>): string {
+export function explainTaskError(
+  task: TaskLike,
+  input: Pick<ConvergenceInput, 'image' | 'constraints' | 'publishedPorts'>,
+  nodes?: NodeLike[],
+): string {
   const err = task.Status.Err || task.Status.Message || task.Status.State;
   const image = task.Spec?.ContainerSpec?.Image ?? input.image;
   let m: RegExpExecArray | null;
@@ -123,8 +150,8 @@ export function explainTaskError(task: TaskLike, input: Pick<ConvergenceInput, '
   if (/invalid (bind )?mount (config|source).*(not found|does not exist)|source path not found/i.test(err)) {
     return `a mount could not be set up ("${err}"): a bind-mount source must exist on every node that may run the task (create it, or constrain the service to nodes that have it).`;
   }
-  if (/unhealthy container/i.test(err)) {
-    return `the container's health check failed ("${err}"), so swarm stopped it.`;
+  if (isUnhealthy(task)) {
+    return `the container's health check failed ("${/unhealthy container/i.test(err) ? err : task.Status.Message}"), so swarm stopped it.`;
   }
   if (/port is already allocated|address already in use/i.test(err)) {
     return (
@@ -135,13 +162,44 @@ export function explainTaskError(task: TaskLike, input: Pick<ConvergenceInput, '
   if ((m = /non-zero exit \((\d+)\)/.exec(err))) {
     return `the container exited with code ${m[1]} ("${err}").`;
   }
-  if ((m = /no suitable node \((.*)\)/.exec(err))) return explainNoSuitableNode(m[1], input);
+  if ((m = /no suitable node \((.*)\)/.exec(err))) return explainNoSuitableNode(m[1], input, nodes);
   return `"${err}"`;
 }
 
+/** "nxlab3 (192.168.213.13)", or the short node ID when the node is unknown. */
+export function nodeLabel(nodeId: string | undefined, nodes?: NodeLike[]): string {
+  const n = nodes?.find((x) => x.ID === nodeId);
+  const name = n?.Description?.Hostname || short(nodeId) || 'an unknown node';
+  const addr = n?.Status?.Addr && n.Status.Addr !== '0.0.0.0' ? ` (${n.Status.Addr})` : '';
+  return `${name}${addr}`;
+}
+
+/** Nodes that can't take tasks: down, disconnected or unknown (drained/paused ones are the user's choice). */
+export function unavailableNodes(nodes?: NodeLike[]): NodeLike[] {
+  return (nodes ?? []).filter((n) => n.Status?.State && n.Status.State !== 'ready');
+}
+
+function describeNodes(nodes: NodeLike[], all?: NodeLike[]): string {
+  return nodes.map((n) => `${nodeLabel(n.ID, all ?? nodes)} is ${n.Status?.State}`).join(', ');
+}
+
+/** The task named in an UpdateStatus message ("… failure or early termination of task ID"). */
+export function namedTaskId(message?: string): string | undefined {
+  return (message && /\btask ([a-z0-9]{10,})/i.exec(message)?.[1]) || undefined;
+}
+
 /** The scheduler's "no suitable node (…)" reasons, explained. */
-export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInput, 'constraints' | 'publishedPorts'>): string {
+export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInput, 'constraints' | 'publishedPorts'>, nodes?: NodeLike[]): string {
   const parts: string[] = [`no node can run the task (scheduler: "${reason}").`];
+  const gone = unavailableNodes(nodes);
+  const notAvailable = /not available/i.test(reason);
+  if (notAvailable) {
+    parts.push(
+      gone.length
+        ? `Node ${describeNodes(gone, nodes)}, so swarm can't place tasks there until it returns (\`docker node ls\`).`
+        : 'Some nodes are not available for new tasks (down, drained or paused: check `docker node ls`).',
+    );
+  }
   if (/constraint/i.test(reason)) {
     parts.push(
       input.constraints?.length
@@ -149,7 +207,14 @@ export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInp
         : 'No node satisfies the placement constraints.',
     );
   }
-  if (/host-mode port already in use/i.test(reason)) {
+  if (/host-mode port already in use/i.test(reason) && notAvailable && gone.length) {
+    const ports = input.publishedPorts ?? [];
+    parts.push(
+      `The host-mode port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} ${ports.length > 1 ? 'are' : 'is'} already bound on every other node ` +
+        `(one task per node for a fixed host-mode port, usually this service's own tasks), so this task waits for ${gone.map((n) => nodeLabel(n.ID, nodes)).join(', ')}. ` +
+        'Bring the node back, add a node, or run fewer replicas than nodes.',
+    );
+  } else if (/host-mode port already in use/i.test(reason)) {
     parts.push(
       `The host-mode port${input.publishedPorts && input.publishedPorts.length > 1 ? 's' : ''} ${input.publishedPorts?.join(', ') ?? ''} ` +
         `${input.publishedPorts && input.publishedPorts.length > 1 ? 'are' : 'is'} already bound on every eligible node (by another service's task, or an old task of this one). ` +
@@ -181,6 +246,9 @@ export class ConvergenceTracker {
   private rollbackForced = false;
   private observations = 0;
   private rollbackMessage?: string;
+  /** Every task of this deploy's image seen so far (last state), and which of them were seen running. */
+  private readonly history = new Map<string, TaskLike>();
+  private readonly sawRunning = new Set<string>();
 
   constructor(private readonly input: ConvergenceInput) {}
 
@@ -213,6 +281,14 @@ export class ConvergenceTracker {
       lines.push(`  ${input.serviceName}.${t.Slot ?? short(t.NodeID)} ${short(t.ID)}${image ? ` ${image}` : ''}: ${state}`);
       if (fresh.has(t.ID) && FAILED.includes(t.Status.State) && !this.firstFailure) this.firstFailure = t;
     }
+    for (const t of obs.tasks) {
+      if (!this.isOurs(t)) continue;
+      this.history.set(t.ID, t);
+      if (t.Status.State === 'running') this.sawRunning.add(t.ID);
+      // A task of this deploy that ended on its own ("complete": exit 0, e.g. stopped as unhealthy and
+      // exiting cleanly on SIGTERM) is as much a failure as a non-zero exit.
+      if (fresh.has(t.ID) && !this.firstFailure && this.endedEarly(t)) this.firstFailure = t;
+    }
 
     const us = obs.service.UpdateStatus;
     const usKey = us?.State ? `${us.State}|${us.Message ?? ''}` : '';
@@ -230,14 +306,33 @@ export class ConvergenceTracker {
     const base = { running: running.length, desired };
     const fail = (failure: Failure): Step => ({ lines, verdict: { status: 'failed', ...base, failure } });
 
-    // 1. The updater's verdicts.
+    // 0. Still our spec? Another deploy may have replaced it (the last writer wins). A rollback
+    // legitimately puts the previous spec back (rollback_*), as does a forced re-issue of it.
     if (us?.State === 'rollback_started' && us.Message) this.rollbackMessage = us.Message;
-    const state = this.rollbackForced && us?.State === 'completed' ? 'rollback_completed' : us?.State;
-    const usMessage = state === 'rollback_completed' && this.rollbackForced ? this.rollbackMessage : us?.Message;
     const currentImage = obs.service.Spec?.TaskTemplate?.ContainerSpec?.Image;
+    const ours = obs.specIsOurs ?? (currentImage === undefined || currentImage === input.image);
+    if (!ours && !this.rollbackForced && !us?.State?.startsWith('rollback')) {
+      const what =
+        currentImage && currentImage !== input.image
+          ? `${input.serviceName} now runs ${currentImage} (not ours)`
+          : `${input.serviceName} now has other settings for the same image (not ours)`;
+      return fail({
+        kind: 'superseded',
+        message:
+          `Deploy of ${input.image} was superseded: another deploy replaced this one, and ${what}. ` +
+          `Stopped following it: the last deploy wins and reports its own outcome (\`docker service ps ${input.serviceName}\`).`,
+      });
+    }
+
+    // 1. The updater's verdicts.
+    const prior = input.priorUpdateStatus;
+    const leftOver = Boolean(prior?.State && us?.State === prior.State && us?.StartedAt === prior.StartedAt);
+    const state =
+      this.rollbackForced && us?.State === 'completed' ? 'rollback_completed' : leftOver && us?.State === 'rollback_completed' ? 'completed' : us?.State;
+    const usMessage = state === 'rollback_completed' && this.rollbackForced ? this.rollbackMessage : us?.Message;
     if (state === 'rollback_completed' || state === 'rollback_paused') {
       const cause = this.causeTask(obs, usMessage);
-      const why = cause ? ` The new task failed: ${explainTaskError(cause, input)}` : '';
+      const why = cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '';
       const now =
         state === 'rollback_completed'
           ? `${input.serviceName} was rolled back: ${currentImage ?? input.previousImage ?? 'the previous image'} is running again.`
@@ -247,8 +342,8 @@ export class ConvergenceTracker {
         message: `Deploy of ${input.image} failed and ${now}${why} (swarm: "${usMessage ?? state}")`,
         task: cause,
         exitCode: exitCodeOf(cause),
-        wantLogs: cause ? !isUnhealthy(cause) && isExit(cause) : false,
-        wantHealthLog: cause ? isUnhealthy(cause) : false,
+        wantLogs: cause ? this.wantsLogs(cause) : false,
+        wantHealthLog: cause ? this.healthSuspect(cause) : false,
         runningImage: state === 'rollback_completed' ? currentImage : undefined,
       });
     }
@@ -258,12 +353,12 @@ export class ConvergenceTracker {
         kind: 'update-paused',
         message:
           `The update of ${input.serviceName} to ${input.image} paused ("${us?.Message ?? ''}").` +
-          (cause ? ` The new task failed: ${explainTaskError(cause, input)}` : '') +
+          (cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '') +
           ` The service is stuck between versions: fix the image and deploy again (it resumes the update), or roll back with \`docker service rollback ${input.serviceName}\`.`,
         task: cause,
         exitCode: exitCodeOf(cause),
-        wantLogs: cause ? isExit(cause) && !isUnhealthy(cause) : false,
-        wantHealthLog: cause ? isUnhealthy(cause) : false,
+        wantLogs: cause ? this.wantsLogs(cause) : false,
+        wantHealthLog: cause ? this.healthSuspect(cause) : false,
       });
     }
     const rollingBack = state === 'rollback_started';
@@ -275,12 +370,12 @@ export class ConvergenceTracker {
       const rejected = t.Status.State === 'rejected';
       const retry = input.kind === 'create' ? ' Swarm keeps retrying; the service stays created so you can inspect it (`docker service ps ' + input.serviceName + ' --no-trunc`).' : '';
       return fail({
-        kind: isUnhealthy(t) ? 'unhealthy' : rejected ? 'task-rejected' : 'task-failed',
-        message: `Task ${input.serviceName}.${t.Slot ?? ''} (${short(t.ID)}) of ${input.image} ${rejected ? 'was rejected' : 'failed'}: ${explainTaskError(t, input)}${retry}`,
+        kind: this.healthSuspect(t) ? 'unhealthy' : rejected ? 'task-rejected' : 'task-failed',
+        message: `Task ${input.serviceName}.${t.Slot ?? ''} (${short(t.ID)}) of ${input.image} ${rejected ? 'was rejected' : 'failed'}: ${this.explainCause(t, obs)}${retry}`,
         task: t,
         exitCode: exitCodeOf(t),
-        wantLogs: isExit(t) && !isUnhealthy(t),
-        wantHealthLog: isUnhealthy(t),
+        wantLogs: this.wantsLogs(t),
+        wantHealthLog: this.healthSuspect(t),
       });
     }
 
@@ -306,10 +401,11 @@ export class ConvergenceTracker {
     // 4. Deadline.
     if (obs.now >= input.deadlineMs) {
       const pending = wanted.find((t) => t.Status.State === 'pending' && /no suitable node/.test(t.Status.Err ?? t.Status.Message ?? ''));
+      const where = this.leftAt(obs, state, Boolean(pending && /not available/i.test(pending.Status.Err ?? '')));
       if (pending) {
         return fail({
           kind: 'unschedulable',
-          message: `${input.serviceName} did not converge in time: ${explainTaskError(pending, input)}`,
+          message: `${input.serviceName} did not converge in time: ${explainTaskError(pending, input, obs.nodes)}${where}`,
           task: pending,
         });
       }
@@ -323,6 +419,7 @@ export class ConvergenceTracker {
           (states ? ` (${states})` : '') +
           (starting && input.hasHealthcheck ? '. A task stuck in "starting" is waiting for its health check to pass.' : '') +
           (rollingBack ? '. A rollback is in progress.' : '') +
+          (where ? `.${where}` : '') +
           ' Raise "timeout" if the service needs longer, or inspect it with `docker service ps ' + input.serviceName + ' --no-trunc`.',
         task: this.firstFailure,
         wantHealthLog: Boolean(starting && input.hasHealthcheck),
@@ -331,15 +428,91 @@ export class ConvergenceTracker {
     return { lines, verdict: { status: 'converging', ...base } };
   }
 
-  /** The task named in an UpdateStatus message ("… failure or early termination of task ID"), else the first failed new task. */
+  /**
+   * The task that made the updater give up: the one named in the UpdateStatus message ("… failure or
+   * early termination of task ID", also when it is gone from the list: the deployer looks it up), else
+   * the first failed new task, else a task of this deploy's image that failed, or ended on its own
+   * (Engine 20.10: a container stopped as unhealthy that exits 0 ends "complete", not "failed").
+   */
   private causeTask(obs: Observation, message?: string): TaskLike | undefined {
-    const id = message && /task (\w+)/.exec(message)?.[1];
-    return (id && obs.tasks.find((t) => t.ID === id)) || this.firstFailure || obs.tasks.find((t) => FAILED.includes(t.Status.State) && t.Spec?.ContainerSpec?.Image === this.input.image);
+    const id = namedTaskId(message) ?? namedTaskId(this.rollbackMessage);
+    const named = id ? obs.tasks.find((t) => t.ID === id || t.ID.startsWith(id)) ?? this.history.get(id) : undefined;
+    if (named) return named;
+    if (this.firstFailure) return this.firstFailure;
+    const mine = [...new Map([...this.history, ...obs.tasks.filter((t) => this.isOurs(t)).map((t) => [t.ID, t] as const)]).values()];
+    return mine.find((t) => FAILED.includes(t.Status.State)) ?? mine.find((t) => this.endedEarly(t)) ?? mine.find((t) => isUnhealthy(t));
+  }
+
+  private isOurs(t: TaskLike): boolean {
+    return t.Spec?.ContainerSpec?.Image === this.input.image;
+  }
+
+  /** Ended without being told to (exit 0 counts: a service's task should keep running). */
+  private endedEarly(t: TaskLike): boolean {
+    return t.Status.State === 'complete' || (t.Status.State === 'shutdown' && isUnhealthy(t));
+  }
+
+  /** With a health check, a task that ended before it was ever seen running never passed it. */
+  private healthSuspect(t: TaskLike): boolean {
+    if (isUnhealthy(t)) return true;
+    return this.input.hasHealthcheck && this.endedEarly(t) && !this.sawRunning.has(t.ID);
+  }
+
+  private wantsLogs(t: TaskLike): boolean {
+    return this.healthSuspect(t) || isExit(t) || this.endedEarly(t);
+  }
+
+  /** explainTaskError, plus what only the history tells: a task that ended "complete". */
+  private explainCause(t: TaskLike, obs: Observation): string {
+    const where = t.NodeID ? ` on ${nodeLabel(t.NodeID, obs.nodes)}` : '';
+    const status = `task ${short(t.ID)}${where}: ${t.Status.State} "${t.Status.Err || t.Status.Message || ''}"${t.Status.ContainerStatus?.ExitCode !== undefined ? `, exit code ${t.Status.ContainerStatus.ExitCode}` : ''}`;
+    if (!isUnhealthy(t) && this.endedEarly(t)) {
+      if (this.healthSuspect(t)) {
+        return (
+          `its health check never passed: the task stayed "starting" (waiting for the health check) until swarm stopped the unhealthy container, ` +
+          `which then exited by itself (${status}). Check what the health check tests (healthcheck option or the image's HEALTHCHECK).`
+        );
+      }
+      return `the container stopped by itself with exit code ${t.Status.ContainerStatus?.ExitCode ?? 0} while swarm watched it (${status}); a service's task must keep running.`;
+    }
+    return explainTaskError(t, this.input, obs.nodes);
+  }
+
+  /**
+   * At the deadline: which versions run (a rollout left between versions), the nodes that are down,
+   * and what swarm will do about it. Empty when there is nothing to add.
+   */
+  private leftAt(obs: Observation, state: string | undefined, namedAlready: boolean): string {
+    const live = obs.tasks.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+    const byImage = new Map<string, number>();
+    for (const t of live) {
+      const image = t.Spec?.ContainerSpec?.Image ?? '?';
+      byImage.set(image, (byImage.get(image) ?? 0) + 1);
+    }
+    const gone = unavailableNodes(obs.nodes);
+    const parts: string[] = [];
+    if (byImage.size > 1) {
+      const versions = [...byImage].map(([image, n]) => `${n} task${n > 1 ? 's' : ''} of ${image === this.input.image ? `${image} (new)` : image}`).join(', ');
+      parts.push(`The rollout is left between versions: ${versions} running${state ? ` (update ${state})` : ''}.`);
+    } else if (state === 'updating') {
+      parts.push('The update is still in progress.');
+    }
+    if (gone.length) {
+      const names = gone.map((n) => nodeLabel(n.ID, obs.nodes)).join(', ');
+      parts.push(
+        (namedAlready ? '' : `Node ${describeNodes(gone, obs.nodes)}. `) +
+          `When ${names} ${gone.length > 1 ? 'are' : 'is'} back, swarm resumes the update (or rolls it back, if it counts the returning node's old task as failed); ` +
+          `deploy again once \`docker node ls\` shows ${gone.length > 1 ? 'them' : 'it'} Ready to finish the rollout.`,
+      );
+    } else if (byImage.size > 1 || state === 'updating') {
+      parts.push('Swarm keeps the update going; deploy again to follow it to the end, or roll back with `docker service rollback ' + this.input.serviceName + '`.');
+    }
+    return parts.length ? ` ${parts.join(' ')}` : '';
   }
 }
 
 function isUnhealthy(t: TaskLike): boolean {
-  return /unhealthy container/i.test(t.Status.Err ?? '');
+  return /unhealthy container/i.test(`${t.Status.Err ?? ''} ${t.Status.Message ?? ''}`);
 }
 function isExit(t: TaskLike): boolean {
   return /non-zero exit/.test(t.Status.Err ?? '');
@@ -348,6 +521,16 @@ function exitCodeOf(t?: TaskLike): number | undefined {
   if (!t) return undefined;
   const m = /non-zero exit \((\d+)\)/.exec(t.Status.Err ?? '');
   return m ? Number(m[1]) : t.Status.ContainerStatus?.ExitCode || undefined;
+}
+
+/**
+ * The no-op check (nothing to write): is the service idle on its current spec? `upToDateRunning` are
+ * the tasks with desired state running that are up to date with the spec (one tasks call with the
+ * `desired-state` and `_up-to-date` filters). Idle when all of them run and there are as many as
+ * wanted. UpdateStatus alone can't tell: swarm resets it on every update, before the rollout begins.
+ */
+export function isIdle(upToDateRunning: TaskLike[], wanted: number): boolean {
+  return upToDateRunning.every((t) => t.Status.State === 'running') && upToDateRunning.length >= wanted;
 }
 
 /**

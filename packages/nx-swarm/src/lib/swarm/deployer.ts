@@ -12,7 +12,7 @@ import * as auth from '../docker/registry-auth';
 import * as reference from '../docker/reference';
 import { Engine, connectEngine, daemonMessage } from '../docker/engine';
 import { ImageReceipt, imageReceiptPath, readImageReceipt } from '../docker/image-receipt';
-import { ConvergenceTracker, Failure, Observation, ServiceLike, TaskLike, isStuckRollback } from './convergence';
+import { ConvergenceTracker, Failure, NodeLike, Observation, ServiceLike, TaskLike, isIdle, isStuckRollback, namedTaskId, nodeLabel } from './convergence';
 import { chooseImage } from './image-ref';
 import { byTimestamp, demuxLogs, lastLines } from './logs';
 import { ensureNetworks } from './network';
@@ -20,6 +20,7 @@ import { DEFAULT_NETWORKS, DEFAULT_TIMEOUT_NS, SwarmDeployOptions, formatDuratio
 import { KernelProbe, detectIpvs, ipvsProblem, swarmManagerProblem } from './preflight';
 import { ServiceSpec, buildServiceSpec, resolveOrder, specImage } from './service-spec';
 import { SpecChange, describeChanges, diffSpecs, needsRecreate } from './spec-diff';
+import { chooseUrlHost } from './url-host';
 import { validateOptions } from './validate-options';
 
 export class DeployError extends Error {
@@ -106,6 +107,27 @@ export async function listTasks(docker: Docker, filters: Record<string, string[]
   });
 }
 
+/** One task by ID (also after it left the service's task list); undefined when swarm no longer has it. */
+export async function inspectTask(docker: Docker, id: string): Promise<TaskLike | undefined> {
+  try {
+    return await dial<TaskLike>(docker, {
+      path: `/tasks/${encodeURIComponent(id)}`,
+      method: 'GET',
+      statusCodes: { 200: true, 404: 'no such task', 500: 'server error', 503: 'node is not part of a swarm' },
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listNodes(docker: Docker): Promise<NodeLike[] | undefined> {
+  try {
+    return await dial<NodeLike[]>(docker, { path: '/nodes', method: 'GET', statusCodes: { 200: true, 500: 'server error', 503: 'node is not part of a swarm' } });
+  } catch {
+    return undefined;
+  }
+}
+
 function defaultKernelProbe(): KernelProbe {
   return {
     exists: (p) => fs.existsSync(p),
@@ -148,23 +170,45 @@ export async function taskLogs(docker: Docker, task: TaskLike, n = 20): Promise<
   }
 }
 
-/** The container's recent health-check outputs (local containers only). */
-export async function healthLog(docker: Docker, task: TaskLike): Promise<string[]> {
+/** Where the deployer runs relative to the swarm: this engine's node, and the nodes (for names). */
+export interface SwarmView {
+  localNodeId?: string;
+  nodes?: NodeLike[];
+}
+
+/**
+ * The container's recent health-check outputs. Only the engine that runs a container can inspect it:
+ * for a task on another node, say on which node the health log is and how to read it there.
+ */
+export async function healthLog(docker: Docker, task: TaskLike, view: SwarmView = {}): Promise<string[]> {
   const id = task.Status.ContainerStatus?.ContainerID;
-  if (!id) return [];
-  try {
-    const c = (await docker.getContainer(id).inspect()) as unknown as {
-      State?: { Health?: { Status?: string; FailingStreak?: number; Log?: { ExitCode: number; Output: string }[] } };
-    };
-    const h = c.State?.Health;
-    if (!h) return [];
-    return [
-      `health: ${h.Status ?? 'unknown'}, failing streak ${h.FailingStreak ?? 0}`,
-      ...(h.Log ?? []).slice(-3).map((l) => `  exit ${l.ExitCode}: ${l.Output.trim()}`),
-    ];
-  } catch {
-    return [];
+  const status = `task ${task.ID.slice(0, 12)} status: ${task.Status.State} "${task.Status.Err || task.Status.Message || ''}"${
+    task.Status.ContainerStatus?.ExitCode !== undefined ? `, exit code ${task.Status.ContainerStatus.ExitCode}` : ''
+  }`;
+  const remote = task.NodeID && view.localNodeId && task.NodeID !== view.localNodeId;
+  if (id && !remote) {
+    try {
+      const c = (await docker.getContainer(id).inspect()) as unknown as {
+        State?: { Health?: { Status?: string; FailingStreak?: number; Log?: { ExitCode: number; Output: string }[] } };
+      };
+      const h = c.State?.Health;
+      if (h) {
+        return [
+          `health: ${h.Status ?? 'unknown'}, failing streak ${h.FailingStreak ?? 0}`,
+          ...(h.Log ?? []).slice(-3).map((l) => `  exit ${l.ExitCode}: ${l.Output.trim()}`),
+        ];
+      }
+    } catch {
+      /* not on this engine after all */
+    }
   }
+  if (!task.NodeID) return [status];
+  return [
+    `the health log is on node ${nodeLabel(task.NodeID, view.nodes)}, which this engine can't inspect` +
+      (id ? `: run \`docker inspect --format '{{json .State.Health}}' ${id.slice(0, 12)}\` on that node` : '') +
+      '.',
+    status,
+  ];
 }
 
 async function imageHasHealthcheck(docker: Docker, ref: string): Promise<boolean | undefined> {
@@ -219,6 +263,33 @@ function portsOf(spec: ServiceSpec, current: ServiceInspect | undefined, host: s
 
 function engineHost(engine: Engine): string {
   return engine.endpoint.kind === 'tcp' || engine.endpoint.kind === 'ssh' ? engine.endpoint.host : '127.0.0.1';
+}
+
+function localAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .map((a) => a?.address)
+    .filter((a): a is string => Boolean(a));
+}
+
+/** The address for the summary's `try curl`: see chooseUrlHost (lists the nodes only for host-mode ports). */
+async function urlHost(docker: Docker, engine: Engine, swarm: { NodeAddr?: string } | undefined, spec: ServiceSpec, tasks: TaskLike[]): Promise<string> {
+  const port = (spec.EndpointSpec?.Ports ?? []).find((p) => p.PublishedPort || p.PublishMode);
+  const mode = port?.PublishMode ?? 'ingress';
+  let taskNodeAddrs: string[] = [];
+  const nodeIds = [...new Set(tasks.filter((t) => t.Status.State === 'running' && t.NodeID).map((t) => t.NodeID!))];
+  if (mode === 'host' && nodeIds.length) {
+    const nodes = (await listNodes(docker)) ?? [];
+    taskNodeAddrs = nodeIds.map((id) => nodes.find((n) => n.ID === id)?.Status?.Addr).filter((a): a is string => Boolean(a));
+  }
+  return chooseUrlHost({
+    mode,
+    endpointLocal: isLocalEndpoint(engine.endpoint),
+    endpointHost: engine.endpoint.kind === 'tcp' || engine.endpoint.kind === 'ssh' ? engine.endpoint.host : undefined,
+    managerAddr: swarm?.NodeAddr,
+    taskNodeAddrs,
+    localAddrs: localAddresses(),
+  });
 }
 
 function writeReport(workspaceRoot: string, projectRoot: string, report: DeployReport): string {
@@ -277,7 +348,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     throw new DeployError(e.message);
   }));
   const docker = engine.docker;
-  const info = (await docker.info()) as { Swarm?: { Nodes?: number; LocalNodeState?: string; ControlAvailable?: boolean } };
+  const info = (await docker.info()) as { Swarm?: { Nodes?: number; LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string; NodeAddr?: string } };
   const notManager = swarmManagerProblem(info, engine.describe);
   if (notManager) throw new DeployError(notManager);
   const nodes = info.Swarm?.Nodes ?? 1;
@@ -436,14 +507,25 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     };
   }
 
-  // 7. No-op fast path: nothing written; only wait if a rollout (e.g. a concurrent deploy's) is still going.
+  // 7. No-op fast path: nothing written. Swarm resets UpdateStatus right after an update, so an idle
+  // UpdateStatus isn't enough: the running tasks must be up to date with the spec, and all there (one
+  // tasks call: desired running + up to date). Otherwise someone's rollout is going: follow it.
   const busy = current?.UpdateStatus?.State === 'updating' || current?.UpdateStatus?.State === 'rollback_started';
+  let noopTasks: TaskLike[] = [];
   if (action === 'noop' && !busy) {
-    const tasks = await listTasks(docker, { service: [serviceId!], 'desired-state': ['running'] });
-    const running = tasks.filter((t) => t.Status.State === 'running').length;
-    const desiredCount = desired.Mode.Replicated?.Replicas ?? tasks.length;
+    noopTasks = await listTasks(docker, { service: [serviceId!], 'desired-state': ['running'], '_up-to-date': ['true'] });
+  }
+  const replicated = desired.Mode.Replicated ? desired.Mode.Replicated.Replicas ?? 1 : undefined;
+  let idle = false;
+  if (action === 'noop' && !busy) {
+    // Replicated: the replica count says how many. Global: as many as the orchestrator wants running.
+    const wanted = replicated ?? (await listTasks(docker, { service: [serviceId!], 'desired-state': ['running'] })).length;
+    idle = isIdle(noopTasks, wanted);
+  }
+  if (idle) {
+    const running = noopTasks.filter((t) => t.Status.State === 'running').length;
+    const desiredCount = replicated ?? noopTasks.length;
     log(`${serviceName} is up to date (${chosen.ref}, ${running}/${desiredCount} running); nothing to do.`);
-    if (running < desiredCount) warn(`${serviceName} runs ${running} of ${desiredCount} tasks; check \`docker service ps ${serviceName}\`.`);
     const report: DeployReport = {
       service: serviceName,
       serviceId,
@@ -452,7 +534,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       imageId,
       changes: [],
       replicas: { running, desired: desiredCount },
-      ports: portsOf(desired, current, host),
+      ports: portsOf(desired, current, await urlHost(docker, engine, info.Swarm, desired, noopTasks)),
       versionIndex: current?.Version.Index,
       elapsedMs: Date.now() - started,
       deployedAt: new Date().toISOString(),
@@ -460,7 +542,13 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     writeReport(params.workspaceRoot, params.projectRoot, report);
     return report;
   }
-  if (action === 'noop') log(`${serviceName} already has this spec; a rollout is in progress, following it.`);
+  if (action === 'noop') {
+    log(
+      busy
+        ? `${serviceName} already has this spec; a rollout is in progress, following it.`
+        : `${serviceName} already has this spec, but its tasks are not all running it yet (another deploy's rollout, tasks restarting, or a node that was down); following it.`,
+    );
+  }
 
   // 8. Convergence.
   const tracker = new ConvergenceTracker({
@@ -475,6 +563,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     publishedPorts: (options.ports ?? []).filter((p) => p.published).map((p) => p.published!),
     deadlineMs: timeoutMs,
     settleMs: Math.min((desired.UpdateConfig?.Monitor ?? 5e9) / 1e6, timeoutMs / 2),
+    priorUpdateStatus: action === 'noop' ? current?.UpdateStatus : undefined,
   });
   log(`Waiting for ${serviceName} to converge (timeout ${formatDuration(timeoutMs * 1e6)}):`);
   const t0 = Date.now();
@@ -482,6 +571,8 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   let svc: ServiceInspect | undefined;
   let stuckSince: number | undefined;
   let forcedRollback = false;
+  const named = new Map<string, TaskLike | undefined>(); // tasks named by UpdateStatus, looked up by ID
+  const view: SwarmView = { localNodeId: info.Swarm?.NodeID };
   for (;;) {
     svc = await inspectService(docker, serviceId!);
     if (!svc) throw new DeployError(`Service ${serviceName} disappeared while deploying (removed by someone else?).`);
@@ -489,7 +580,24 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       listTasks(docker, { service: [svc.ID] }),
       listTasks(docker, { service: [svc.ID], '_up-to-date': ['true'] }),
     ]);
-    const obs: Observation = { now: Date.now() - t0, service: svc, tasks, upToDate: fresh.map((t) => t.ID) };
+    // The task the updater blames may already be gone from the list (task history limit): GET it.
+    const blamed = namedTaskId(svc.UpdateStatus?.Message);
+    if (blamed && !tasks.some((t) => t.ID === blamed)) {
+      if (!named.has(blamed)) named.set(blamed, await inspectTask(docker, blamed));
+      const t = named.get(blamed);
+      if (t) tasks.push(t);
+    }
+    const now = Date.now() - t0;
+    if (wantsNodes(svc, tasks, now >= timeoutMs)) view.nodes = (await listNodes(docker)) ?? view.nodes;
+    const obs: Observation = {
+      now,
+      service: svc,
+      tasks,
+      upToDate: fresh.map((t) => t.ID),
+      nodes: view.nodes,
+      // Still the spec this deploy wrote (or an identical one)? Otherwise another deploy replaced it.
+      specIsOurs: diffSpecs(svc.Spec, desired).length === 0,
+    };
     const step = tracker.observe(obs);
     step.lines.forEach((l) => log(l));
 
@@ -523,7 +631,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
         imageId,
         changes: describeChanges(changes, networkNamesById),
         replicas: { running: step.verdict.running, desired: step.verdict.desired },
-        ports: portsOf(desired, svc, host),
+        ports: portsOf(desired, svc, await urlHost(docker, engine, info.Swarm, desired, tasks.filter((t) => step.verdict.status === 'converged' && step.verdict.taskIds.includes(t.ID)))),
         versionIndex: svc.Version.Index,
         elapsedMs: Date.now() - started,
         deployedAt: new Date().toISOString(),
@@ -532,16 +640,25 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       return report;
     }
     if (step.verdict.status === 'failed') {
-      throw new DeployError(step.verdict.failure.message, await failureDetails(docker, step.verdict.failure));
+      const failure = step.verdict.failure;
+      if (failure.task?.NodeID && !view.nodes?.some((n) => n.ID === failure.task!.NodeID)) view.nodes = (await listNodes(docker)) ?? view.nodes;
+      throw new DeployError(failure.message, await failureDetails(docker, failure, view));
     }
     await sleep(pollMs);
   }
 }
 
-async function failureDetails(docker: Docker, failure: Failure): Promise<string[]> {
+/** Poll the nodes only when an explanation may need them (a placement problem, a verdict, the deadline). */
+function wantsNodes(svc: ServiceLike, tasks: TaskLike[], deadline: boolean): boolean {
+  if (deadline) return true;
+  if (/paused|rollback/.test(svc.UpdateStatus?.State ?? '')) return true;
+  return tasks.some((t) => t.DesiredState === 'running' && /not available|no suitable node/i.test(t.Status.Err ?? ''));
+}
+
+async function failureDetails(docker: Docker, failure: Failure, view: SwarmView): Promise<string[]> {
   const out: string[] = [];
   if (failure.task && failure.wantHealthLog) {
-    const h = await healthLog(docker, failure.task);
+    const h = await healthLog(docker, failure.task, view);
     if (h.length) out.push('Health check of the failed container:', ...h.map((l) => `  ${l}`));
   }
   if (failure.task && (failure.wantLogs || failure.wantHealthLog)) {
