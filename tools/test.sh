@@ -23,6 +23,6 @@ echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
 
 echo "== integration tests (real Docker Engine, swarm, registry, Go)"
-$NX run nx-swarm:integration --outputStyle=stream --skip-nx-cache --json --outputFile="$RESULTS/nx-swarm-integration.json"
+$NX run nx-swarm:integration --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-integration.json"
 
 node tools/test-summary.mjs "$RESULTS"

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { buildClientImage, callFromOverlay } from './support/quotes-client';
+import { nxCliEnv } from './support/nx-cli';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const ID = `${process.pid}`;
@@ -25,7 +26,8 @@ async function nx(...args: string[]) {
     cwd: ws,
     reject: false,
     all: true,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' },
+    env: nxCliEnv(),
+    extendEnv: false,
   });
 }
 const git = (...args: string[]) =>

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import Docker from 'dockerode';
 import { WORKSPACE_ROOT } from './support/accountservice';
+import { nxCliEnv } from './support/nx-cli';
 
 const SERVICE = `nxit-pipeline-${process.pid}`;
 const PORT = 17000 + (process.pid % 900);
@@ -53,7 +54,8 @@ async function nx(...args: string[]) {
     cwd: ws,
     reject: false,
     all: true,
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' },
+    env: nxCliEnv(),
+    extendEnv: false,
   });
   return result;
 }

@@ -22,6 +22,7 @@ import imageExecutor from '../src/executors/docker-image/executor';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
 import { buildClientImage, callFromOverlay as callOverlay } from './support/quotes-client';
+import { nxCliEnv } from './support/nx-cli';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const QUOTES_DIR = path.join(WORKSPACE_ROOT, 'apps/quotes-service');
@@ -213,7 +214,8 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
       cwd: ws,
       reject: false,
       all: true,
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' },
+      env: nxCliEnv(),
+      extendEnv: false,
     });
   }
   const git = (...args: string[]) =>

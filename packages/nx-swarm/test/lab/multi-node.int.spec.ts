@@ -309,6 +309,17 @@ describe('multi-node swarm lab', () => {
           expect(restarted.exitCode).toBe(0);
         }
         await waitNodesReady(manager(), 3, 60_000);
+        // When the node returns, swarm finishes the interrupted update by itself: it resumes it, or
+        // rolls it back when it counts the returning node's terminated task as a failure (the
+        // executor's failure message says so). Deploying again while swarm is still deciding joins
+        // that rollout and inherits its outcome, so wait, as the message tells the user, until
+        // swarm has settled.
+        const settleUntil = Date.now() + 60_000;
+        while (Date.now() < settleUntil) {
+          const state = (await serviceView(manager(), SERVICE))?.updateState;
+          if (state !== 'updating' && state !== 'rollback_started') break;
+          await sleep(500);
+        }
         // The user's next step after a failed deploy: deploy again. It must converge on all three nodes.
         const again = await deploy(options(images.v3.ref));
         return { result, again };

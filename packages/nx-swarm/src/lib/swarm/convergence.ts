@@ -502,7 +502,8 @@ export class ConvergenceTracker {
       parts.push(
         (namedAlready ? '' : `Node ${describeNodes(gone, obs.nodes)}. `) +
           `When ${names} ${gone.length > 1 ? 'are' : 'is'} back, swarm resumes the update (or rolls it back, if it counts the returning node's old task as failed); ` +
-          `deploy again once \`docker node ls\` shows ${gone.length > 1 ? 'them' : 'it'} Ready to finish the rollout.`,
+          `deploy again once \`docker node ls\` shows ${gone.length > 1 ? 'them' : 'it'} Ready and swarm has finished with the update ` +
+          `(\`docker service inspect --format '{{.UpdateStatus.State}}'\` no longer says updating) to finish the rollout.`,
       );
     } else if (byImage.size > 1 || state === 'updating') {
       parts.push('Swarm keeps the update going; deploy again to follow it to the end, or roll back with `docker service rollback ' + this.input.serviceName + '`.');
