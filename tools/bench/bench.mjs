@@ -313,6 +313,11 @@ build cache is warm for both. Load: [\`tools/loadgen\`](../tools/loadgen/README.
 | edit one .go file → new version answering | ${f(r.copyall.editServingSeconds)} | ${f(r.nxswarm.editServingSeconds.median)} (runs: ${r.nxswarm.editServingSeconds.runs.map((x) => f(x)).join(', ')}) | ≤ 5 s | ${ok(r.nxswarm.editServingSeconds.median <= 5)} |
 | edit one .go file → deploy command verified and done | | ${f(r.nxswarm.editDeployDoneSeconds.median)} | | |
 
+Cold deploys are not like for like: nx-swarm builds two binaries (linux/amd64 and linux/arm64, as
+the build target is configured) and its deploy returns only once the task is healthy; copyall.sh
+builds one binary and \`docker service create\` returns once the task has been running for 5 s.
+copyall.sh's unchanged redeploy includes the same service create wait.
+
 ## Where the time goes, and why two targets are missed
 
 Traced by hand on this machine (one run, edit → deploy, Nx daemon on, other work running):
