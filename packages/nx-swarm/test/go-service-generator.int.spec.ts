@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { buildClientImage, callFromOverlay } from './support/quotes-client';
-import { nxCliEnv } from './support/nx-cli';
+import { gitIn, runNx } from './support/nx-cli';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const ID = `${process.pid}`;
@@ -21,17 +21,8 @@ const NETWORK = 'my_network';
 
 let ws: string;
 
-async function nx(...args: string[]) {
-  return execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
-    cwd: ws,
-    reject: false,
-    all: true,
-    env: nxCliEnv(),
-    extendEnv: false,
-  });
-}
-const git = (...args: string[]) =>
-  execa('git', args, { cwd: ws, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+const nx = (...args: string[]) => runNx(ws, ...args);
+const git = (...args: string[]) => gitIn(ws, ...args);
 
 beforeAll(async () => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-genws-'));

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { execa } from 'execa';
 import Docker from 'dockerode';
 import { WORKSPACE_ROOT } from './support/accountservice';
-import { nxCliEnv } from './support/nx-cli';
+import { gitIn, runNx } from './support/nx-cli';
 
 const SERVICE = `nxit-pipeline-${process.pid}`;
 const PORT = 17000 + (process.pid % 900);
@@ -49,20 +49,8 @@ function copyWorkspace(): string {
   return dir;
 }
 
-async function nx(...args: string[]) {
-  const result = await execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
-    cwd: ws,
-    reject: false,
-    all: true,
-    env: nxCliEnv(),
-    extendEnv: false,
-  });
-  return result;
-}
-
-async function git(...args: string[]) {
-  return execa('git', args, { cwd: ws, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
-}
+const nx = (...args: string[]) => runNx(ws, ...args);
+const git = (...args: string[]) => gitIn(ws, ...args);
 
 async function runningTaskIds(): Promise<string[]> {
   try {

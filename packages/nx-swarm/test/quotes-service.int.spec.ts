@@ -22,7 +22,7 @@ import imageExecutor from '../src/executors/docker-image/executor';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
 import { buildClientImage, callFromOverlay as callOverlay } from './support/quotes-client';
-import { nxCliEnv } from './support/nx-cli';
+import { gitIn, runNx } from './support/nx-cli';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const QUOTES_DIR = path.join(WORKSPACE_ROOT, 'apps/quotes-service');
@@ -209,17 +209,8 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
   let ws: string;
   let accountsPort: number;
 
-  async function nx(...args: string[]) {
-    return execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
-      cwd: ws,
-      reject: false,
-      all: true,
-      env: nxCliEnv(),
-      extendEnv: false,
-    });
-  }
-  const git = (...args: string[]) =>
-    execa('git', args, { cwd: ws, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+  const nx = (...args: string[]) => runNx(ws, ...args);
+  const git = (...args: string[]) => gitIn(ws, ...args);
   const editJson = (file: string, edit: (j: Record<string, any>) => void) => {
     const full = path.join(ws, file);
     const json = JSON.parse(fs.readFileSync(full, 'utf8'));

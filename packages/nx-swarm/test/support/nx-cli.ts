@@ -1,3 +1,6 @@
+import * as path from 'node:path';
+import { execa } from 'execa';
+
 /**
  * The environment for running the real `nx` CLI from a test, in a scratch workspace.
  *
@@ -11,4 +14,23 @@ export function nxCliEnv(): NodeJS.ProcessEnv {
     if (!key.startsWith('NX_') && value !== undefined) env[key] = value;
   }
   return { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', GOTOOLCHAIN: 'local', FORCE_COLOR: '0', NX_TUI: 'false' };
+}
+
+/** Runs the scratch workspace's own `nx` with a clean environment; never rejects. */
+export function runNx(ws: string, ...args: string[]) {
+  return execa(path.join(ws, 'node_modules/.bin/nx'), [...args, '--outputStyle=stream'], {
+    cwd: ws,
+    reject: false,
+    all: true,
+    env: nxCliEnv(),
+    extendEnv: false,
+  });
+}
+
+/** git in a scratch workspace, with a throwaway identity. */
+export function gitIn(ws: string, ...args: string[]) {
+  return execa('git', args, {
+    cwd: ws,
+    env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  });
 }
