@@ -79,6 +79,8 @@ export function captureLogger() {
   return {
     lines,
     text: () => lines.join('\n'),
+    mark: () => lines.length,
+    since: (mark: number) => lines.slice(mark).join('\n'),
     clear: () => lines.splice(0, lines.length),
     restore: () => spies.forEach((s) => s.mockRestore()),
   };

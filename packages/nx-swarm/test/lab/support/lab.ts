@@ -8,12 +8,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExecutorContext, logger } from '@nx/devkit';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import dockerImageExecutor from '../../../src/executors/docker-image/executor';
 import { ImageReceipt, imageReceiptPath, readImageReceipt } from '../../../src/lib/docker/image-receipt';
 import { ACCOUNTSERVICE_DIR, WORKSPACE_ROOT, buildAccountserviceBinary } from '../../support/accountservice';
+import { captureLogger, executorContext } from '../../support/swarm';
 
 export const LAB_SH = path.join(WORKSPACE_ROOT, 'tools/swarm-lab/lab.sh');
 const LAB_RUN = process.env.LAB_RUN ?? '/run/nx-swarm-lab';
@@ -85,36 +85,8 @@ export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise
   }
 }
 
-export function executorContext(workspaceRoot: string, projectName: string, projectRoot: string): ExecutorContext {
-  return {
-    root: workspaceRoot,
-    cwd: workspaceRoot,
-    isVerbose: false,
-    projectName,
-    projectsConfigurations: { version: 2, projects: { [projectName]: { root: projectRoot } } },
-    nxJsonConfiguration: {},
-    projectGraph: { nodes: {}, dependencies: {} },
-  } as unknown as ExecutorContext;
-}
-
-/** Everything the executors print through @nx/devkit's logger, in order. */
-export function captureLogger() {
-  const lines: string[] = [];
-  const spies = (['info', 'warn', 'error', 'log'] as const).map((level) =>
-    jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
-      const text = args.map(String).join(' ');
-      lines.push(`[${level}] ${text}`);
-      if (process.env.NXSWARM_TEST_VERBOSE) process.stdout.write(`[${level}] ${text}\n`);
-    }),
-  );
-  return {
-    lines,
-    text: () => lines.join('\n'),
-    mark: () => lines.length,
-    since: (mark: number) => lines.slice(mark).join('\n'),
-    restore: () => spies.forEach((s) => s.mockRestore()),
-  };
-}
+// The executor context and the logger capture are the single-node suite's own.
+export { captureLogger, executorContext };
 
 // --- images --------------------------------------------------------------------------------------
 
