@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for nx-swarm, idempotently, and says what it does.
 #
-#   tools/bootstrap.sh          npm packages, Go, a Docker Engine, a swarm, the my_network overlay
+#   tools/bootstrap.sh          npm packages, Go, the compiled plugin, a Docker Engine, a swarm,
+#                               the my_network overlay
 #   tools/bootstrap.sh --test   also what the integration tests use (docker-registry, htpasswd, file,
 #                               chromium for the visualizer's browser test)
 #
@@ -46,6 +47,11 @@ if ! command -v go >/dev/null; then
 fi
 say "Go: $(go version)"
 export GOTOOLCHAIN=local
+
+# --- the plugin, compiled, as users install it ------------------------------------------------
+# Tasks then load plain JavaScript instead of transpiling the plugin (about 0.45 s per task here).
+# Rebuilt only when packages/nx-swarm changed; a stale copy falls back to the source by itself.
+node tools/plugin/install.mjs
 
 # --- Docker Engine -----------------------------------------------------------------------------
 engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }

@@ -19,6 +19,9 @@ echo "== executor docs match their schema.json"
 node --test tools/gen-executor-docs.test.mjs
 node tools/gen-executor-docs.mjs --check
 
+echo "== the compiled-plugin install (tools/plugin)"
+node --test tools/plugin/install.test.mjs
+
 echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
 

@@ -1,0 +1,83 @@
+'use strict';
+// The loader of the compiled nx-swarm copy in node_modules/nx-swarm (written by tools/plugin/install.mjs,
+// which copies this file to node_modules/nx-swarm/dev/loader.js).
+//
+// This workspace runs its own plugin the way users get it from npm: compiled JavaScript under a
+// node_modules path. Nx then loads an executor with a plain require(); run from TypeScript source it
+// also loads `typescript`, registers @swc-node/register and an ESM loader thread and transpiles the
+// plugin in every task process, about 0.45 s per task on this 2-core machine (see docs/benchmarks.md).
+//
+// The copy must never run stale code: every entry point first compares the fingerprint of
+// packages/nx-swarm (paths, sizes and mtimes of what the build reads) with the one recorded at install
+// time. When they differ it loads the TypeScript source instead, through Nx's own loader, and says once
+// how to rebuild the copy.
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+/** Files of packages/nx-swarm that go into the build (tests and specs excluded). */
+function sourceFiles(sourceRoot) {
+  const out = [];
+  for (const name of ['package.json', 'executors.json', 'generators.json', 'tsconfig.json', 'tsconfig.lib.json']) {
+    if (fs.existsSync(path.join(sourceRoot, name))) out.push(name);
+  }
+  const walk = (rel) => {
+    for (const entry of fs.readdirSync(path.join(sourceRoot, rel), { withFileTypes: true })) {
+      const child = `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk(child);
+      else if (!/\.spec\.ts$/.test(entry.name) && !/\.snap$/.test(entry.name)) out.push(child);
+    }
+  };
+  walk('src');
+  return out.sort();
+}
+
+/** A hash over path, size and mtime of every source file: cheap (stat only), changes on any edit. */
+function fingerprint(sourceRoot) {
+  const h = crypto.createHash('sha256');
+  for (const rel of sourceFiles(sourceRoot)) {
+    const st = fs.statSync(path.join(sourceRoot, rel));
+    h.update(`${rel}\0${st.size}\0${Math.trunc(st.mtimeMs)}\n`);
+  }
+  return h.digest('hex');
+}
+
+let state;
+/** { fresh, sourceRoot } for the install this file lives in (node_modules/nx-swarm/dev/loader.js). */
+function installState() {
+  if (state) return state;
+  const installRoot = path.resolve(__dirname, '..');
+  const stamp = JSON.parse(fs.readFileSync(path.join(installRoot, '.nx-swarm-install.json'), 'utf8'));
+  const sourceRoot = path.resolve(installRoot, stamp.source);
+  let fresh = false;
+  if (process.env.NX_SWARM_FROM_SOURCE !== 'true') {
+    try {
+      fresh = fingerprint(sourceRoot) === stamp.fingerprint;
+    } catch {
+      fresh = false;
+    }
+  }
+  state = { fresh, sourceRoot, installRoot };
+  return state;
+}
+
+let warned = false;
+/**
+ * The module at `rel` (no extension, relative to the package root): compiled when the copy is fresh,
+ * otherwise the TypeScript source through Nx's loader.
+ */
+function load(rel, { quiet = false } = {}) {
+  const { fresh, sourceRoot, installRoot } = installState();
+  if (fresh) return require(path.join(installRoot, `${rel}.js`));
+  if (!quiet && !warned && process.env.NX_SWARM_FROM_SOURCE !== 'true') {
+    warned = true;
+    process.stderr.write(
+      'nx-swarm: packages/nx-swarm changed after node_modules/nx-swarm was built; running the plugin from ' +
+        'its TypeScript source (slower). `npm run bootstrap` rebuilds the compiled copy.\n',
+    );
+  }
+  const { loadTsFile } = require('nx/src/plugins/js/utils/register');
+  return loadTsFile(path.join(sourceRoot, `${rel}.ts`));
+}
+
+module.exports = { sourceFiles, fingerprint, load };
