@@ -11,6 +11,14 @@ rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 
 echo "== Go tests (nx run-many -t test for the Go projects)"
 $NX run-many -t test --exclude=nx-swarm --outputStyle=stream
+# The integration tests' Go fixtures are no Nx projects (the plugin excludes test/fixtures/**).
+for mod in $(find packages/nx-swarm/test/fixtures -name go.mod | sort); do
+  dir=$(dirname "$mod")
+  if compgen -G "$dir/*_test.go" >/dev/null; then
+    echo "go test ./... in $dir"
+    (cd "$dir" && go test -count=1 ./...)
+  fi
+done
 
 echo "== plugin unit tests (no daemon)"
 $NX run nx-swarm:test --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-unit.json"

@@ -64,12 +64,19 @@ export function rewriteManifests(copyRoot) {
 function install() {
   const before = fingerprint(SOURCE);
   say('building the plugin (nx run nx-swarm:build)');
-  execFileSync(path.join(ROOT, 'node_modules/.bin/nx'), ['run', 'nx-swarm:build', '--outputStyle=static'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    // The graph computation loads the plugin itself; make it use the source while the copy is rebuilt.
-    env: { ...process.env, NX_SWARM_FROM_SOURCE: 'true' },
-  });
+  try {
+    execFileSync(path.join(ROOT, 'node_modules/.bin/nx'), ['run', 'nx-swarm:build', '--outputStyle=static'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      // The graph computation loads the plugin itself; make it use the source while the copy is rebuilt.
+      env: { ...process.env, NX_SWARM_FROM_SOURCE: 'true' },
+    });
+  } catch (error) {
+    const output = `${error.stdout ?? ''}${error.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
+    throw new Error(`nx run nx-swarm:build failed:\n${output}`);
+  }
   if (!fs.existsSync(path.join(DIST, 'package.json'))) {
     throw new Error(`nx run nx-swarm:build did not produce ${path.relative(ROOT, DIST)}/package.json`);
   }
@@ -103,6 +110,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   if (isCurrent()) {
     say('compiled copy in node_modules/nx-swarm is up to date');
   } else {
-    install();
+    try {
+      install();
+    } catch (error) {
+      // A plugin that does not compile (work in progress) must not stop the machine's bootstrap:
+      // whatever is in node_modules/nx-swarm now runs the TypeScript source.
+      say(`could not build and install the compiled plugin: ${error.message}`);
+      say('Nx runs the plugin from its TypeScript source (slower) until `npx nx run nx-swarm:build` passes.');
+    }
   }
 }
