@@ -76,8 +76,52 @@ function load(rel, { quiet = false } = {}) {
         'its TypeScript source (slower). `npm run bootstrap` rebuilds the compiled copy.\n',
     );
   }
+  return loadSource(sourceRoot, rel);
+}
+
+function loadSource(sourceRoot, rel) {
   const { loadTsFile } = require('nx/src/plugins/js/utils/register');
   return loadTsFile(path.join(sourceRoot, `${rel}.ts`));
 }
 
-module.exports = { sourceFiles, fingerprint, load };
+/**
+ * The project-graph plugin entry (createNodes). Executors and generators run in a new process each
+ * time, so `load` checks once; the plugin entry can live as long as the Nx daemon when plugins run
+ * in-process (NX_ISOLATE_PLUGINS=false in .env). Every createNodes call therefore checks the
+ * sources again and, when they changed since the last load, drops the plugin's cached modules and
+ * loads the TypeScript source afresh. Other exports pass through as loaded first.
+ */
+function loadPluginEntry(rel) {
+  const { sourceRoot, installRoot } = installState();
+  const first = load(rel, { quiet: true });
+  let current = first;
+  let loadedAt = safeFingerprint(sourceRoot);
+  const refreshed = () => {
+    const now = safeFingerprint(sourceRoot);
+    if (now === loadedAt) return current;
+    const prefixes = [sourceRoot + path.sep, path.join(installRoot, 'src') + path.sep];
+    for (const key of Object.keys(require.cache)) {
+      if (prefixes.some((p) => key.startsWith(p))) delete require.cache[key];
+    }
+    current = loadSource(sourceRoot, rel);
+    loadedAt = now;
+    return current;
+  };
+  const entry = { ...first };
+  for (const [name, value] of Object.entries(first)) {
+    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'function') {
+      entry[name] = [value[0], (...args) => refreshed()[name][1](...args)];
+    }
+  }
+  return entry;
+}
+
+function safeFingerprint(sourceRoot) {
+  try {
+    return fingerprint(sourceRoot);
+  } catch {
+    return undefined;
+  }
+}
+
+module.exports = { sourceFiles, fingerprint, load, loadPluginEntry };

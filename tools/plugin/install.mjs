@@ -11,6 +11,7 @@
 // when packages/nx-swarm changes later, the copy runs the TypeScript source instead of stale code.
 // `npm install` puts the link back; Nx then runs the plugin from source until the next bootstrap.
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,11 +28,18 @@ const STAMP = '.nx-swarm-install.json';
 
 const say = (msg) => console.log(`plugin: ${msg}`);
 
+/** Changes when this installer or the loader changes, so that an older install is redone. */
+function installerVersion() {
+  const h = crypto.createHash('sha256');
+  for (const f of ['install.mjs', 'dev-loader.cjs']) h.update(fs.readFileSync(path.join(ROOT, 'tools/plugin', f)));
+  return h.digest('hex').slice(0, 16);
+}
+
 export function isCurrent(target = TARGET, source = SOURCE) {
   try {
     if (fs.lstatSync(target).isSymbolicLink()) return false;
     const stamp = JSON.parse(fs.readFileSync(path.join(target, STAMP), 'utf8'));
-    return stamp.fingerprint === fingerprint(source);
+    return stamp.fingerprint === fingerprint(source) && stamp.installer === installerVersion();
   } catch {
     return false;
   }
@@ -61,6 +69,11 @@ export function rewriteManifests(copyRoot) {
   return wrappers;
 }
 
+/** The wrapper file that package.json's main points at, relative to the copy. */
+function pkgMain(copyRoot) {
+  return JSON.parse(fs.readFileSync(path.join(copyRoot, 'package.json'), 'utf8')).main.replace(/^\.\//, '');
+}
+
 function install() {
   const before = fingerprint(SOURCE);
   say('building the plugin (nx run nx-swarm:build)');
@@ -86,17 +99,22 @@ function install() {
   const wrappers = rewriteManifests(staging);
   fs.mkdirSync(path.join(staging, 'dev'), { recursive: true });
   fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(staging, 'dev/loader.js'));
+  const main = wrappers[pkgMain(staging)];
   for (const [file, mod] of Object.entries(wrappers)) {
-    const quiet = mod === 'src/index' ? ', { quiet: true }' : '';
+    const call = mod === main ? 'loadPluginEntry' : 'load';
     fs.writeFileSync(
       path.join(staging, file),
       `'use strict';\n// Written by tools/plugin/install.mjs: the compiled ${mod}, or its source when packages/nx-swarm changed.\n` +
-        `module.exports = require('./loader.js').load(${JSON.stringify(mod)}${quiet});\n`,
+        `module.exports = require('./loader.js').${call}(${JSON.stringify(mod)});\n`,
     );
   }
   fs.writeFileSync(
     path.join(staging, STAMP),
-    JSON.stringify({ source: path.relative(TARGET, SOURCE), fingerprint: before, installedAt: new Date().toISOString() }, null, 2) + '\n',
+    JSON.stringify(
+      { source: path.relative(TARGET, SOURCE), fingerprint: before, installer: installerVersion(), installedAt: new Date().toISOString() },
+      null,
+      2,
+    ) + '\n',
   );
   fs.rmSync(TARGET, { recursive: true, force: true });
   fs.renameSync(staging, TARGET);

@@ -111,3 +111,40 @@ test('the loader runs the compiled copy while it is current and the source once 
   assert.match(stale.warning, /changed after node_modules\/nx-swarm was built.*npm run bootstrap/s);
   fs.rmSync(ws, { recursive: true, force: true });
 });
+
+test('the plugin entry reloads the source in a long-lived process (the Nx daemon) once it changes', () => {
+  const ws = scratch('entry');
+  const source = path.join(ws, 'packages/nx-swarm');
+  const install = path.join(ws, 'node_modules/nx-swarm');
+  const entry = (what) => `export const createNodes = ['**/marker.json', () => '${what}'] as const;\nexport const createNodesV2 = createNodes;\nexport const other = 1;\n`;
+  write(path.join(source, 'package.json'), '{}');
+  write(path.join(source, 'src/index.ts'), entry('source'));
+  write(path.join(install, 'src/index.js'), "exports.createNodes = ['**/marker.json', () => 'compiled'];\nexports.createNodesV2 = exports.createNodes;\nexports.other = 1;\n");
+  fs.mkdirSync(path.join(install, 'dev'));
+  fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(install, 'dev/loader.js'));
+  write(
+    path.join(install, '.nx-swarm-install.json'),
+    JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }),
+  );
+  const index = path.join(source, 'src/index.ts');
+  const script = `
+    const fs = require('node:fs');
+    const m = require(${JSON.stringify(path.join(install, 'dev/loader.js'))}).loadPluginEntry('src/index');
+    const seen = [m.createNodes[0], m.other, m.createNodes[1]()];
+    fs.writeFileSync(${JSON.stringify(index)}, ${JSON.stringify(entry('source, first edit'))});
+    seen.push(m.createNodes[1]());
+    fs.writeFileSync(${JSON.stringify(index)}, ${JSON.stringify(entry('source, second edit, longer'))});
+    seen.push(m.createNodesV2[1](), m.createNodes[1]());
+    console.log(JSON.stringify(seen));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, NX_SWARM_FROM_SOURCE: '' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [
+    '**/marker.json',
+    1,
+    'compiled',
+    'source, first edit',
+    'source, second edit, longer',
+    'source, second edit, longer',
+  ]);
+  fs.rmSync(ws, { recursive: true, force: true });
+});
