@@ -24,6 +24,26 @@ function write(file, text) {
   fs.writeFileSync(file, text);
 }
 
+/**
+ * A workspace with packages/nx-swarm (the source) and node_modules/nx-swarm (a compiled copy
+ * recorded as current), each holding one module: { ws, source, install }.
+ */
+function fakeInstall(name, rel, sourceText, compiledText) {
+  const ws = scratch(name);
+  const source = path.join(ws, 'packages/nx-swarm');
+  const install = path.join(ws, 'node_modules/nx-swarm');
+  write(path.join(source, 'package.json'), '{}');
+  write(path.join(source, `${rel}.ts`), sourceText);
+  write(path.join(install, `${rel}.js`), compiledText);
+  fs.mkdirSync(path.join(install, 'dev'));
+  fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(install, 'dev/loader.js'));
+  write(
+    path.join(install, '.nx-swarm-install.json'),
+    JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }),
+  );
+  return { ws, source, install };
+}
+
 test('rewriteManifests sends every entry point through dev/ wrappers', () => {
   const dir = scratch('manifests');
   write(path.join(dir, 'package.json'), JSON.stringify({ name: 'nx-swarm', main: './src/index.js' }));
@@ -80,18 +100,7 @@ test('the fingerprint covers what the build reads, not the tests', () => {
 });
 
 test('the loader runs the compiled copy while it is current and the source once it is not', () => {
-  const ws = scratch('loader');
-  const source = path.join(ws, 'packages/nx-swarm');
-  const install = path.join(ws, 'node_modules/nx-swarm');
-  write(path.join(source, 'package.json'), '{}');
-  write(path.join(source, 'src/which.ts'), "export const which: string = 'source';\n");
-  write(path.join(install, 'src/which.js'), "exports.which = 'compiled';\n");
-  fs.mkdirSync(path.join(install, 'dev'));
-  fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(install, 'dev/loader.js'));
-  write(
-    path.join(install, '.nx-swarm-install.json'),
-    JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }),
-  );
+  const { ws, source, install } = fakeInstall('loader', 'src/which', "export const which: string = 'source';\n", "exports.which = 'compiled';\n");
   const load = (env = {}) => {
     const script = `const m = require(${JSON.stringify(path.join(install, 'dev/loader.js'))}).load('src/which'); console.log(m.which);`;
     const r = spawnSync(process.execPath, ['-e', script], {
@@ -113,18 +122,12 @@ test('the loader runs the compiled copy while it is current and the source once 
 });
 
 test('the plugin entry reloads the source in a long-lived process (the Nx daemon) once it changes', () => {
-  const ws = scratch('entry');
-  const source = path.join(ws, 'packages/nx-swarm');
-  const install = path.join(ws, 'node_modules/nx-swarm');
   const entry = (what) => `export const createNodes = ['**/marker.json', () => '${what}'] as const;\nexport const createNodesV2 = createNodes;\nexport const other = 1;\n`;
-  write(path.join(source, 'package.json'), '{}');
-  write(path.join(source, 'src/index.ts'), entry('source'));
-  write(path.join(install, 'src/index.js'), "exports.createNodes = ['**/marker.json', () => 'compiled'];\nexports.createNodesV2 = exports.createNodes;\nexports.other = 1;\n");
-  fs.mkdirSync(path.join(install, 'dev'));
-  fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(install, 'dev/loader.js'));
-  write(
-    path.join(install, '.nx-swarm-install.json'),
-    JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }),
+  const { ws, source, install } = fakeInstall(
+    'entry',
+    'src/index',
+    entry('source'),
+    "exports.createNodes = ['**/marker.json', () => 'compiled'];\nexports.createNodesV2 = exports.createNodes;\nexports.other = 1;\n",
   );
   const index = path.join(source, 'src/index.ts');
   const script = `
