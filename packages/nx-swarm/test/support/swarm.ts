@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExecutorContext, logger } from '@nx/devkit';
 import { execa } from 'execa';
 import { ImageReceipt, imageReceiptPath, writeImageReceipt } from '../../src/lib/docker/image-receipt';
 
@@ -53,38 +52,7 @@ export function writeReceipt(workspaceRoot: string, projectRoot: string, reposit
   return receipt;
 }
 
-export function executorContext(workspaceRoot: string, projectName: string, projectRoot: string): ExecutorContext {
-  return {
-    root: workspaceRoot,
-    cwd: workspaceRoot,
-    isVerbose: false,
-    projectName,
-    targetName: 'deploy',
-    projectsConfigurations: { version: 2, projects: { [projectName]: { root: projectRoot } } },
-    nxJsonConfiguration: {},
-    projectGraph: { nodes: {}, dependencies: {} },
-  } as unknown as ExecutorContext;
-}
-
-/** Captures what the executors print through @nx/devkit's logger. */
-export function captureLogger() {
-  const lines: string[] = [];
-  const spies = (['info', 'warn', 'error', 'log'] as const).map((level) =>
-    jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
-      const text = args.map(String).join(' ');
-      lines.push(`[${level}] ${text}`);
-      if (process.env.NXSWARM_TEST_VERBOSE) process.stdout.write(`[${level}] ${text}\n`);
-    }),
-  );
-  return {
-    lines,
-    text: () => lines.join('\n'),
-    mark: () => lines.length,
-    since: (mark: number) => lines.slice(mark).join('\n'),
-    clear: () => lines.splice(0, lines.length),
-    restore: () => spies.forEach((s) => s.mockRestore()),
-  };
-}
+export { captureLogger, executorContext } from './executor-context';
 
 /** A random port in 17900–17989 that nothing listens on right now. */
 export async function freePort(): Promise<number> {

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
+import { executorContext } from '../../../test/support/executor-context';
 import runExecutor from './executor';
 import * as engine from '../../lib/docker/engine';
 
@@ -21,13 +22,7 @@ function workspace(withBinary: boolean): ExecutorContext {
     fs.mkdirSync(path.join(root, 'dist/svc'), { recursive: true });
     fs.writeFileSync(path.join(root, 'dist/svc/svc-linux-amd64'), 'binary');
   }
-  return {
-    root,
-    cwd: root,
-    isVerbose: false,
-    projectName: 'svc',
-    projectsConfigurations: { version: 2, projects: { svc: { root: 'svc' } } },
-  } as unknown as ExecutorContext;
+  return executorContext(root, 'svc', 'svc');
 }
 
 const files = [{ from: 'dist/svc/svc-linux-amd64', to: 'svc-linux-amd64' }];

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '@nx/devkit';
+import { executorContext } from '../../../test/support/executor-context';
 import runExecutor from './executor';
 import * as toolchain from '../../lib/go/go-toolchain';
 
@@ -19,13 +20,7 @@ function workspace(): { root: string; context: ExecutorContext } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-gcb-'));
   fs.mkdirSync(path.join(root, 'svc'));
   fs.writeFileSync(path.join(root, 'svc/go.mod'), 'module example.com/svc\n');
-  const context = {
-    root,
-    cwd: root,
-    isVerbose: false,
-    projectName: 'svc',
-    projectsConfigurations: { version: 2, projects: { svc: { root: 'svc' } } },
-  } as unknown as ExecutorContext;
+  const context = executorContext(root, 'svc', 'svc');
   return { root, context };
 }
 

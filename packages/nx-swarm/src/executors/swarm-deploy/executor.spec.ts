@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExecutorContext, logger } from '@nx/devkit';
+import { executorContext } from '../../../test/support/executor-context';
 import runExecutor, { formatSummary } from './executor';
 
 /** No daemon: everything here fails (or prints) before the engine is contacted. */
-const ctx = (root: string): ExecutorContext =>
-  ({ root, cwd: root, isVerbose: false, projectName: 'accountservice', projectsConfigurations: { version: 2, projects: { accountservice: { root: 'accountservice' } } } }) as unknown as ExecutorContext;
+const ctx = (root: string): ExecutorContext => executorContext(root, 'accountservice', 'accountservice');
 
 describe('swarm-deploy executor (no daemon)', () => {
   let errors: string[];
