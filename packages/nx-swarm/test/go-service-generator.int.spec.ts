@@ -6,13 +6,11 @@
  * and a second run changes nothing.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { buildClientImage, callFromOverlay } from './support/quotes-client';
-import { gitIn, runNx } from './support/nx-cli';
+import { gitIn, runNx, scratchWorkspace } from './support/nx-cli';
 
-const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const ID = `${process.pid}`;
 const NAME = `nxswarm-q-gen-${ID}`;
 const REPOSITORY = `someprefix/${NAME}`;
@@ -25,15 +23,7 @@ const nx = (...args: string[]) => runNx(ws, ...args);
 const git = (...args: string[]) => gitIn(ws, ...args);
 
 beforeAll(async () => {
-  ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-genws-'));
-  for (const f of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) {
-    fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
-  }
-  fs.cpSync(path.join(WORKSPACE_ROOT, 'packages'), path.join(ws, 'packages'), {
-    recursive: true,
-    filter: (src) => !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(path.relative(WORKSPACE_ROOT, src)),
-  });
-  fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
+  ws = scratchWorkspace('nxswarm-q-genws-', ['packages']);
   // Start from a workspace without the plugin entry, as a new user would.
   const nxJson = JSON.parse(fs.readFileSync(path.join(ws, 'nx.json'), 'utf8'));
   delete nxJson.plugins;

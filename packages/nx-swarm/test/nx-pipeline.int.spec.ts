@@ -6,12 +6,9 @@
  * touching the repository or a user's running accountservice.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { execa } from 'execa';
 import Docker from 'dockerode';
-import { WORKSPACE_ROOT } from './support/accountservice';
-import { gitIn, runNx } from './support/nx-cli';
+import { gitIn, ownAccountservice, runNx, scratchWorkspace } from './support/nx-cli';
 
 const SERVICE = `nxit-pipeline-${process.pid}`;
 const PORT = 17000 + (process.pid % 900);
@@ -21,31 +18,9 @@ const docker = new Docker();
 let ws: string;
 
 function copyWorkspace(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-ws-'));
-  for (const f of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) {
-    fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(dir, f));
-  }
-  const skip = (src: string) =>
-    !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(path.relative(WORKSPACE_ROOT, src)) &&
-    !/accountservice-[a-z0-9]+-[a-z0-9]+$/.test(src) &&
-    !src.endsWith('.db');
-  fs.cpSync(path.join(WORKSPACE_ROOT, 'packages'), path.join(dir, 'packages'), { recursive: true, filter: skip });
-  fs.cpSync(path.join(WORKSPACE_ROOT, 'accountservice'), path.join(dir, 'accountservice'), { recursive: true, filter: skip });
-  fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-
+  const dir = scratchWorkspace('nxswarm-ws-', ['packages', 'accountservice']);
   // Our own service name, port and repository; host-mode port + dnsrr (no IPVS needed).
-  const projectFile = path.join(dir, 'accountservice/project.json');
-  const project = JSON.parse(fs.readFileSync(projectFile, 'utf8'));
-  project.targets.build.options.targets = ['linux/amd64'];
-  project.targets.image.options.repository = REPOSITORY;
-  Object.assign(project.targets.deploy.options, {
-    service: SERVICE,
-    ports: [{ target: 6767, published: PORT, mode: 'host' }],
-    endpointMode: 'dnsrr',
-  });
-  delete project.targets.deploy.configurations;
-  project.targets.undeploy.options.service = SERVICE;
-  fs.writeFileSync(projectFile, JSON.stringify(project, null, 2));
+  ownAccountservice(dir, { service: SERVICE, port: PORT, repository: REPOSITORY });
   return dir;
 }
 

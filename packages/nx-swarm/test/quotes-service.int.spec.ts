@@ -22,7 +22,7 @@ import imageExecutor from '../src/executors/docker-image/executor';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
 import { buildClientImage, callFromOverlay as callOverlay } from './support/quotes-client';
-import { gitIn, runNx } from './support/nx-cli';
+import { copyWithoutOutputs, editJson, gitIn, ownAccountservice, runNx, scratchWorkspace } from './support/nx-cli';
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const QUOTES_DIR = path.join(WORKSPACE_ROOT, 'apps/quotes-service');
@@ -93,17 +93,6 @@ function context(root: string, projectName: string, projectRoot: string, targetN
   } as unknown as ExecutorContext;
 }
 
-/** Copies a folder without local build outputs. */
-function copyTree(from: string, to: string): void {
-  fs.cpSync(from, to, {
-    recursive: true,
-    filter: (src) => {
-      const rel = path.relative(WORKSPACE_ROOT, src);
-      return !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(rel) && !/-linux-(amd64|arm64)$/.test(src) && !src.endsWith('.db');
-    },
-  });
-}
-
 const logLines: string[] = [];
 beforeAll(async () => {
   for (const level of ['info', 'warn', 'error', 'log'] as const) {
@@ -126,7 +115,7 @@ describe('quotes-service through the executors: internal, on my_network, reached
 
   beforeAll(() => {
     ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-ws-'));
-    copyTree(QUOTES_DIR, path.join(ws, PROJECT_ROOT));
+    copyWithoutOutputs(QUOTES_DIR, path.join(ws, PROJECT_ROOT));
   });
   afterAll(async () => {
     await removeServices([SERVICE]);
@@ -211,36 +200,14 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
 
   const nx = (...args: string[]) => runNx(ws, ...args);
   const git = (...args: string[]) => gitIn(ws, ...args);
-  const editJson = (file: string, edit: (j: Record<string, any>) => void) => {
-    const full = path.join(ws, file);
-    const json = JSON.parse(fs.readFileSync(full, 'utf8'));
-    edit(json);
-    fs.writeFileSync(full, JSON.stringify(json, null, 2));
-  };
 
   beforeAll(async () => {
     accountsPort = await freePort();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-nxws-'));
-    for (const f of ['nx.json', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore']) {
-      fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
-    }
-    for (const dir of ['packages', 'accountservice', 'apps/quotes-service']) copyTree(path.join(WORKSPACE_ROOT, dir), path.join(ws, dir));
-    fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
-
+    ws = scratchWorkspace('nxswarm-q-nxws-', ['packages', 'accountservice', 'apps/quotes-service']);
     // Own service names, repositories and port; dnsrr + host-mode port (no IPVS here).
-    editJson('accountservice/project.json', (p) => {
-      p.targets.build.options.targets = ['linux/amd64'];
-      p.targets.image.options.repository = `${REPO_PREFIX}acct`;
-      Object.assign(p.targets.deploy.options, {
-        service: ACCOUNTS,
-        ports: [{ target: 6767, published: accountsPort, mode: 'host' }],
-        endpointMode: 'dnsrr',
-      });
-      delete p.targets.deploy.configurations;
-      p.targets.undeploy.options.service = ACCOUNTS;
-    });
+    ownAccountservice(ws, { service: ACCOUNTS, port: accountsPort, repository: `${REPO_PREFIX}acct` });
     // quotes-service has no explicit targets: these partial targets override the inferred ones.
-    editJson('apps/quotes-service/project.json', (p) => {
+    editJson(ws, 'apps/quotes-service/project.json', (p) => {
       p.targets = {
         image: { options: { repository: `${REPO_PREFIX}quotes` } },
         deploy: { options: { service: QUOTES, networks: [NETWORK], endpointMode: 'dnsrr' } },

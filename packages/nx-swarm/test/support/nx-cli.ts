@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 
@@ -32,5 +34,59 @@ export function gitIn(ws: string, ...args: string[]) {
   return execa('git', args, {
     cwd: ws,
     env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+  });
+}
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
+const ROOT_FILES = ['nx.json', '.env', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore'];
+
+/** Copies a folder of this workspace without local build outputs (dist, binaries, BoltDB files, …). */
+export function copyWithoutOutputs(from: string, to: string): void {
+  fs.cpSync(from, to, {
+    recursive: true,
+    filter: (src) =>
+      !/(^|\/)(node_modules|dist|tmp|coverage|\.nx)(\/|$)/.test(path.relative(WORKSPACE_ROOT, src)) &&
+      !/-linux-(amd64|arm64)$/.test(src) &&
+      !src.endsWith('.db'),
+  });
+}
+
+/**
+ * A scratch copy of this workspace in the OS temp folder, for the real nx CLI: the root files, the
+ * given folders without build outputs, and node_modules linked. The real dist/ and receipts stay alone.
+ */
+export function scratchWorkspace(prefix: string, folders: string[]): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  for (const f of ROOT_FILES) {
+    if (fs.existsSync(path.join(WORKSPACE_ROOT, f))) fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
+  }
+  for (const dir of folders) copyWithoutOutputs(path.join(WORKSPACE_ROOT, dir), path.join(ws, dir));
+  fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
+  return ws;
+}
+
+/** Rewrites a JSON file of a scratch workspace in place. */
+export function editJson(ws: string, file: string, edit: (json: Record<string, any>) => void): void {
+  const full = path.join(ws, file);
+  const json = JSON.parse(fs.readFileSync(full, 'utf8'));
+  edit(json);
+  fs.writeFileSync(full, JSON.stringify(json, null, 2));
+}
+
+/**
+ * accountservice in a scratch workspace under a service name, port and repository of the test's own,
+ * built for linux/amd64 only, with a host-mode port and dnsrr (no IPVS needed) and no configurations.
+ */
+export function ownAccountservice(ws: string, own: { service: string; port: number; repository: string }): void {
+  editJson(ws, 'accountservice/project.json', (p) => {
+    p.targets.build.options.targets = ['linux/amd64'];
+    p.targets.image.options.repository = own.repository;
+    Object.assign(p.targets.deploy.options, {
+      service: own.service,
+      ports: [{ target: 6767, published: own.port, mode: 'host' }],
+      endpointMode: 'dnsrr',
+    });
+    delete p.targets.deploy.configurations;
+    p.targets.undeploy.options.service = own.service;
   });
 }
