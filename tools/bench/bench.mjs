@@ -341,7 +341,7 @@ async function main() {
   results.nxswarm.noopSeconds = { median: median(noop), runs: noop };
   results.nxswarm.noopOutputTail = noopOut.trim().split('\n').slice(-12).join('\n');
   const variants = [
-    ['noopDaemonOtherSeconds', 'Nx daemon the other way', { NX_DAEMON: env.NX_DAEMON === 'true' || !/^off/.test(nxDaemonDefault()) ? 'false' : 'true' }],
+    ['noopDaemonOtherSeconds', 'Nx daemon the other way', { NX_DAEMON: nxDaemonDefault().startsWith('on') ? 'false' : 'true' }],
     ['noopFromSourceSeconds', 'plugin from TypeScript source, isolated plugin workers', { NX_SWARM_FROM_SOURCE: 'true', NX_ISOLATE_PLUGINS: 'true' }],
   ];
   for (const [key, what, extra] of variants) {
