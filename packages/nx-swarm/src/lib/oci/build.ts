@@ -1,0 +1,306 @@
+/**
+ * The OCI builder's apply side: per platform, evaluate the Dockerfile over the base image's config,
+ * write the layers, the config; then either push (layers gzip'd, HEAD → skip, cross-repository
+ * mount for base layers of the same registry, manifests, index, tags) or make the docker-archive the
+ * engine loads. No engine code here: pushing needs no daemon.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseReference } from '../docker/reference';
+import { ContainerConfig, DockerfileError, DockerfilePlan, Platform, evaluateDockerfile, formatPlatform, resolveFrom } from './dockerfile';
+import { Blob, Descriptor, ImageConfigFile, MEDIA_TYPES, blobOf, createdTime, gzipDeterministicAsync, imageConfig, imageIndex, imageManifest, jsonBytes } from './image';
+import { Layer, SourceEntry, copyStepEntries, makeLayer, sha256Digest } from './layers';
+import { RegistryClient } from './registry';
+import { TarEntry, writeTar } from './tar';
+
+export interface BaseImage {
+  /** "registry/repo" as written in FROM (normalised). */
+  reference: string;
+  domain: string;
+  repo: string;
+  config: ImageConfigFile;
+  /** Layer descriptors from the base manifest (compressed blobs in the base's registry). */
+  layers: Descriptor[];
+  manifestDigest: string;
+}
+
+export interface PlatformImage {
+  platform: Platform;
+  config: Blob;
+  configFile: ImageConfigFile;
+  /** This build's layers (uncompressed). */
+  layers: Layer[];
+  base?: BaseImage;
+  /** Uncompressed size of all layers (what the engine reports as Size). */
+  size: number;
+  warnings: string[];
+}
+
+const MANIFEST_ACCEPT = [MEDIA_TYPES.index, MEDIA_TYPES.manifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest];
+
+/** FROM name → registry domain and repository path (Docker Hub: registry-1.docker.io, library/). */
+export function baseLocation(reference: string): { domain: string; repo: string; ref: string } {
+  const parsed = parseReference(reference);
+  const domain = parsed.domain ?? 'registry-1.docker.io';
+  const repo = !parsed.domain && !parsed.path.includes('/') ? `library/${parsed.path}` : parsed.path;
+  return { domain: domain === 'docker.io' ? 'registry-1.docker.io' : domain, repo, ref: parsed.digest ?? parsed.tag ?? 'latest' };
+}
+
+/** Reads the base image for one platform from its registry (index → the platform's manifest → config). */
+export async function fetchBaseImage(client: RegistryClient, reference: string, platform: Platform): Promise<BaseImage> {
+  const { domain, repo, ref } = baseLocation(reference);
+  let got = await client.getManifest(repo, ref, MANIFEST_ACCEPT);
+  let doc = JSON.parse(got.bytes.toString('utf8')) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  let digest = got.digest ?? sha256Digest(got.bytes);
+  const type = got.mediaType || doc.mediaType;
+  if (type === MEDIA_TYPES.index || type === MEDIA_TYPES.dockerList || doc.manifests) {
+    const match =
+      doc.manifests?.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (m.platform?.variant ?? '') === (platform.variant ?? '')) ??
+      doc.manifests?.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture);
+    if (!match) {
+      const has = (doc.manifests ?? []).map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
+      throw new DockerfileError(`the base image ${reference} has no ${formatPlatform(platform)} image (it has: ${has || 'none'})`);
+    }
+    got = await client.getManifest(repo, match.digest, MANIFEST_ACCEPT);
+    doc = JSON.parse(got.bytes.toString('utf8'));
+    digest = match.digest;
+  }
+  if (!doc.config || !doc.layers) throw new DockerfileError(`the base image ${reference} has a manifest without config or layers`);
+  const config = JSON.parse((await client.getBlob(repo, doc.config.digest)).toString('utf8')) as ImageConfigFile;
+  if (config.architecture && config.architecture !== platform.architecture) {
+    throw new DockerfileError(`the base image ${reference} is ${config.os}/${config.architecture}, not ${formatPlatform(platform)}`);
+  }
+  const foreign = doc.layers.find((l) => l.mediaType === MEDIA_TYPES.dockerForeignLayer || l.urls?.length);
+  if (foreign) throw new DockerfileError(`the base image ${reference} has a foreign layer (${foreign.digest.slice(0, 19)})`);
+  return { reference, domain, repo, config, layers: doc.layers, manifestDigest: digest };
+}
+
+export interface BuildSpec {
+  plan: Extract<DockerfilePlan, { kind: 'oci' }>;
+  platform: Platform;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  /** SOURCE_DATE_EPOCH or 0. */
+  epoch: number;
+  context: SourceEntry[];
+  read: (entry: Extract<SourceEntry, { type: 'file' }>) => Buffer;
+  base?: BaseImage;
+}
+
+/** One platform's image: layers and config (no I/O beyond `read`). */
+export function buildPlatformImage(spec: BuildSpec): PlatformImage {
+  const scratch = !spec.base;
+  const evaluated = evaluateDockerfile(spec.plan, {
+    platform: spec.platform,
+    buildArgs: spec.buildArgs,
+    base: spec.base?.config.config as ContainerConfig | undefined,
+  });
+  const config = evaluated.config;
+  if (Object.keys(spec.labels).length) config.Labels = { ...(config.Labels ?? {}), ...spec.labels };
+  const layers: Layer[] = [];
+  const dirs = new Set<string>();
+  for (const step of evaluated.copies) {
+    const entries: TarEntry[] = copyStepEntries(step, spec.context, spec.read, { mtime: spec.epoch, scratch, existingDirs: dirs });
+    for (const e of entries) if (e.type === 'directory') dirs.add(e.path);
+    layers.push(makeLayer(entries));
+  }
+  const created = createdTime(spec.epoch);
+  const baseHistory = spec.base?.config.history ?? [];
+  const fromLine = { created_by: `FROM ${spec.base ? spec.base.reference : 'scratch'} # nx-swarm oci`, empty_layer: true };
+  const configFile = imageConfig({
+    platform: spec.platform,
+    config,
+    diffIds: [...(spec.base?.config.rootfs.diff_ids ?? []), ...layers.map((l) => l.diffId)],
+    history: [...baseHistory, { ...fromLine, created }, ...evaluated.history.map((h) => ({ ...h, created }))],
+    created,
+  });
+  const configBlob = blobOf(MEDIA_TYPES.config, jsonBytes(configFile));
+  const warnings = evaluated.unusedBuildArgs.length
+    ? [`build args not declared with ARG in the Dockerfile: ${evaluated.unusedBuildArgs.join(', ')}`]
+    : [];
+  const baseSize = 0; // the base's uncompressed size is unknown without downloading it
+  return { platform: spec.platform, config: configBlob, configFile, layers, base: spec.base, size: baseSize + layers.reduce((n, l) => n + l.tar.length, 0), warnings };
+}
+
+export { resolveFrom };
+
+/** gzip'd layers, cached by diff id (a layer already compressed once is not compressed again). */
+export class LayerCache {
+  constructor(private readonly dir: string | undefined) {}
+
+  async compress(layer: Layer): Promise<Blob> {
+    const file = this.dir ? path.join(this.dir, `${layer.diffId.slice(7)}.tar.gz`) : undefined;
+    if (file) {
+      try {
+        const bytes = fs.readFileSync(file);
+        return blobOf(MEDIA_TYPES.layerGzip, bytes);
+      } catch {
+        /* not cached */
+      }
+    }
+    const bytes = await gzipDeterministicAsync(layer.tar);
+    if (file) {
+      try {
+        fs.mkdirSync(this.dir!, { recursive: true });
+        fs.writeFileSync(`${file}.tmp`, bytes);
+        fs.renameSync(`${file}.tmp`, file);
+        this.prune(32);
+      } catch {
+        /* a cache that can't be written only costs time */
+      }
+    }
+    return blobOf(MEDIA_TYPES.layerGzip, bytes);
+  }
+
+  private prune(keep: number) {
+    const files = fs.readdirSync(this.dir!).filter((f) => f.endsWith('.tar.gz'));
+    if (files.length <= keep) return;
+    const byAge = files.map((f) => ({ f, t: fs.statSync(path.join(this.dir!, f)).mtimeMs })).sort((a, b) => a.t - b.t);
+    for (const { f } of byAge.slice(0, files.length - keep)) fs.rmSync(path.join(this.dir!, f), { force: true });
+  }
+}
+
+export interface PushedManifest {
+  platform: string;
+  digest: string;
+  configDigest: string;
+  size: number;
+}
+
+export interface PushResult {
+  indexDigest: string;
+  manifests: PushedManifest[];
+  blobs: { uploaded: number; uploadedBytes: number; existing: number; mounted: number; copied: number };
+  manifestsPut: number;
+  tagsPut: string[];
+  tagsCurrent: string[];
+}
+
+export interface PushLog {
+  (line: string): void;
+}
+
+function mb(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The manifests and index for built images, with their compressed layers (no network). */
+export async function assemble(images: PlatformImage[], cache: LayerCache) {
+  const perPlatform = await Promise.all(
+    images.map(async (img) => {
+      const own = await Promise.all(img.layers.map((l) => cache.compress(l)));
+      const manifest = imageManifest(img.config.descriptor, [...(img.base?.layers ?? []), ...own.map((b) => b.descriptor)]);
+      const manifestBlob = blobOf(MEDIA_TYPES.manifest, jsonBytes(manifest));
+      return { img, own, manifestBlob };
+    }),
+  );
+  const index = imageIndex(perPlatform.map((p) => ({ descriptor: p.manifestBlob.descriptor, platform: p.img.platform })));
+  const indexBlob = blobOf(MEDIA_TYPES.index, jsonBytes(index));
+  return { perPlatform, index, indexBlob };
+}
+
+/** Pushes images as one index, tagged with `tags`. Only HEADs when the registry has everything. */
+export async function pushImages(
+  client: RegistryClient,
+  repo: string,
+  domain: string,
+  assembled: Awaited<ReturnType<typeof assemble>>,
+  tags: string[],
+  log: PushLog,
+  baseClient?: (domain: string) => RegistryClient,
+): Promise<PushResult> {
+  const blobs = { uploaded: 0, uploadedBytes: 0, existing: 0, mounted: 0, copied: 0 };
+  const done = new Set<string>();
+  const ensureBlob = async (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage) => {
+    const { digest, size } = blob.descriptor;
+    if (done.has(digest)) return;
+    done.add(digest);
+    if (await client.hasBlob(repo, digest)) {
+      blobs.existing++;
+      log(`  ${digest.slice(7, 19)} ${what}: already there`);
+      return;
+    }
+    if (base && base.domain === domain && base.repo !== repo && (await client.mountBlob(repo, digest, base.repo))) {
+      blobs.mounted++;
+      log(`  ${digest.slice(7, 19)} ${what}: mounted from ${base.repo}`);
+      return;
+    }
+    let bytes = blob.bytes;
+    if (!bytes && base) {
+      bytes = await (baseClient?.(base.domain) ?? client).getBlob(base.repo, digest);
+      blobs.copied++;
+    }
+    if (!bytes) throw new Error(`no content for blob ${digest}`);
+    const started = Date.now();
+    await client.uploadBlob(repo, digest, bytes);
+    blobs.uploaded++;
+    blobs.uploadedBytes += bytes.length;
+    log(`  ${digest.slice(7, 19)} ${what}: uploaded ${mb(size)} in ${Date.now() - started} ms`);
+  };
+
+  const manifests: PushedManifest[] = [];
+  let manifestsPut = 0;
+  for (const { img, own, manifestBlob } of assembled.perPlatform) {
+    const p = formatPlatform(img.platform);
+    for (const layer of img.base?.layers ?? []) await ensureBlob({ descriptor: layer }, `${p} base layer`, img.base);
+    for (const layer of own) await ensureBlob(layer, `${p} layer`);
+    await ensureBlob(img.config, `${p} config`);
+    const digest = manifestBlob.descriptor.digest;
+    const there = await client.headManifest(repo, digest, [MEDIA_TYPES.manifest]);
+    if (!there) {
+      await client.putManifest(repo, digest, MEDIA_TYPES.manifest, manifestBlob.bytes);
+      manifestsPut++;
+    }
+    manifests.push({ platform: p, digest, configDigest: img.config.descriptor.digest, size: manifestBlob.descriptor.size });
+  }
+  const indexDigest = assembled.indexBlob.descriptor.digest;
+  const tagsPut: string[] = [];
+  const tagsCurrent: string[] = [];
+  for (const tag of tags) {
+    const there = await client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest]);
+    if (there?.digest === indexDigest) {
+      tagsCurrent.push(tag);
+      continue;
+    }
+    const served = await client.putManifest(repo, tag, MEDIA_TYPES.index, assembled.indexBlob.bytes);
+    if (served && served !== indexDigest) throw new Error(`the registry stored the index of ${repo}:${tag} as ${served}, expected ${indexDigest}`);
+    tagsPut.push(tag);
+  }
+  return { indexDigest, manifests, blobs, manifestsPut, tagsPut, tagsCurrent };
+}
+
+/**
+ * The docker-archive (`docker save` format) the engine loads through POST /images/load: its
+ * manifest.json, the config, and the layers (ours uncompressed; base layers as the registry serves
+ * them, which the engine decompresses). The image id the engine assigns is the config digest.
+ */
+export function dockerArchive(img: PlatformImage, baseLayerBytes: Buffer[], repoTags: string[]): Buffer {
+  const mtime = 0;
+  const file = (p: string, content: Buffer): TarEntry => ({ type: 'file', path: p, mode: 0o644, uid: 0, gid: 0, mtime, content });
+  const configName = `blobs/sha256/${img.config.descriptor.digest.slice(7)}`;
+  const layerFiles: TarEntry[] = [];
+  const layerNames: string[] = [];
+  baseLayerBytes.forEach((bytes, i) => {
+    const name = `blobs/sha256/${img.base!.layers[i].digest.slice(7)}`;
+    layerNames.push(name);
+    layerFiles.push(file(name, bytes));
+  });
+  for (const layer of img.layers) {
+    const name = `blobs/sha256/${layer.diffId.slice(7)}`;
+    layerNames.push(name);
+    layerFiles.push(file(name, layer.tar));
+  }
+  const manifest = [{ Config: configName, RepoTags: repoTags, Layers: layerNames }];
+  const unique = new Map<string, TarEntry>();
+  for (const e of [file(configName, img.config.bytes), ...layerFiles, file('manifest.json', jsonBytes(manifest))]) unique.set(e.path, e);
+  return writeTar([{ type: 'directory', path: 'blobs', mode: 0o755, uid: 0, gid: 0, mtime }, { type: 'directory', path: 'blobs/sha256', mode: 0o755, uid: 0, gid: 0, mtime }, ...unique.values()]);
+}
+
+export function summarisePush(r: PushResult): string {
+  const parts = [`${r.blobs.uploaded} blob(s) uploaded (${mb(r.blobs.uploadedBytes)})`, `${r.blobs.existing} already there`];
+  if (r.blobs.mounted) parts.push(`${r.blobs.mounted} mounted`);
+  if (r.blobs.copied) parts.push(`${r.blobs.copied} copied from the base registry`);
+  parts.push(`${r.manifestsPut} manifest(s) put`);
+  parts.push(r.tagsPut.length ? `tags put: ${r.tagsPut.join(', ')}` : 'tags already current');
+  return parts.join(', ');
+}

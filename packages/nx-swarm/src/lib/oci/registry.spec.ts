@@ -1,0 +1,101 @@
+import { RegistryClient, isLoopbackHost, parseChallenges, registryWords, tokenRequest } from './registry';
+
+describe('WWW-Authenticate challenges', () => {
+  it.each([
+    ['Basic realm="nxswarm-test"', [{ scheme: 'basic', params: { realm: 'nxswarm-test' } }]],
+    [
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
+      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' } }],
+    ],
+    [
+      'Bearer realm="https://ghcr.io/token", service="ghcr.io", scope="repository:a/b:pull,push"',
+      [{ scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:a/b:pull,push' } }],
+    ],
+    ['Bearer realm=https://r/t,service=r', [{ scheme: 'bearer', params: { realm: 'https://r/t', service: 'r' } }]],
+    [
+      'Basic realm="a", Bearer realm="https://b/t"',
+      [
+        { scheme: 'basic', params: { realm: 'a' } },
+        { scheme: 'bearer', params: { realm: 'https://b/t' } },
+      ],
+    ],
+    ['Bearer realm="quoted \\"inner\\""', [{ scheme: 'bearer', params: { realm: 'quoted "inner"' } }]],
+    ['', []],
+  ])('%s', (header, parsed) => expect(parseChallenges(header)).toEqual(parsed));
+});
+
+describe('token requests', () => {
+  const challenge = { scheme: 'bearer', params: { realm: 'https://auth.example.com/token', service: 'reg.example.com' } };
+  it('username/password: GET with Basic, service and every scope', () => {
+    const req = tokenRequest(challenge, ['repository:a:pull,push', 'repository:base:pull'], { username: 'u', password: 'p', serveraddress: 'reg' });
+    expect(req.method).toBe('GET');
+    expect(req.url).toBe('https://auth.example.com/token?service=reg.example.com&scope=repository%3Aa%3Apull%2Cpush&scope=repository%3Abase%3Apull');
+    expect(req.headers.Authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+  });
+  it('identity token: POST as an OAuth2 refresh token', () => {
+    const req = tokenRequest(challenge, ['repository:a:pull'], { identitytoken: 'tok123' });
+    expect(req.method).toBe('POST');
+    expect(new URLSearchParams(req.body)).toEqual(new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'tok123', client_id: 'nx-swarm', service: 'reg.example.com', scope: 'repository:a:pull' }));
+  });
+  it('anonymous: no Authorization', () => expect(tokenRequest(challenge, [], undefined).headers).toEqual({}));
+  it('no realm is an error', () => expect(() => tokenRequest({ scheme: 'bearer', params: {} }, [], undefined)).toThrow(/without naming a realm/));
+});
+
+describe('RegistryClient auth flow (fake fetch)', () => {
+  function fakeRegistry() {
+    const calls: string[] = [];
+    const fetchFn = (async (url: string, init: RequestInit) => {
+      const auth = (init.headers as Record<string, string>).Authorization ?? '';
+      calls.push(`${init.method} ${url} ${auth.split(' ')[0]}`);
+      if (url.startsWith('https://auth.example.com/token')) {
+        return new Response(JSON.stringify({ token: 'T1' }), { status: auth === `Basic ${Buffer.from('u:p').toString('base64')}` ? 200 : 401 });
+      }
+      if (auth !== 'Bearer T1') {
+        return new Response('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', {
+          status: 401,
+          headers: { 'WWW-Authenticate': 'Bearer realm="https://auth.example.com/token",service="reg.example.com"' },
+        });
+      }
+      return new Response(null, { status: url.includes('sha256:aaaa') ? 200 : 404 });
+    }) as unknown as typeof fetch;
+    return { calls, fetchFn };
+  }
+
+  it('learns the Bearer challenge once, trades credentials for a token, reuses it per scope', async () => {
+    const { calls, fetchFn } = fakeRegistry();
+    const client = new RegistryClient({ domain: 'reg.example.com', credentials: { username: 'u', password: 'p', serveraddress: 'reg.example.com' }, fetch: fetchFn });
+    expect(await client.hasBlob('a/b', 'sha256:aaaa')).toBe(true);
+    expect(await client.hasBlob('a/b', 'sha256:bbbb')).toBe(false);
+    expect(calls).toEqual([
+      'HEAD https://reg.example.com/v2/a/b/blobs/sha256:aaaa ',
+      'GET https://auth.example.com/token?service=reg.example.com&scope=repository%3Aa%2Fb%3Apull Basic',
+      'HEAD https://reg.example.com/v2/a/b/blobs/sha256:aaaa Bearer',
+      'HEAD https://reg.example.com/v2/a/b/blobs/sha256:bbbb Bearer',
+    ]);
+  });
+
+  it('a refused token names the registry and the next step, never the password', async () => {
+    const { fetchFn } = fakeRegistry();
+    const client = new RegistryClient({ domain: 'reg.example.com', credentials: { username: 'u', password: 'wrong-secret', serveraddress: 'reg.example.com' }, credentialSource: 'auths in /x/config.json', fetch: fetchFn });
+    const error = await client.hasBlob('a/b', 'sha256:aaaa').catch((e: Error) => e);
+    expect(String(error)).toMatch(/token service https:\/\/auth.example.com answered 401.*credentials from auths in \/x\/config.json; check them with `docker login reg.example.com`/);
+    expect(String(error)).not.toContain('wrong-secret');
+  });
+
+  it('an unreachable registry says so', async () => {
+    const client = new RegistryClient({ domain: '127.0.0.1:1', fetch: (async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); }) as unknown as typeof fetch });
+    await expect(client.hasBlob('a', 'sha256:aaaa')).rejects.toThrow(/registry at 127.0.0.1:1 is unreachable .*ECONNREFUSED/);
+  });
+
+  it.each([
+    ['127.0.0.1:5000', true],
+    ['localhost:5000', true],
+    ['[::1]:5000', true],
+    ['registry.example.com', false],
+  ])('isLoopbackHost(%s)', (h, yes) => expect(isLoopbackHost(h)).toBe(yes));
+
+  it('registryWords: the registry error codes and messages', () => {
+    expect(registryWords('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}')).toBe('BLOB_UNKNOWN: blob unknown to registry');
+    expect(registryWords('plain text')).toBe('plain text');
+  });
+});
