@@ -9,16 +9,39 @@
  */
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { binaryFileName, parseTarget } from '../lib/go/targets';
+import type { GoGraphDiagnostic } from './go-graph/resolver';
 
 export const PLUGIN_NAME = 'nx-swarm';
 
-type TargetNameKey = 'buildTargetName' | 'testTargetName' | 'imageTargetName' | 'deployTargetName' | 'undeployTargetName';
+type TargetNameKey =
+  | 'buildTargetName'
+  | 'testTargetName'
+  | 'vetTargetName'
+  | 'tidyTargetName'
+  | 'serveTargetName'
+  | 'imageTargetName'
+  | 'deployTargetName'
+  | 'undeployTargetName';
+
+type TargetKind = 'build' | 'test' | 'vet' | 'tidy' | 'serve' | 'image' | 'deploy' | 'undeploy';
 
 export interface NxSwarmPluginOptions {
   /** Name of the go-cross-build target (default "build"). false: don't infer it. */
   buildTargetName?: string | false;
   /** Name of the `go test` target (default "test"). false: don't infer it. */
   testTargetName?: string | false;
+  /** Name of the `go vet ./...` target of every Go module (default "vet"). false: don't infer it. */
+  vetTargetName?: string | false;
+  /** Name of the `go mod tidy` target of every Go module (default "tidy"; `--check` fails when go.mod/go.sum would change). false: don't infer it. */
+  tidyTargetName?: string | false;
+  /** Name of a service's continuous `serve` target (build, run, rebuild and restart on Go edits; default "serve"). false: don't infer it. */
+  serveTargetName?: string | false;
+  /**
+   * "nx-go": @nx-go/nx-go is registered too and keeps build, serve, test, lint and tidy. nx-swarm then
+   * infers its linux cross-build as "cross-build" (unless buildTargetName says otherwise), no test,
+   * vet, tidy or serve targets, and the container targets image → deploy, undeploy.
+   */
+  leaveGoTargetsTo?: 'nx-go';
   /** Name of the docker-image target (default "image"). false: don't infer it (nor deploy). */
   imageTargetName?: string | false;
   /** Name of the swarm-deploy target (default "deploy"). false: don't infer it. */
@@ -47,7 +70,7 @@ export interface NxSwarmPluginOptions {
 }
 
 export interface NormalizedPluginOptions {
-  targetNames: Record<'build' | 'test' | 'image' | 'deploy' | 'undeploy', string | undefined>;
+  targetNames: Record<TargetKind, string | undefined>;
   platforms: string[];
   imagePlatform: string;
   buildOptions: Record<string, unknown>;
@@ -61,6 +84,9 @@ export interface NormalizedPluginOptions {
 export const DEFAULT_TARGET_NAMES = {
   build: 'build',
   test: 'test',
+  vet: 'vet',
+  tidy: 'tidy',
+  serve: 'serve',
   image: 'image',
   deploy: 'deploy',
   undeploy: 'undeploy',
@@ -89,7 +115,11 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
   const o = options ?? {};
   const problems: string[] = [];
 
-  const name = (key: TargetNameKey, fallback: string): string | undefined => {
+  if (o.leaveGoTargetsTo !== undefined && o.leaveGoTargetsTo !== 'nx-go') {
+    problems.push(`leaveGoTargetsTo must be "nx-go" (or left out), got ${JSON.stringify(o.leaveGoTargetsTo)}.`);
+  }
+  const nxGo = o.leaveGoTargetsTo === 'nx-go';
+  const name = (key: TargetNameKey, fallback: string | undefined): string | undefined => {
     const v = o[key];
     if (v === undefined || v === null) return fallback;
     if (v === false) return undefined;
@@ -100,8 +130,11 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
     return v;
   };
   const targetNames = {
-    build: name('buildTargetName', DEFAULT_TARGET_NAMES.build),
-    test: name('testTargetName', DEFAULT_TARGET_NAMES.test),
+    build: name('buildTargetName', nxGo ? 'cross-build' : DEFAULT_TARGET_NAMES.build),
+    test: name('testTargetName', nxGo ? undefined : DEFAULT_TARGET_NAMES.test),
+    vet: name('vetTargetName', nxGo ? undefined : DEFAULT_TARGET_NAMES.vet),
+    tidy: name('tidyTargetName', nxGo ? undefined : DEFAULT_TARGET_NAMES.tidy),
+    serve: name('serveTargetName', nxGo ? undefined : DEFAULT_TARGET_NAMES.serve),
     image: name('imageTargetName', DEFAULT_TARGET_NAMES.image),
     deploy: name('deployTargetName', DEFAULT_TARGET_NAMES.deploy),
     undeploy: name('undeployTargetName', DEFAULT_TARGET_NAMES.undeploy),
@@ -186,6 +219,13 @@ export const GO_BUILD_INPUTS = [
   ),
 ];
 
+/**
+ * What of a Go module goes into the binaries that import it: its non-test Go files, go.mod and go.sum.
+ * Every Go project gets it as its own `production` named input, so a dependent's `^production` (the
+ * inferred build's and test's inputs) hashes a library's code but not its `_test.go` files.
+ */
+export const GO_PRODUCTION_INPUTS = ['{projectRoot}/**/*.go', '!{projectRoot}/**/*_test.go', '{projectRoot}/go.mod', '{projectRoot}/go.sum'];
+
 export const GO_TEST_INPUTS = [
   '{projectRoot}/**/*.go',
   '{projectRoot}/go.mod',
@@ -207,6 +247,15 @@ export interface ServiceFacts {
   namedInputs: Record<string, unknown>;
   /** Targets of the project.json, if any (they win over inferred ones; see inferGoServiceProject). */
   explicitTargets?: Record<string, TargetConfiguration>;
+  /** What the Go graph found in go.mod / go.work (module path, diagnostics); see go-graph/resolver.ts. */
+  goModule?: GoModuleFacts;
+}
+
+export interface GoModuleFacts {
+  /** The `module` path of go.mod. */
+  path?: string;
+  /** Findings that name a go.mod/go.work line: replaces Nx can't hash, requires taken from the proxy. */
+  diagnostics: Pick<GoGraphDiagnostic, 'kind' | 'file' | 'line' | 'unhashable' | 'message'>[];
 }
 
 /** Name of an inferred project without project.json: its folder name ("apps/quotes-service" → "quotes-service"). */
@@ -254,6 +303,104 @@ function runHelp(project: string, target: string, example: Record<string, unknow
   };
 }
 
+function depsInput(namedInputs: Record<string, unknown>): string {
+  return 'production' in namedInputs ? '^production' : '^default';
+}
+
+/** Replaces in go.mod/go.work that Nx can't hash: the Go targets that read them are never cached. */
+function uncacheableBecause(facts: ServiceFacts): string | undefined {
+  const bad = facts.goModule?.diagnostics.filter((d) => d.unhashable) ?? [];
+  return bad.length ? bad.map((d) => `${d.file}:${d.line}`).join(', ') : undefined;
+}
+
+function goModuleMetadata(facts: ServiceFacts): Record<string, unknown> {
+  if (!facts.goModule) return {};
+  const { path: modulePath, diagnostics } = facts.goModule;
+  return { goModule: { ...(modulePath ? { path: modulePath } : {}), ...(diagnostics.length ? { warnings: diagnostics.map((d) => d.message) } : {}) } };
+}
+
+/** test, vet and tidy: the targets every Go module gets, library or service. */
+function goModuleTargets(facts: ServiceFacts, opts: NormalizedPluginOptions): Record<string, TargetConfiguration> {
+  const names = opts.targetNames;
+  const targets: Record<string, TargetConfiguration> = {};
+  const uncacheable = uncacheableBecause(facts);
+  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, depsInput(facts.namedInputs)].flat();
+  const notCachedNote = uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : '';
+  if (names.test) {
+    targets[names.test] = {
+      executor: 'nx:run-commands',
+      cache: !uncacheable,
+      inputs: testInputs,
+      options: { command: opts.testCommand, cwd: '{projectRoot}', env: { GOTOOLCHAIN: 'local' } },
+      metadata: {
+        description: `Run the Go tests (${opts.testCommand})${notCachedNote}`,
+        technologies: ['go'],
+        help: { command: 'go help test', example: { options: { args: ['-run', 'TestHealth', '-v'] } } },
+      },
+    };
+  }
+  if (names.vet) {
+    targets[names.vet] = {
+      executor: 'nx:run-commands',
+      cache: !uncacheable,
+      inputs: testInputs,
+      options: { command: 'go vet ./...', cwd: '{projectRoot}', env: { GOTOOLCHAIN: 'local' } },
+      metadata: { description: `Report suspicious constructs (go vet ./...)${notCachedNote}`, technologies: ['go'], help: { command: 'go help vet', example: { options: { args: ['-json'] } } } },
+    };
+  }
+  if (names.tidy) {
+    targets[names.tidy] = {
+      executor: `${PLUGIN_NAME}:go-tidy`,
+      // It writes go.mod/go.sum; a cached "tidy" would skip the write.
+      cache: false,
+      options: {},
+      configurations: { check: { check: true } },
+      metadata: {
+        description: 'go mod tidy; with --check (or -c check) fail when go.mod/go.sum would change, for CI',
+        technologies: ['go'],
+        ...runHelp(facts.projectName, names.tidy, { check: true }),
+      },
+    };
+  }
+  return targets;
+}
+
+/** Drops inferred metadata where project.json replaces a target (see inferGoServiceProject). */
+function yieldToProjectJson(targets: Record<string, TargetConfiguration>, facts: ServiceFacts): void {
+  // project.json wins, but Nx still merges metadata into a target it replaced, and concatenates
+  // metadata arrays. So: no inferred metadata at all on a target project.json replaces (another
+  // executor or command: our help would describe the wrong thing), and technologies left to
+  // project.json where it sets them (no "go" twice in Nx Console).
+  for (const [name, target] of Object.entries(targets)) {
+    const explicit = facts.explicitTargets?.[name];
+    if (!explicit) continue;
+    if (replacesInferredTarget(explicit, target)) delete target.metadata;
+    else if (explicit.metadata?.technologies && target.metadata) delete target.metadata.technologies;
+  }
+}
+
+/** The inferred project fragment for a Go library module (a go.mod with no Dockerfile beside it). */
+export function inferGoLibraryProject(
+  facts: ServiceFacts,
+  opts: NormalizedPluginOptions,
+): Omit<ProjectConfiguration, 'root'> & { root: string } {
+  const targets = goModuleTargets(facts, opts);
+  yieldToProjectJson(targets, facts);
+  const names = opts.targetNames;
+  return {
+    root: facts.projectRoot,
+    ...(facts.hasProjectJson ? {} : { name: facts.projectName }),
+    projectType: 'library',
+    namedInputs: { production: GO_PRODUCTION_INPUTS },
+    targets,
+    metadata: {
+      technologies: ['go'],
+      targetGroups: { 'Go module (nx-swarm)': [names.test, names.vet, names.tidy].filter((n): n is string => Boolean(n && targets[n])) },
+      ...goModuleMetadata(facts),
+    },
+  };
+}
+
 /** The inferred project fragment for one Go service. */
 export function inferGoServiceProject(
   facts: ServiceFacts,
@@ -263,36 +410,37 @@ export function inferGoServiceProject(
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const binary = binaryFileName('{projectName}', parseTarget(opts.imagePlatform));
-  const buildInputs = [
-    'goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS,
-    'production' in facts.namedInputs ? '^production' : '^default',
-  ].flat();
+  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, depsInput(facts.namedInputs)].flat();
+  const uncacheable = uncacheableBecause(facts);
 
   if (names.build) {
     targets[names.build] = {
       executor: `${PLUGIN_NAME}:go-cross-build`,
-      cache: true,
+      cache: !uncacheable,
       inputs: buildInputs,
       outputs: ['{options.outputPath}'],
       options: { outputPath: 'dist/{projectRoot}', targets: opts.platforms, ...opts.buildOptions },
       metadata: {
-        description: `Cross-compile the Go service (static, reproducible) for ${opts.platforms.join(', ')} into dist/{projectRoot}`,
+        description:
+          `Cross-compile the Go service (static, reproducible) for ${opts.platforms.join(', ')} into dist/{projectRoot}` +
+          (uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : ''),
         technologies: ['go'],
         ...runHelp(facts.projectName, names.build, { targets: ['linux/amd64', 'linux/arm64'], ldflags: '-s -w -X main.version=1.2.3' }),
       },
     };
   }
 
-  if (names.test) {
-    targets[names.test] = {
-      executor: 'nx:run-commands',
-      cache: true,
-      inputs: 'goTest' in facts.namedInputs ? ['goTest'] : GO_TEST_INPUTS,
-      options: { command: opts.testCommand, cwd: '{projectRoot}', env: { GOTOOLCHAIN: 'local' } },
+  Object.assign(targets, goModuleTargets(facts, opts));
+
+  if (names.serve) {
+    targets[names.serve] = {
+      executor: `${PLUGIN_NAME}:go-serve`,
+      continuous: true,
+      options: {},
       metadata: {
-        description: `Run the Go tests (${opts.testCommand})`,
+        description: 'Run the service on this machine (go build + run), rebuilt and restarted when its Go code or a library it imports changes',
         technologies: ['go'],
-        help: { command: 'go help test', example: { options: { args: ['-run', 'TestHealth', '-v'] } } },
+        ...runHelp(facts.projectName, names.serve, { args: ['-port', '8080'], env: { LOG_LEVEL: 'debug' } }),
       },
     };
   }
@@ -347,26 +495,19 @@ export function inferGoServiceProject(
     };
   }
 
-  // project.json wins, but Nx still merges metadata into a target it replaced, and concatenates
-  // metadata arrays. So: no inferred metadata at all on a target project.json replaces (another
-  // executor or command: our help would describe the wrong thing), and technologies left to
-  // project.json where it sets them (no "go" twice in Nx Console).
-  for (const [name, target] of Object.entries(targets)) {
-    const explicit = facts.explicitTargets?.[name];
-    if (!explicit) continue;
-    if (replacesInferredTarget(explicit, target)) delete target.metadata;
-    else if (explicit.metadata?.technologies && target.metadata) delete target.metadata.technologies;
-  }
+  yieldToProjectJson(targets, facts);
 
-  const groupOrder = [names.build, names.test, names.image, names.deploy, names.undeploy];
+  const groupOrder = [names.build, names.test, names.vet, names.tidy, names.serve, names.image, names.deploy, names.undeploy];
   return {
     root: projectRoot,
     ...(facts.hasProjectJson ? {} : { name: facts.projectName }),
     projectType: 'application',
+    namedInputs: { production: GO_PRODUCTION_INPUTS },
     targets,
     metadata: {
       technologies: ['go', 'docker'],
       targetGroups: { 'Go service (nx-swarm)': groupOrder.filter((n): n is string => Boolean(n && targets[n])) },
+      ...goModuleMetadata(facts),
     },
   };
 }

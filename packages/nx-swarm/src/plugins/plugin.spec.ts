@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createNodes, createNodesV2 } from './plugin';
+import { createDependencies, createNodes, createNodesV2 } from './plugin';
+import { clearGoFileMemo } from './go-graph/workspace-files';
 import {
   DEFAULT_DEPLOY_CONFIGURATIONS,
   GO_BUILD_INPUTS,
+  GO_PRODUCTION_INPUTS,
   GO_TEST_INPUTS,
+  inferGoLibraryProject,
   inferGoServiceProject,
   isCandidateGoMod,
   normalizePluginOptions,
@@ -13,14 +16,14 @@ import {
   replacesInferredTarget,
   type NxSwarmPluginOptions,
 } from './go-service-targets';
-import type { CreateNodesContext, TargetConfiguration } from '@nx/devkit';
+import { logger, type CreateDependenciesContext, type CreateNodesContext, type FileData, type TargetConfiguration } from '@nx/devkit';
 
 const WORKSPACE_INPUTS = { default: [], production: [], goBuild: [], goTest: [] };
 
 describe('normalizePluginOptions', () => {
   it('fills in the defaults', () => {
     expect(normalizePluginOptions(undefined)).toEqual({
-      targetNames: { build: 'build', test: 'test', image: 'image', deploy: 'deploy', undeploy: 'undeploy' },
+      targetNames: { build: 'build', test: 'test', vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'image', deploy: 'deploy', undeploy: 'undeploy' },
       platforms: ['linux/amd64'],
       imagePlatform: 'linux/amd64',
       buildOptions: {},
@@ -36,12 +39,24 @@ describe('normalizePluginOptions', () => {
     [
       'renamed targets',
       { buildTargetName: 'go-build', imageTargetName: 'docker:build', deployTargetName: 'swarm:deploy' },
-      { targetNames: { build: 'go-build', test: 'test', image: 'docker:build', deploy: 'swarm:deploy', undeploy: 'undeploy' } },
+      {
+        targetNames: { build: 'go-build', test: 'test', vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'docker:build', deploy: 'swarm:deploy', undeploy: 'undeploy' },
+      },
     ],
     [
       'targets switched off',
       { deployTargetName: false, undeployTargetName: false, testTargetName: false },
-      { targetNames: { build: 'build', test: undefined, image: 'image', deploy: undefined, undeploy: undefined } },
+      { targetNames: { build: 'build', test: undefined, vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'image', deploy: undefined, undeploy: undefined } },
+    ],
+    [
+      'nx-go keeps the Go targets',
+      { leaveGoTargetsTo: 'nx-go' },
+      { targetNames: { build: 'cross-build', test: undefined, vet: undefined, tidy: undefined, serve: undefined, image: 'image', deploy: 'deploy', undeploy: 'undeploy' } },
+    ],
+    [
+      'nx-go with an explicit build name',
+      { leaveGoTargetsTo: 'nx-go', buildTargetName: 'linux-build' },
+      { targetNames: { build: 'linux-build', test: undefined, vet: undefined, tidy: undefined, serve: undefined, image: 'image', deploy: 'deploy', undeploy: 'undeploy' } },
     ],
     ['image platform added to the build platforms', { platforms: ['linux/arm64'] }, { platforms: ['linux/arm64', 'linux/amd64'] }],
     ['arm image platform', { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }, { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }],
@@ -63,6 +78,8 @@ describe('normalizePluginOptions', () => {
     ['options that are not objects', { deployOptions: ['x'] as unknown as Record<string, unknown> }, /deployOptions must be an object/],
     ['a configuration that is not an object', { deployConfigurations: { host: 'dnsrr' } as never }, /deployConfigurations must map/],
     ['an empty test command', { testCommand: ' ' }, /testCommand must be a non-empty command/],
+    ['an unknown leaveGoTargetsTo', { leaveGoTargetsTo: 'gonx' as 'nx-go' }, /leaveGoTargetsTo must be "nx-go"/],
+    ['a vet target named like the build', { vetTargetName: 'build' }, /can't share the name "build"/],
   ])('rejects %s, naming the field', (_title, options, message) => {
     expect(() => normalizePluginOptions(options)).toThrow(message);
     expect(() => normalizePluginOptions(options)).toThrow(/nx-swarm plugin options in nx.json/);
@@ -89,7 +106,10 @@ describe('inferGoServiceProject', () => {
 
   it.each([
     ['build', 'nx-swarm:go-cross-build', true, undefined, ['goBuild', '^production']],
-    ['test', 'nx:run-commands', true, undefined, ['goTest']],
+    ['test', 'nx:run-commands', true, undefined, ['goTest', '^production']],
+    ['vet', 'nx:run-commands', true, undefined, ['goTest', '^production']],
+    ['tidy', 'nx-swarm:go-tidy', false, undefined, undefined],
+    ['serve', 'nx-swarm:go-serve', undefined, undefined, undefined],
     ['image', 'nx-swarm:docker-image', false, ['build'], ['default', { dependentTasksOutputFiles: '**/*', transitive: false }]],
     ['deploy', 'nx-swarm:swarm-deploy', false, ['image'], undefined],
     ['undeploy', 'nx-swarm:swarm-service-rm', false, undefined, undefined],
@@ -117,6 +137,33 @@ describe('inferGoServiceProject', () => {
     });
   });
 
+  it('serve is continuous; tidy has a check configuration', () => {
+    expect(project.targets!.serve.continuous).toBe(true);
+    expect(project.targets!.tidy.configurations).toEqual({ check: { check: true } });
+    expect(project.targets!.vet.options.command).toBe('go vet ./...');
+  });
+
+  it("defines the module's production input as its non-test Go files, go.mod and go.sum (what ^production of a dependent hashes)", () => {
+    expect(project.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS });
+    expect(GO_PRODUCTION_INPUTS).toContain('!{projectRoot}/**/*_test.go');
+  });
+
+  it("never caches the Go targets of a module whose replace can't be hashed, and says why", () => {
+    const p = inferGoServiceProject(
+      {
+        ...facts,
+        goModule: {
+          path: 'example.com/svc',
+          diagnostics: [{ kind: 'outside-workspace', file: 'apps/quotes-service/go.mod', line: 7, unhashable: true, message: 'outside!' }],
+        },
+      },
+      normalizePluginOptions({}),
+    );
+    expect([p.targets!.build.cache, p.targets!.test.cache, p.targets!.vet.cache]).toEqual([false, false, false]);
+    expect(p.targets!.build.metadata!.description).toMatch(/not cached: a replace Nx can't hash, apps\/quotes-service\/go.mod:7/);
+    expect(p.metadata).toMatchObject({ goModule: { path: 'example.com/svc', warnings: ['outside!'] } });
+  });
+
   it('gives deploy the host configuration for engines without IPVS', () => {
     expect(project.targets!.deploy.configurations).toEqual({ host: { endpointMode: 'dnsrr' } });
   });
@@ -128,14 +175,14 @@ describe('inferGoServiceProject', () => {
   it('groups the targets for Nx Console', () => {
     expect(project.metadata).toEqual({
       technologies: ['go', 'docker'],
-      targetGroups: { 'Go service (nx-swarm)': ['build', 'test', 'image', 'deploy', 'undeploy'] },
+      targetGroups: { 'Go service (nx-swarm)': ['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'undeploy'] },
     });
   });
 
   it('inlines the Go inputs when nx.json has no goBuild/goTest/production named inputs', () => {
     const bare = inferGoServiceProject({ ...facts, namedInputs: {} }, normalizePluginOptions({}));
     expect(bare.targets!.build.inputs).toEqual([...GO_BUILD_INPUTS, '^default']);
-    expect(bare.targets!.test.inputs).toEqual(GO_TEST_INPUTS);
+    expect(bare.targets!.test.inputs).toEqual([...GO_TEST_INPUTS, '^default']);
   });
 
   it('applies renamed targets, extra options and platforms', () => {
@@ -152,7 +199,7 @@ describe('inferGoServiceProject', () => {
         undeployTargetName: false,
       }),
     );
-    expect(Object.keys(p.targets!)).toEqual(['go-build', 'test', 'docker', 'deploy']);
+    expect(Object.keys(p.targets!)).toEqual(['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy']);
     expect(p.targets!.docker.dependsOn).toEqual(['go-build']);
     expect(p.targets!.deploy.dependsOn).toEqual(['docker']);
     expect(p.targets!['go-build'].options.targets).toEqual(['linux/amd64', 'linux/arm64']);
@@ -162,7 +209,7 @@ describe('inferGoServiceProject', () => {
     });
     expect(p.targets!.deploy.options).toEqual({ networks: ['backend'] });
     expect(p.targets!.deploy).not.toHaveProperty('configurations');
-    expect(p.metadata!.targetGroups).toEqual({ 'Go service (nx-swarm)': ['go-build', 'test', 'docker', 'deploy'] });
+    expect(p.metadata!.targetGroups).toEqual({ 'Go service (nx-swarm)': ['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy'] });
   });
 
   it('leaves technologies to project.json targets that set them (Nx concatenates metadata arrays)', () => {
@@ -219,6 +266,34 @@ describe('inferGoServiceProject', () => {
   });
 });
 
+describe('inferGoLibraryProject', () => {
+  const facts = { projectRoot: 'libs/go/common', hasProjectJson: false, projectName: 'common', namedInputs: WORKSPACE_INPUTS };
+
+  it('gives a library module test, vet and tidy, and no build or container targets', () => {
+    const p = inferGoLibraryProject(facts, normalizePluginOptions({}));
+    expect(p).toMatchObject({ root: 'libs/go/common', name: 'common', projectType: 'library', namedInputs: { production: GO_PRODUCTION_INPUTS } });
+    expect(Object.keys(p.targets!)).toEqual(['test', 'vet', 'tidy']);
+    expect(p.metadata!.targetGroups).toEqual({ 'Go module (nx-swarm)': ['test', 'vet', 'tidy'] });
+  });
+
+  it('with nx-go keeping the Go targets, a library gets none of its own (but stays a project)', () => {
+    const p = inferGoLibraryProject(facts, normalizePluginOptions({ leaveGoTargetsTo: 'nx-go' }));
+    expect(p.targets).toEqual({});
+    expect(p.root).toBe('libs/go/common');
+  });
+});
+
+describe('inferGoServiceProject next to nx-go', () => {
+  it('infers cross-build and the container targets only; image depends on cross-build', () => {
+    const p = inferGoServiceProject(
+      { projectRoot: 'svc', hasProjectJson: false, projectName: 'svc', namedInputs: WORKSPACE_INPUTS },
+      normalizePluginOptions({ leaveGoTargetsTo: 'nx-go' }),
+    );
+    expect(Object.keys(p.targets!)).toEqual(['cross-build', 'image', 'deploy', 'undeploy']);
+    expect(p.targets!.image.dependsOn).toEqual(['cross-build']);
+  });
+});
+
 describe('file helpers', () => {
   it.each([
     ['apps/quotes-service', 'quotes-service'],
@@ -264,16 +339,19 @@ describe('createNodes (on a real folder)', () => {
     expect(createNodes[0]).toBe('**/go.mod');
   });
 
-  it('infers only go.mod files with a Dockerfile beside them', async () => {
+  it('makes every go.mod a project: services with a Dockerfile, the others libraries', async () => {
     const files = ['apps/quotes-service/go.mod', 'accountservice/go.mod', 'tools/loadgen/go.mod', 'apps/quotes-service/testdata/x/go.mod'];
     const results = await createNodes[1](files, {}, context());
     const projects = Object.fromEntries(results.map(([file, r]) => [file, r.projects ? Object.keys(r.projects) : []]));
     expect(projects).toEqual({
       'apps/quotes-service/go.mod': ['apps/quotes-service'],
       'accountservice/go.mod': ['accountservice'],
-      'tools/loadgen/go.mod': [],
+      'tools/loadgen/go.mod': ['tools/loadgen'],
       'apps/quotes-service/testdata/x/go.mod': [],
     });
+    const [, loadgen] = results[2];
+    expect(loadgen.projects!['tools/loadgen']).toMatchObject({ name: 'loadgen', projectType: 'library' });
+    expect(Object.keys(loadgen.projects!['tools/loadgen'].targets!)).toEqual(['test', 'vet', 'tidy']);
     const [, quotes] = results[0];
     expect(quotes.projects!['apps/quotes-service'].name).toBe('quotes-service');
     const [, accounts] = results[1];
@@ -282,9 +360,75 @@ describe('createNodes (on a real folder)', () => {
     expect(accounts.projects!.accountservice.targets!.build.metadata).not.toHaveProperty('technologies');
   });
 
+  it("warns once about a replace it can't hash, and never caches that build", async () => {
+    write('accountservice/go.mod', 'module example.com/accounts\n\nreplace example.com/common => /Users/someone/common\n');
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      const first = await createNodes[1](['accountservice/go.mod'], {}, context());
+      await createNodes[1](['accountservice/go.mod'], {}, context());
+      expect(first[0][1].projects!.accountservice.targets!.build.cache).toBe(false);
+      const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('accountservice/go.mod:3'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(/points outside the workspace.*Fix:/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('reports bad plugin options as an error naming nx.json', async () => {
     await expect(createNodes[1](['apps/quotes-service/go.mod'], { platforms: ['linux'] }, context())).rejects.toThrow(
       /nx-swarm plugin options in nx.json/,
     );
+  });
+});
+
+describe('createDependencies (on a real folder, with Nx file hashes)', () => {
+  let root: string;
+  const tree: Record<string, string> = {};
+  const write = (file: string, text: string) => {
+    tree[file] = text;
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  let version = 0;
+  const hashes: Record<string, string> = {};
+  const context = (): CreateDependenciesContext => {
+    const projects = { svc: { root: 'svc', name: 'svc' }, common: { root: 'libs/common', name: 'common' }, web: { root: 'web', name: 'web' } };
+    const fileData = (prefix: string): FileData[] =>
+      Object.keys(tree)
+        .filter((f) => f.startsWith(`${prefix}/`))
+        .map((file) => ({ file, hash: hashes[file] ?? (hashes[file] = `h${version}`) }));
+    return {
+      workspaceRoot: root,
+      projects,
+      nxJsonConfiguration: {},
+      externalNodes: {},
+      fileMap: { projectFileMap: { svc: fileData('svc'), common: fileData('libs/common'), web: fileData('web') }, nonProjectFiles: [] },
+      filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+    } as unknown as CreateDependenciesContext;
+  };
+
+  beforeEach(() => {
+    clearGoFileMemo();
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-deps-'));
+    write('go.work', 'go 1.25.0\n\nuse (\n\t./svc\n\t./libs/common\n)\n');
+    write('svc/go.mod', 'module example.com/svc\n\ngo 1.25.0\n');
+    write('svc/main.go', 'package main\n\nimport "example.com/common/greet"\n\nfunc main() { greet.Hello() }\n');
+    write('libs/common/go.mod', 'module example.com/common\n\ngo 1.25.0\n');
+    write('libs/common/greet/greet.go', 'package greet\n\nfunc Hello() {}\n');
+    write('web/package.json', '{}');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('links the importing file to the module that provides the package; non-Go projects are left alone', async () => {
+    expect(await createDependencies({}, context())).toEqual([{ source: 'svc', target: 'common', sourceFile: 'svc/main.go', type: 'static' }]);
+  });
+
+  it('reads a file again only when its hash changed (what the daemon sees after one edit)', async () => {
+    await createDependencies({}, context());
+    fs.writeFileSync(path.join(root, 'svc/main.go'), 'package main\n\nfunc main() {}\n'); // same hash: not read again
+    expect(await createDependencies({}, context())).toHaveLength(1);
+    hashes['svc/main.go'] = 'changed';
+    expect(await createDependencies({}, context())).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 /**
- * The nx-swarm project-graph plugin: every go.mod with a Dockerfile beside it is a Go service and
- * gets build → image → deploy (+ test, undeploy) targets. Register it in nx.json (`nx g
- * nx-swarm:init` does it):
+ * The nx-swarm project-graph plugin. Every go.mod in the workspace is a project: a Go service (a
+ * Dockerfile beside the go.mod) gets build → image → deploy (+ test, vet, tidy, serve, undeploy), a
+ * library module gets test, vet and tidy. `createDependencies` links each Go file's imports to the
+ * workspace module that provides them (go.work, local replaces, module paths; see go-graph/), so the
+ * cache and `nx affected` follow shared Go code. Register it in nx.json (`nx g nx-swarm:init` does it):
  *
  *   "plugins": [{ "plugin": "nx-swarm", "options": { "deployTargetName": "deploy" } }]
  *
@@ -12,51 +14,96 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   createNodesFromFiles,
+  logger,
+  type CreateDependencies,
   type CreateNodes,
   type CreateNodesContext,
   type CreateNodesResult,
+  type DependencyType,
+  type RawProjectGraphDependency,
   type TargetConfiguration,
 } from '@nx/devkit';
 import {
+  inferGoLibraryProject,
   inferGoServiceProject,
   isCandidateGoMod,
   normalizePluginOptions,
   projectNameFor,
+  type GoModuleFacts,
   type NormalizedPluginOptions,
   type NxSwarmPluginOptions,
 } from './go-service-targets';
+import { GoResolver, type GoModule } from './go-graph/resolver';
+import { goImportEdges } from './go-graph/dependencies';
+import { findGoWorks, goModulesFromProjects, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
 export const GO_MOD_GLOB = '**/go.mod';
 
-/** Reads what the pure part needs about one go.mod; {} when it isn't a Go service. */
+interface ProjectJsonFacts {
+  hasProjectJson: boolean;
+  projectName: string;
+  explicitTargets?: Record<string, TargetConfiguration>;
+}
+
+function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJsonFacts {
+  const abs = path.join(workspaceRoot, projectRoot, 'project.json');
+  let projectName = projectNameFor(projectRoot === '.' ? path.basename(workspaceRoot) : projectRoot);
+  if (!fs.existsSync(abs)) return { hasProjectJson: false, projectName };
+  let explicitTargets: Record<string, TargetConfiguration> | undefined;
+  try {
+    const json = JSON.parse(fs.readFileSync(abs, 'utf8')) as { name?: unknown; targets?: unknown };
+    if (typeof json.name === 'string' && json.name) projectName = json.name;
+    if (json.targets && typeof json.targets === 'object') explicitTargets = json.targets as Record<string, TargetConfiguration>;
+  } catch {
+    /* Nx reports a broken project.json itself */
+  }
+  return { hasProjectJson: true, projectName, explicitTargets };
+}
+
+const rootOf = (goModPath: string) => path.posix.dirname(goModPath.split(path.sep).join('/'));
+
+/** What the Go graph says about each module of these go.mod files (module path, diagnostics). */
+export function goModuleFactsFor(workspaceRoot: string, goModPaths: string[], nameOf: (root: string) => string): Map<string, GoModuleFacts> {
+  const modules: GoModule[] = goModPaths.map((p) => {
+    const root = rootOf(p);
+    return { root, project: nameOf(root), goMod: readGoModAt(workspaceRoot, root) };
+  });
+  const resolver = new GoResolver(modules, findGoWorks(workspaceRoot, modules.map((m) => m.root)));
+  const facts = new Map<string, GoModuleFacts>();
+  for (const m of modules) facts.set(m.root, { path: m.goMod.module?.path, diagnostics: resolver.diagnosticsFor(m.root) });
+  return facts;
+}
+
+const warned = new Set<string>();
+/** Each finding once per process (the daemon recomputes the graph after every edit). */
+function warnOnce(facts: GoModuleFacts | undefined): void {
+  for (const d of facts?.diagnostics ?? []) {
+    if (warned.has(d.message)) continue;
+    warned.add(d.message);
+    logger.warn(`nx-swarm: ${d.message}`);
+  }
+}
+
+/** Reads what the pure part needs about one go.mod; {} when it is no Go module project. */
 export function createNodesForGoMod(
   goModPath: string,
   options: NormalizedPluginOptions,
   context: CreateNodesContext,
+  goModule?: GoModuleFacts,
 ): CreateNodesResult {
   if (!isCandidateGoMod(goModPath)) return {};
-  const projectRoot = path.posix.dirname(goModPath.split(path.sep).join('/'));
-  const abs = (f: string) => path.join(context.workspaceRoot, projectRoot, f);
-  if (!fs.existsSync(abs('Dockerfile'))) return {};
-
-  let projectName = projectNameFor(projectRoot === '.' ? path.basename(context.workspaceRoot) : projectRoot);
-  const hasProjectJson = fs.existsSync(abs('project.json'));
-  let explicitTargets: Record<string, TargetConfiguration> | undefined;
-  if (hasProjectJson) {
-    try {
-      const json = JSON.parse(fs.readFileSync(abs('project.json'), 'utf8')) as { name?: unknown; targets?: unknown };
-      if (typeof json.name === 'string' && json.name) projectName = json.name;
-      if (json.targets && typeof json.targets === 'object') explicitTargets = json.targets as Record<string, TargetConfiguration>;
-    } catch {
-      /* Nx reports a broken project.json itself */
-    }
-  }
-  const project = inferGoServiceProject(
-    { projectRoot, hasProjectJson, projectName, namedInputs: context.nxJsonConfiguration?.namedInputs ?? {}, explicitTargets },
-    options,
-  );
+  const projectRoot = rootOf(goModPath);
+  const isService = fs.existsSync(path.join(context.workspaceRoot, projectRoot, 'Dockerfile'));
+  const facts = {
+    projectRoot,
+    namedInputs: context.nxJsonConfiguration?.namedInputs ?? {},
+    goModule,
+    ...readProjectJson(context.workspaceRoot, projectRoot),
+  };
+  warnOnce(goModule);
+  const project = isService ? inferGoServiceProject(facts, options) : inferGoLibraryProject(facts, options);
   return { projects: { [projectRoot]: project } };
 }
 
@@ -64,9 +111,28 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
   GO_MOD_GLOB,
   async (configFiles, options, context) => {
     const normalized = normalizePluginOptions(options);
-    return createNodesFromFiles((file, _opts, ctx) => createNodesForGoMod(file, normalized, ctx), configFiles, options ?? {}, context);
+    const candidates = configFiles.filter(isCandidateGoMod);
+    const names = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f)).projectName]));
+    const goFacts = goModuleFactsFor(context.workspaceRoot, candidates, (root) => names.get(root) ?? root);
+    return createNodesFromFiles(
+      (file, _opts, ctx) => createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file))),
+      configFiles,
+      options ?? {},
+      context,
+    );
   },
 ];
 
 /** Alias kept for Nx's compatibility guidance (Nx 22–23 read either name). */
 export const createNodesV2 = createNodes;
+
+/** Go import edges (static, with the importing file) between the workspace's Go module projects. */
+export const createDependencies: CreateDependencies<NxSwarmPluginOptions> = (_options, context) => {
+  const { modules, filesByRoot } = goModulesFromProjects(context.workspaceRoot, context.projects, context.fileMap.projectFileMap);
+  if (modules.length === 0) return [];
+  const resolver = new GoResolver(modules, findGoWorks(context.workspaceRoot, modules.map((m) => m.root)));
+  const files = scanModuleFiles(context.workspaceRoot, filesByRoot);
+  return goImportEdges(files, resolver).map(
+    (e): RawProjectGraphDependency => ({ source: e.source, target: e.target, sourceFile: e.sourceFile, type: 'static' as DependencyType.static }),
+  );
+};

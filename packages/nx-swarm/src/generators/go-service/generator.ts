@@ -151,11 +151,14 @@ export function projectConfigurationFor(
   const pluginOptions = normalizePluginOptions(ctx.plugin?.options);
   const deployName = pluginOptions.targetNames.deploy;
   let targets: Record<string, TargetConfiguration> = {};
+  let namedInputs: ProjectConfiguration['namedInputs'];
   if (!ctx.plugin) {
-    targets = inferGoServiceProject(
+    const inferred = inferGoServiceProject(
       { projectRoot: s.projectRoot, projectName: s.name, hasProjectJson: true, namedInputs: ctx.namedInputs },
       pluginOptions,
-    ).targets!;
+    );
+    targets = inferred.targets!;
+    namedInputs = inferred.namedInputs;
   }
   if (s.publishedPort !== undefined && deployName) {
     const port = { target: s.port, published: s.publishedPort };
@@ -175,6 +178,7 @@ export function projectConfigurationFor(
     sourceRoot: s.projectRoot,
     projectType: 'application',
     tags: s.tags,
+    ...(namedInputs ? { namedInputs } : {}),
     targets,
     ...(ctx.localPluginProject ? { implicitDependencies: [PLUGIN_NAME] } : {}),
   };

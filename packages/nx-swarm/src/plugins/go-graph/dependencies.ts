@@ -1,0 +1,53 @@
+/**
+ * Go import edges for the Nx project graph: from each Go file's imports to the workspace project
+ * that provides the package (see resolver.ts). Pure: the caller hands in the scanned files.
+ *
+ * Conservative on purpose: files behind build tags or GOOS/GOARCH suffixes count (an extra edge costs
+ * a rebuild; a missing one ships stale code). `_test.go` files count too, so `nx affected` runs the
+ * tests of a service whose tests alone import a library; their edges say so (`testOnly`).
+ */
+import type { GoImport } from './imports';
+import type { GoResolver } from './resolver';
+
+export interface ScannedGoFile {
+  /** Workspace-relative path. */
+  file: string;
+  /** Root of the Go module project the file belongs to. */
+  root: string;
+  imports: GoImport[];
+}
+
+export interface GoEdge {
+  source: string;
+  target: string;
+  sourceFile: string;
+}
+
+/** Go ignores folders named vendor or testdata and those starting with `.` or `_` inside a module. */
+export function isModuleGoFile(file: string, root: string): boolean {
+  if (!file.endsWith('.go')) return false;
+  const rel = root === '.' ? file : file.slice(root.length + 1);
+  const dirs = rel.split('/').slice(0, -1);
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  if (base.startsWith('.') || base.startsWith('_')) return false;
+  return !dirs.some((d) => d === 'vendor' || d === 'testdata' || d.startsWith('.') || d.startsWith('_'));
+}
+
+export const isTestFile = (file: string): boolean => file.endsWith('_test.go');
+
+/** One edge per (file, target project); none to the file's own project. */
+export function goImportEdges(files: ScannedGoFile[], resolver: GoResolver): GoEdge[] {
+  const edges: GoEdge[] = [];
+  for (const f of files) {
+    const targets = new Set<string>();
+    for (const imp of f.imports) {
+      const target = resolver.resolve(f.root, imp.path);
+      if (!target || target.root === f.root) continue;
+      targets.add(target.project);
+    }
+    const source = resolver.projectAt(f.root);
+    if (!source) continue;
+    for (const target of [...targets].sort()) edges.push({ source, target, sourceFile: f.file });
+  }
+  return edges;
+}

@@ -1,0 +1,235 @@
+import * as path from 'node:path';
+import { parseGoMod, parseGoWork } from './go-mod';
+import { scanGoImports } from './imports';
+import { GoResolver, pathPrefixes, resolveLocalDir, type GoModule, type GoWorkFile } from './resolver';
+import { goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
+
+/** A virtual workspace: path → content. Every folder with a go.mod is a project named after its folder. */
+function analyse(tree: Record<string, string>) {
+  const modules: GoModule[] = Object.keys(tree)
+    .filter((f) => path.posix.basename(f) === 'go.mod')
+    .map((f) => {
+      const root = path.posix.dirname(f);
+      return { root, project: root === '.' ? 'root' : path.posix.basename(root), goMod: parseGoMod(tree[f]) };
+    });
+  const works: GoWorkFile[] = Object.keys(tree)
+    .filter((f) => path.posix.basename(f) === 'go.work')
+    .map((f) => ({ dir: path.posix.dirname(f), work: parseGoWork(tree[f]) }));
+  const resolver = new GoResolver(modules, works);
+  // Each file belongs to the deepest module above it (as Nx's project file map does).
+  const roots = modules.map((m) => m.root).sort((a, b) => b.length - a.length);
+  const files: ScannedGoFile[] = Object.keys(tree)
+    .map((file) => ({ file, root: roots.find((r) => r === '.' || file.startsWith(`${r}/`)) }))
+    .filter((f): f is { file: string; root: string } => f.root !== undefined && isModuleGoFile(f.file, f.root))
+    .map((f) => ({ ...f, imports: scanGoImports(tree[f.file]).imports }));
+  const edges = goImportEdges(files, resolver).map((e) => `${e.source} -> ${e.target} (${e.sourceFile})`);
+  return { edges, diagnostics: resolver.diagnostics, resolver };
+}
+
+const mod = (p: string, extra = '') => `module ${p}\n\ngo 1.22\n${extra}`;
+const main = (...imports: string[]) => `package main\n\nimport (\n${imports.map((i) => `\t"${i}"`).join('\n')}\n)\n\nfunc main() {}\n`;
+const lib = (pkg: string, ...imports: string[]) => `package ${pkg}\n\n${imports.map((i) => `import "${i}"`).join('\n')}\n`;
+
+describe('Go import edges on virtual workspaces', () => {
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      'replace with ../ (the goblog layout, made relative)',
+      {
+        'accountservice/go.mod': mod('github.com/x/goblog/accountservice', 'require github.com/x/goblog/common v0.0.0\nreplace github.com/x/goblog/common => ../common\n'),
+        'accountservice/main.go': main('fmt', 'github.com/x/goblog/common/messaging'),
+        'common/go.mod': mod('github.com/x/goblog/common'),
+        'common/messaging/m.go': lib('messaging'),
+      },
+      ['accountservice -> common (accountservice/main.go)'],
+    ],
+    [
+      'go.work use ./x',
+      {
+        'go.work': 'go 1.25.0\n\nuse (\n\t./svc\n\t./libs/go/common\n)\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/main.go': main('example.com/common/health'),
+        'libs/go/common/go.mod': mod('example.com/common'),
+        'libs/go/common/health/h.go': lib('health', 'net/http'),
+      },
+      ['svc -> common (svc/main.go)'],
+    ],
+    [
+      'nested modules: the longest module path wins',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./a/b\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/main.go': main('example.com/a/x', 'example.com/a/b/c'),
+        'a/go.mod': mod('example.com/a'),
+        'a/x/x.go': lib('x'),
+        'a/b/go.mod': mod('example.com/a/b'),
+        'a/b/c/c.go': lib('c', 'example.com/a/x'),
+      },
+      ['svc -> a (svc/main.go)', 'svc -> b (svc/main.go)', 'b -> a (a/b/c/c.go)'],
+    ],
+    [
+      'a module path that is a prefix of another without a / boundary',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./lib\nuse ./library\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/main.go': main('example.com/library/x'),
+        'lib/go.mod': mod('example.com/lib'),
+        'library/go.mod': mod('example.com/library'),
+        'library/x/x.go': lib('x'),
+      },
+      ['svc -> library (svc/main.go)'],
+    ],
+    [
+      'a test-only import makes an edge from the _test.go file',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./testkit\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/main.go': main('fmt'),
+        'svc/main_test.go': 'package main\n\nimport (\n\t"testing"\n\t"example.com/testkit"\n)\n',
+        'testkit/go.mod': mod('example.com/testkit'),
+        'testkit/kit.go': lib('testkit'),
+      },
+      ['svc -> testkit (svc/main_test.go)'],
+    ],
+    [
+      'files behind build tags and GOOS suffixes count',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./winlib\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/svc_windows.go': '//go:build windows\n\npackage main\n\nimport "example.com/winlib"\n',
+        'svc/tagged.go': '//go:build ignore\n\npackage main\n\nimport "example.com/winlib/sub"\n',
+        'winlib/go.mod': mod('example.com/winlib'),
+      },
+      ['svc -> winlib (svc/svc_windows.go)', 'svc -> winlib (svc/tagged.go)'],
+    ],
+    [
+      'own packages, the standard library and the module proxy make no edges',
+      {
+        'svc/go.mod': mod('example.com/svc', 'require github.com/gorilla/mux v1.8.1\n'),
+        'svc/main.go': main('fmt', 'net/http', 'example.com/svc/internal/service', 'github.com/gorilla/mux', 'C'),
+        'svc/internal/service/s.go': lib('service', 'example.com/svc/internal/db'),
+      },
+      [],
+    ],
+    [
+      'vendor/, testdata/, _ and . folders are not the module\'s code',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./common\n',
+        'svc/go.mod': mod('example.com/svc'),
+        'svc/vendor/example.com/common/c.go': lib('common', 'example.com/common/x'),
+        'svc/testdata/fixture.go': main('example.com/common'),
+        'svc/_old/old.go': main('example.com/common'),
+        'svc/.hidden/h.go': main('example.com/common'),
+        'common/go.mod': mod('example.com/common'),
+      },
+      [],
+    ],
+    [
+      'go.work replace with a local folder',
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./forks/mux\nreplace github.com/gorilla/mux => ./forks/mux\n',
+        'svc/go.mod': mod('example.com/svc', 'require github.com/gorilla/mux v1.8.1\n'),
+        'svc/main.go': main('github.com/gorilla/mux'),
+        'forks/mux/go.mod': mod('github.com/gorilla/mux'),
+      },
+      ['svc -> mux (svc/main.go)'],
+    ],
+    [
+      'a module outside go.work sees only its own replaces',
+      {
+        'go.work': 'go 1.25.0\nuse ./a\nuse ./common\n',
+        'a/go.mod': mod('example.com/a'),
+        'a/main.go': main('example.com/common'),
+        'b/go.mod': mod('example.com/b'),
+        'b/main.go': main('example.com/common'),
+        'common/go.mod': mod('example.com/common'),
+      },
+      ['a -> common (a/main.go)'],
+    ],
+  ])('%s', (_title, tree, expected) => {
+    expect(analyse(tree).edges.sort()).toEqual(expected.sort());
+  });
+});
+
+describe('diagnostics', () => {
+  it('a replace outside the workspace (the goblog original) is unhashable, with file, line and fix', () => {
+    const { edges, diagnostics } = analyse({
+      'accountservice/go.mod': mod('github.com/x/goblog/accountservice', 'replace github.com/x/goblog/common => /Users/eriklupander/goblog/common\n'),
+      'accountservice/main.go': main('github.com/x/goblog/common/messaging'),
+    });
+    expect(edges).toEqual([]);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ kind: 'outside-workspace', root: 'accountservice', file: 'accountservice/go.mod', line: 4, unhashable: true }),
+    ]);
+    expect(diagnostics[0].message).toMatch(/accountservice\/go.mod:4: replace github.com\/x\/goblog\/common => \/Users\/eriklupander\/goblog\/common points outside the workspace/);
+    expect(diagnostics[0].message).toMatch(/not served from the cache\. Fix: move that module into the workspace/);
+  });
+
+  it.each<[string, Record<string, string>, string, boolean, RegExp]>([
+    [
+      'a replace ../ that leaves the workspace',
+      { 'svc/go.mod': mod('example.com/svc', 'replace example.com/c => ../../c\n') },
+      'outside-workspace',
+      true,
+      /svc\/go.mod:4: replace example.com\/c => \.\.\/\.\.\/c points outside the workspace/,
+    ],
+    [
+      'a replace to a folder that is no project',
+      { 'svc/go.mod': mod('example.com/svc', 'replace example.com/c => ../shared\n'), 'shared/c.go': lib('c') },
+      'not-a-project',
+      true,
+      /points at shared, which is no Go module project of this workspace/,
+    ],
+    [
+      'a require of a workspace module with no replace and no go.work (built from the proxy)',
+      { 'svc/go.mod': mod('example.com/svc', 'require example.com/common v1.2.0\n'), 'common/go.mod': mod('example.com/common') },
+      'from-proxy',
+      false,
+      /svc\/go.mod:4: require example.com\/common v1.2.0 names the workspace module in common, .* from the module proxy at v1.2.0: no graph edge to common.*"replace example.com\/common => ..\/common"/,
+    ],
+    [
+      'a module that the go.work above it does not use',
+      { 'go.work': 'go 1.25.0\nuse ./a\n', 'a/go.mod': mod('example.com/a'), 'tools/x/go.mod': mod('example.com/x') },
+      'not-in-go-work',
+      false,
+      /go.work does not list tools\/x in its use directives.*add "use \.\/tools\/x"/,
+    ],
+    [
+      'a go.work use of a folder with no module',
+      { 'go.work': 'go 1.25.0\nuse ./a\nuse ./gone\n', 'a/go.mod': mod('example.com/a') },
+      'not-a-project',
+      true,
+      /go.work:3: use \.\/gone points at gone/,
+    ],
+  ])('%s', (_title, tree, kind, unhashable, message) => {
+    const { diagnostics } = analyse(tree);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ kind, unhashable });
+    expect(diagnostics[0].message).toMatch(message);
+  });
+
+  it('says nothing about a healthy go.work workspace', () => {
+    expect(
+      analyse({
+        'go.work': 'go 1.25.0\nuse (\n\t./svc\n\t./common\n)\n',
+        'svc/go.mod': mod('example.com/svc', 'require example.com/common v0.0.0\n'),
+        'common/go.mod': mod('example.com/common'),
+      }).diagnostics,
+    ).toEqual([]);
+  });
+});
+
+describe('helpers', () => {
+  it.each<[string, string, string | undefined]>([
+    ['svc', '../common', 'common'],
+    ['apps/svc', '../../libs/go/common', 'libs/go/common'],
+    ['.', './x', 'x'],
+    ['svc', '..', '.'],
+    ['svc', '../..', undefined],
+    ['svc', '/abs/path', undefined],
+    ['svc', 'C:\\x', undefined],
+  ])('resolveLocalDir(%s, %s) = %s', (base, target, expected) => expect(resolveLocalDir(base, target)).toBe(expected));
+
+  it('pathPrefixes lists longest first', () => {
+    expect(pathPrefixes('example.com/a/b')).toEqual(['example.com/a/b', 'example.com/a', 'example.com']);
+  });
+});
