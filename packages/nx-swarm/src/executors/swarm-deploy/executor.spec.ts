@@ -23,7 +23,7 @@ describe('swarm-deploy executor (no daemon)', () => {
   });
 
   it.each<[string, object, RegExp]>([
-    ['invalid options, all listed', { replicas: -1, ports: [{ target: 99999 }] }, /replicas must be a whole number[\s\S]*ports\[0\]\.target/],
+    ['invalid options, all listed', { mode: 'global', replicas: 2, timeout: '5 d' }, /can't be combined with mode "global"[\s\S]*timeout "5 d" is not a duration/],
     ['ingress + dnsrr', { ports: [{ target: 1, published: 2 }], endpointMode: 'dnsrr' }, /can't be used with endpointMode "dnsrr"/],
     ['no receipt, no image', {}, /No image to deploy: dist\/accountservice\/image\.json does not exist\. Run the image target first \(`nx run accountservice:image`\)/],
   ])('%s → success false with a human message', async (_n, options, message) => {
@@ -47,7 +47,7 @@ describe('swarm-deploy executor (no daemon)', () => {
         imageId: 'sha256:0123456789abcdef0123',
         changes: [],
         replicas: { running: 2, desired: 2 },
-        ports: [{ published: 6767, target: 6767, protocol: 'tcp', mode: 'host', url: 'http://127.0.0.1:6767/' }],
+        ports: [{ published: 6767, target: 6767, protocol: 'tcp', mode: 'host', url: 'http://127.0.0.1:6767/health' }],
         elapsedMs: 12345,
         deployedAt: '',
       }),
@@ -56,7 +56,7 @@ describe('swarm-deploy executor (no daemon)', () => {
       '  image     someprefix/accountservice:c-1 (sha256:0123456789ab)',
       '  replicas  2/2 running',
       '  ports     6767->6767/tcp (host)',
-      '  try       curl http://127.0.0.1:6767/',
+      '  try       curl http://127.0.0.1:6767/health',
       '  elapsed   12.3 s',
     ]);
   });
@@ -64,7 +64,7 @@ describe('swarm-deploy executor (no daemon)', () => {
   it('schema.json documents every option with a description', () => {
     const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
     const names = Object.keys(schema.properties);
-    expect(names).toEqual(expect.arrayContaining(['service', 'image', 'replicas', 'mode', 'networks', 'ports', 'env', 'labels', 'constraints', 'placementPreferences', 'maxReplicasPerNode', 'resources', 'restartPolicy', 'healthcheck', 'updateConfig', 'rollbackConfig', 'endpointMode', 'mounts', 'withRegistryAuth', 'timeout', 'dryRun']));
+    expect(names).toEqual(expect.arrayContaining(['service', 'image', 'replicas', 'mode', 'networks', 'ports', 'env', 'labels', 'constraints', 'placementPreferences', 'maxReplicasPerNode', 'resources', 'restartPolicy', 'healthcheck', 'updateConfig', 'rollbackConfig', 'endpointMode', 'mounts', 'withRegistryAuth', 'timeout', 'dryRun', 'tryPath']));
     for (const n of names) expect(schema.properties[n].description).toBeTruthy();
   });
 });

@@ -1,36 +1,22 @@
 /**
  * swarm-deploy: create or update a Docker Swarm service only when something changed, wait until the
- * new version really serves, explain failures. Thin: the work is in lib/swarm/deployer.ts.
+ * new version really serves, explain failures. Thin: the work is in lib/swarm (deployer.ts strings
+ * the stages together). Nothing heavy loads at module load: dockerode only when an engine is
+ * contacted, Nx's logger on the first line printed.
  */
-import { ExecutorContext, logger } from '@nx/devkit';
-import { DeployError, DeployReport, deploy } from '../../lib/swarm/deployer';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../lib/common/logger';
+import { projectOf } from '../../lib/common/project';
+import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
+import { DeployError } from '../../lib/swarm/deploy-error';
+import { deploy } from '../../lib/swarm/deployer';
+import { DeployReport, formatSummary } from '../../lib/swarm/report';
 import type { SwarmDeployExecutorSchema } from './schema';
 
-export interface SwarmDeployRuntime {
-  /** Environment for the engine endpoint (DOCKER_HOST…) and registry credentials. Default process.env. */
-  env?: NodeJS.ProcessEnv;
+export { formatSummary };
+
+export interface SwarmDeployRuntime extends ExecutorRuntime {
   pollMs?: number;
-}
-
-function projectOf(context: ExecutorContext): { name: string; root: string } {
-  const name = context.projectName ?? '';
-  const root = context.projectsConfigurations?.projects?.[name]?.root ?? name;
-  return { name, root };
-}
-
-export function formatSummary(r: DeployReport): string[] {
-  const ports = r.ports.filter((p) => p.published);
-  const verb = r.action === 'create' ? 'Created' : r.action === 'update' ? 'Updated' : 'Up to date:';
-  return [
-    `${verb} ${r.service}`,
-    `  image     ${r.image}${r.imageId ? ` (${r.imageId.slice(0, 19)})` : ''}`,
-    `  replicas  ${r.replicas.running}/${r.replicas.desired} running`,
-    ...(ports.length
-      ? [`  ports     ${ports.map((p) => `${p.published}->${p.target}/${p.protocol} (${p.mode})`).join(', ')}`]
-      : []),
-    ...(ports.find((p) => p.url) ? [`  try       curl ${ports.find((p) => p.url)!.url}`] : []),
-    `  elapsed   ${(r.elapsedMs / 1000).toFixed(1)} s`,
-  ];
 }
 
 export default async function runExecutor(
@@ -38,14 +24,14 @@ export default async function runExecutor(
   context: ExecutorContext,
   runtime: SwarmDeployRuntime = {},
 ): Promise<{ success: boolean; report?: DeployReport }> {
-  const project = projectOf(context);
+  const project = projectOf(context, '');
   try {
     const report = await deploy({
       options,
       projectName: project.name,
       projectRoot: project.root,
       workspaceRoot: context.root,
-      env: runtime.env,
+      env: runtimeEnv(runtime),
       pollMs: runtime.pollMs,
       log: (line) => logger.info(line),
       warn: (line) => logger.warn(line),

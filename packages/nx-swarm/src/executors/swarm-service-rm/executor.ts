@@ -1,15 +1,18 @@
 /** swarm-service-rm: remove a swarm service and wait until its tasks are gone (ports free). Thin. */
-import { ExecutorContext, logger } from '@nx/devkit';
-import { EndpointEnv } from '../../lib/docker/endpoint';
-import { connectEngine } from '../../lib/docker/engine';
+import type { ExecutorContext } from '@nx/devkit';
+import type { EndpointEnv } from '../../lib/docker/endpoint';
+import { logger } from '../../lib/common/logger';
+import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import { parseDuration } from '../../lib/swarm/options';
 import { RemoveError, removeService } from '../../lib/swarm/service-remover';
+import { swarmApi } from '../../lib/swarm/swarm-api';
 import { SERVICE_NAME_RE } from '../../lib/swarm/validate-options';
 import type { SwarmServiceRmExecutorSchema } from './schema';
 
-export interface SwarmServiceRmRuntime {
-  env?: NodeJS.ProcessEnv;
-}
+/** schema.json's default for "timeout". */
+export const DEFAULT_RM_TIMEOUT = '60s';
+
+export type SwarmServiceRmRuntime = ExecutorRuntime;
 
 export default async function runExecutor(
   options: SwarmServiceRmExecutorSchema,
@@ -21,9 +24,11 @@ export default async function runExecutor(
     if (!SERVICE_NAME_RE.test(service)) {
       throw new RemoveError(`"${service}" is not a valid swarm service name; set the "service" option.`);
     }
-    const timeoutMs = parseDuration(options.timeout ?? 60, 'timeout') / 1e6;
-    const engine = await connectEngine({ env: (runtime.env ?? process.env) as EndpointEnv });
-    const result = await removeService(engine.docker, {
+    const timeoutMs = parseDuration(options.timeout ?? DEFAULT_RM_TIMEOUT, 'timeout') / 1e6;
+    // Loaded here: dockerode only when there is something to talk to.
+    const { connectEngine } = await import('../../lib/docker/engine');
+    const engine = await connectEngine({ env: runtimeEnv(runtime) as EndpointEnv });
+    const result = await removeService(swarmApi(engine.docker), {
       service,
       failIfMissing: options.failIfMissing,
       removeNetworks: options.removeNetworks,

@@ -1,28 +1,21 @@
 /** Ensures the service's overlay networks exist (attachable, swarm scope) and maps names to IDs. */
-import type Docker from 'dockerode';
-import { daemonMessage } from '../docker/engine';
+import { daemonMessage } from '../common/http-status';
 import { MANAGED_LABEL } from './service-spec';
+import type { SwarmApi } from './swarm-api';
 
 export interface EnsuredNetworks {
   /** name → ID */
   ids: Record<string, string>;
+  /** Created (or, with dryRun, to be created). */
   created: string[];
 }
 
-interface NetworkSummary {
-  Id: string;
-  Name: string;
-  Driver: string;
-  Scope: string;
-  Attachable?: boolean;
-}
-
 /** Looks the networks up by exact name; creates missing ones as attachable overlays (unless dryRun). */
-export async function ensureNetworks(docker: Docker, names: string[], dryRun = false): Promise<EnsuredNetworks> {
+export async function ensureNetworks(api: SwarmApi, names: string[], dryRun = false): Promise<EnsuredNetworks> {
   const ids: Record<string, string> = {};
   const created: string[] = [];
   if (!names.length) return { ids, created };
-  const list = (await docker.listNetworks({ filters: JSON.stringify({ name: names }) })) as unknown as NetworkSummary[];
+  const list = await api.listNetworks(names);
   for (const name of names) {
     const found = list.find((n) => n.Name === name || n.Id === name);
     if (found) {
@@ -40,19 +33,11 @@ export async function ensureNetworks(docker: Docker, names: string[], dryRun = f
       continue;
     }
     try {
-      const net = await docker.createNetwork({
-        Name: name,
-        Driver: 'overlay',
-        Attachable: true,
-        CheckDuplicate: true,
-        Labels: { [MANAGED_LABEL]: 'nx-swarm' },
-      });
-      ids[name] = net.id;
+      ids[name] = await api.createNetwork({ Name: name, Driver: 'overlay', Attachable: true, Labels: { [MANAGED_LABEL]: 'nx-swarm' } });
       created.push(name);
     } catch (error) {
       // Created concurrently by another deploy: use it.
-      const again = (await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) })) as unknown as NetworkSummary[];
-      const hit = again.find((n) => n.Name === name && n.Scope === 'swarm');
+      const hit = (await api.listNetworks([name])).find((n) => n.Name === name && n.Scope === 'swarm');
       if (!hit) throw new Error(`Could not create the overlay network "${name}": ${daemonMessage(error)}`);
       ids[name] = hit.Id;
     }

@@ -115,6 +115,8 @@ export interface SwarmDeployOptions {
   timeout?: Duration;
   /** Print the plan; change nothing. */
   dryRun?: boolean;
+  /** Path for the summary's `try curl` (default: the health check's path, else /). */
+  tryPath?: string;
 }
 
 const UNIT_NS: Record<string, number> = {
@@ -183,7 +185,3 @@ export function parseCpus(value: string | number, what = 'cpus'): number {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${what} "${value}" must be a positive number of CPUs, e.g. 0.5`);
   return Math.round(n * 1e9);
 }
-
-/** Default convergence deadline. */
-export const DEFAULT_TIMEOUT_NS = 120e9;
-export const DEFAULT_NETWORKS = ['my_network'];

@@ -1,4 +1,9 @@
-import { KernelProbe, detectIpvs, ipvsProblem, swarmManagerProblem } from './preflight';
+import { normalizeDeployOptions } from './deploy-options';
+import { SwarmDeployOptions } from './options';
+import { KernelProbe, detectIpvs, effectiveHealthcheck, ipvsProblem as ipvs, portConflicts, swarmManagerProblem } from './preflight';
+import type { ServiceInspect } from './swarm-api';
+
+const ipvsProblem = (options: SwarmDeployOptions, support: 'available' | 'missing') => ipvs(normalizeDeployOptions(options, { projectName: 'svc' }), support);
 
 const probe = (files: Record<string, string>, release = '6.1.0-18-amd64'): KernelProbe => ({
   exists: (p) => p in files,
@@ -21,8 +26,8 @@ describe('detectIpvs', () => {
 
 describe('ipvsProblem', () => {
   it.each<[string, object, RegExp | undefined]>([
-    ['defaults (vip) need IPVS', {}, /endpointMode "vip" \(the default\) can't work here/],
-    ['ingress port', { ports: [{ target: 6767, published: 6767 }], endpointMode: 'dnsrr' }, /6767->6767 published in ingress mode/],
+    ['defaults (vip) need IPVS', {}, /endpointMode "vip" can't work here/],
+    ['ingress port', { ports: [{ target: 6767, published: 6767 }] }, /6767->6767 published in ingress mode/],
     ['host + dnsrr works', { ports: [{ target: 6767, published: 6767, mode: 'host' }], endpointMode: 'dnsrr' }, undefined],
   ])('%s', (_n, options, expected) => {
     const msg = ipvsProblem(options, 'missing');
@@ -46,4 +51,32 @@ describe('swarmManagerProblem', () => {
     if (expected) expect(msg).toMatch(expected);
     else expect(msg).toBeUndefined();
   });
+});
+
+describe('portConflicts', () => {
+  const other = (name: string, ports: { PublishedPort: number; TargetPort: number; PublishMode?: string }[]) =>
+    ({ ID: name, Version: { Index: 1 }, Spec: { Name: name, EndpointSpec: { Ports: ports } }, Endpoint: { Ports: ports } }) as unknown as ServiceInspect;
+  const ports = normalizeDeployOptions({ ports: [{ target: 6767, published: 6767, mode: 'host' }], endpointMode: 'dnsrr' }, { projectName: 'svc' }).ports;
+  it.each<[string, ServiceInspect[], RegExp | undefined]>([
+    ['nobody else', [], undefined],
+    ['our own service', [other('svc', [{ PublishedPort: 6767, TargetPort: 6767, PublishMode: 'host' }])], undefined],
+    ['another service on the port', [other('b', [{ PublishedPort: 6767, TargetPort: 80, PublishMode: 'host' }])], /port 6767\/tcp is already published by service "b" \(mode host\)/],
+    ['another service, another port', [other('b', [{ PublishedPort: 8080, TargetPort: 80 }])], undefined],
+  ])('%s', (_n, services, expected) => {
+    const out = portConflicts(ports, 'svc', services).join('\n');
+    if (expected) expect(out).toMatch(expected);
+    else expect(out).toBe('');
+  });
+});
+
+describe('effectiveHealthcheck', () => {
+  const image = { Test: ['CMD', '/app', 'healthcheck'], Interval: 5e9, Retries: 3 };
+  it.each<[string, object | undefined, object | undefined, object | undefined]>([
+    ['none anywhere', undefined, undefined, undefined],
+    ["the image's", image, undefined, image],
+    ['disabled by the option', image, { Test: ['NONE'] }, undefined],
+    ['option fields over the image', image, { Interval: 1e9 }, { ...image, Interval: 1e9 }],
+    ['option only', undefined, { Test: ['CMD', 'x'] }, { Test: ['CMD', 'x'] }],
+    ['option without a test, image without a check', undefined, { Interval: 1e9 }, undefined],
+  ])('%s', (_n, img, opt, expected) => expect(effectiveHealthcheck(img, opt)).toEqual(expected));
 });

@@ -1,9 +1,19 @@
 /**
- * Preflight checks before touching a service: the engine is a swarm manager, and (for a local engine)
- * the kernel can do what ingress ports and VIP endpoints need (IPVS). Pure: the caller passes the
- * engine's `Info` and file probes.
+ * Preflight: everything checked before a plan is made. The engine is a swarm manager, the options
+ * fit this swarm, (for a local engine) the kernel can do what ingress ports and VIP endpoints need
+ * (IPVS), the image exists, no other service holds the ports, the networks exist. The checks are
+ * pure functions (the caller passes the engine's `Info` and file probes); `preflight()` does the I/O.
  */
-import { SwarmDeployOptions } from './options';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { readTextOrUndefined } from '../common/fs';
+import { DeployError } from './deploy-error';
+import type { DeployOptions, DeployPort } from './deploy-options';
+import type { ChosenImage } from './image-ref';
+import { ensureNetworks } from './network';
+import type { HealthConfigSpec } from './service-spec';
+import type { EngineInfo, ServiceInspect, SwarmApi } from './swarm-api';
+import { engineProblems } from './validate-options';
 
 export interface SwarmInfo {
   Swarm?: {
@@ -75,14 +85,14 @@ export function detectIpvs(probe: KernelProbe): IpvsSupport {
 }
 
 /** Ingress ports and VIP endpoints need IPVS: explain, before deploying, why they can't work here. */
-export function ipvsProblem(options: SwarmDeployOptions, support: IpvsSupport): string | undefined {
+export function ipvsProblem(options: { ports: DeployPort[]; endpointMode: string }, support: IpvsSupport): string | undefined {
   if (support === 'available') return undefined;
-  const ingress = (options.ports ?? []).filter((p) => (p.mode ?? 'ingress') === 'ingress');
-  const vip = (options.endpointMode ?? 'vip') === 'vip';
+  const ingress = options.ports.filter((p) => p.mode === 'ingress');
+  const vip = options.endpointMode === 'vip';
   if (!ingress.length && !vip) return undefined;
   const what = [
     ingress.length ? `port${ingress.length > 1 ? 's' : ''} ${ingress.map((p) => `${p.published ?? '(auto)'}->${p.target}`).join(', ')} published in ingress mode` : '',
-    vip ? `endpointMode "vip"${options.endpointMode ? '' : ' (the default)'}` : '',
+    vip ? 'endpointMode "vip"' : '',
   ]
     .filter(Boolean)
     .join(' and ');
@@ -93,4 +103,123 @@ export function ipvsProblem(options: SwarmDeployOptions, support: IpvsSupport): 
     `(the node running the task binds the port itself) and use "endpointMode": "dnsrr" (service DNS returns the task IPs), e.g. ` +
     `"ports": [{ "target": 6767, "published": 6767, "mode": "host" }], "endpointMode": "dnsrr".`
   );
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * The preflight stage (I/O): everything checked before a plan is made. Nothing is written, except
+ * missing overlay networks outside dryRun.
+ */
+
+export interface PreflightInput {
+  options: DeployOptions;
+  image: ChosenImage;
+  /** For messages: where the engine is, and is it this machine? */
+  engine: { describe: string; local: boolean };
+  /** For messages: the receipt file (relative) and the project. */
+  receiptFile: string;
+  projectName: string;
+  env: NodeJS.ProcessEnv;
+  kernelProbe?: KernelProbe;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+export interface PreflightResult {
+  info: EngineInfo;
+  nodes: number;
+  imageId?: string;
+  /** The health check the tasks will run (the option's, else the image's). */
+  healthcheck?: HealthConfigSpec;
+  networkIds: Record<string, string>;
+  /** ID → name, for the change lines. */
+  networkNames: Record<string, string>;
+  /** X-Registry-Auth (withRegistryAuth, outside dryRun). */
+  authHeaders: Record<string, string>;
+}
+
+function kernelProbe(): KernelProbe {
+  return { exists: (p) => fs.existsSync(p), readText: readTextOrUndefined, release: os.release() };
+}
+
+/** Published ports that another service already holds (swarm rejects ingress clashes, but host-mode ones just stay pending). */
+export function portConflicts(ports: DeployPort[], service: string, services: ServiceInspect[]): string[] {
+  const wanted = ports.filter((p) => p.published);
+  const out: string[] = [];
+  for (const s of services) {
+    if (s.Spec.Name === service) continue;
+    const theirs = [...(s.Endpoint?.Ports ?? []), ...(s.Spec.EndpointSpec?.Ports ?? [])];
+    for (const p of wanted) {
+      const hit = theirs.find((q) => q.PublishedPort === p.published && (q.Protocol ?? 'tcp') === p.protocol);
+      if (hit && !out.some((o) => o.startsWith(`port ${p.published}/`))) {
+        out.push(
+          `port ${p.published}/${p.protocol} is already published by service "${s.Spec.Name}" (mode ${hit.PublishMode ?? 'ingress'}). ` +
+            `Remove that service (\`docker service rm ${s.Spec.Name}\`, or its swarm-service-rm target) or choose another "published" port.`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<Record<string, string>> {
+  const auth = await import('../docker/registry-auth');
+  const reference = await import('../docker/reference');
+  const domain = reference.parseReference(image).domain ?? reference.DOCKER_HUB_DOMAIN;
+  const resolved = await auth.resolveRegistryAuth(domain, env as never, readTextOrUndefined);
+  if (!resolved.credentials) {
+    log(`withRegistryAuth: no credentials for ${domain} (docker login ${domain} first); nodes will pull anonymously.`);
+    return {};
+  }
+  log(`withRegistryAuth: sending credentials for ${resolved.server} from ${resolved.source}.`);
+  return { 'X-Registry-Auth': auth.encodeRegistryAuth(resolved.credentials) };
+}
+
+/** The health check a task runs: the image's, with the option's fields over it (as the engine merges them). Pure. */
+export function effectiveHealthcheck(image: HealthConfigSpec | undefined, option: HealthConfigSpec | undefined): HealthConfigSpec | undefined {
+  if (option?.Test?.[0] === 'NONE') return undefined;
+  const merged: HealthConfigSpec = { ...(image ?? {}) };
+  for (const [k, v] of Object.entries(option ?? {})) if (v !== undefined) (merged as Record<string, unknown>)[k] = v;
+  return merged.Test?.length ? merged : undefined;
+}
+
+export async function preflight(api: SwarmApi, input: PreflightInput): Promise<PreflightResult> {
+  const o = input.options;
+  const info = await api.info();
+  const notManager = swarmManagerProblem(info, input.engine.describe);
+  if (notManager) throw new DeployError(notManager);
+  const nodes = info.Swarm?.Nodes ?? 1;
+  const problems = engineProblems(o, nodes);
+  if (problems.length) throw new DeployError(`Invalid swarm-deploy options for ${o.service}:`, problems);
+  if (input.engine.local) {
+    const problem = ipvsProblem(o, detectIpvs(input.kernelProbe ?? kernelProbe()));
+    if (problem) throw new DeployError(problem);
+  }
+
+  const wantsServices = o.ports.some((p) => p.published);
+  const [image, services] = await Promise.all([api.inspectImage(input.image.localRefs), wantsServices ? api.listServices() : Promise.resolve([])]);
+  if (!image) {
+    if (input.image.source === 'receipt') {
+      throw new DeployError(
+        `The image ${input.image.ref} named by ${input.receiptFile} is not on the engine at ${input.engine.describe} ` +
+          `(removed, or built against another engine). Run the image target first (\`nx run ${input.projectName}:image\`).`,
+      );
+    }
+    input.warn(`Image ${input.image.ref} is not on the engine at ${input.engine.describe}; every node will pull it from its registry.`);
+  }
+  const conflicts = portConflicts(o.ports, o.service, services);
+  if (conflicts.length) throw new DeployError(`Can't deploy ${o.service}:`, conflicts);
+
+  const nets = await ensureNetworks(api, o.networks, o.dryRun).catch((e: Error) => {
+    throw new DeployError(e.message);
+  });
+  for (const n of nets.created) input.log(`${o.dryRun ? 'Would create' : 'Created'} overlay network ${n} (attachable).`);
+  return {
+    info,
+    nodes,
+    imageId: image?.Id,
+    healthcheck: effectiveHealthcheck(image?.healthcheck, o.healthcheck),
+    networkIds: nets.ids,
+    networkNames: Object.fromEntries(Object.entries(nets.ids).map(([n, id]) => [id, n])),
+    authHeaders: o.withRegistryAuth && !o.dryRun ? await registryAuthHeader(input.image.ref, input.env, input.log) : {},
+  };
 }

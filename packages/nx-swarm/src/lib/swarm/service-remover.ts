@@ -2,9 +2,9 @@
  * swarm-service-rm's library: remove a service, wait until its tasks and containers are gone (so its
  * published ports are free), optionally remove the networks nothing else uses.
  */
-import type Docker from 'dockerode';
-import { daemonMessage } from '../docker/engine';
-import { dial, inspectService, listTasks } from './deployer';
+import { daemonMessage } from '../common/http-status';
+import { sleep } from '../common/sleep';
+import type { SwarmApi } from './swarm-api';
 
 export interface RemoveParams {
   service: string;
@@ -23,20 +23,11 @@ export interface RemoveResult {
 
 export class RemoveError extends Error {}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface NetworkInfo {
-  Id: string;
-  Name: string;
-  Ingress?: boolean;
-  Containers?: Record<string, unknown>;
-}
-
-export async function removeService(docker: Docker, params: RemoveParams): Promise<RemoveResult> {
+export async function removeService(api: SwarmApi, params: RemoveParams): Promise<RemoveResult> {
   const started = Date.now();
   const log = params.log ?? (() => {});
   const timeoutMs = params.timeoutMs ?? 60_000;
-  const svc = await inspectService(docker, params.service);
+  const svc = await api.inspectService(params.service);
   if (!svc) {
     if (params.failIfMissing) {
       throw new RemoveError(`Service ${params.service} does not exist (failIfMissing is set). List services with \`docker service ls\`.`);
@@ -46,25 +37,19 @@ export async function removeService(docker: Docker, params: RemoveParams): Promi
   }
   const networkIds = (svc.Spec.TaskTemplate.Networks ?? []).map((n) => n.Target);
   try {
-    await dial(docker, {
-      path: `/services/${svc.ID}`,
-      method: 'DELETE',
-      statusCodes: { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
-    });
+    await api.removeService(svc.ID);
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode !== 404) {
-      throw new RemoveError(`Could not remove service ${params.service}: ${daemonMessage(error)}`);
-    }
+    throw new RemoveError(`Could not remove service ${params.service}: ${daemonMessage(error)}`);
   }
   log(`Removed service ${params.service} (${svc.ID.slice(0, 12)}); waiting for its tasks to stop…`);
 
   // Gone means: the manager has no task left, and no container of it remains on this engine.
   let last = '';
   for (;;) {
-    const tasks = await listTasks(docker, { service: [svc.ID] }).catch(() => []);
-    const containers = await docker
-      .listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.swarm.service.id=${svc.ID}`] }) })
-      .catch(() => []);
+    const [tasks, containers] = await Promise.all([
+      api.listTasks({ service: [svc.ID] }).catch(() => []),
+      api.serviceContainers(svc.ID).catch(() => []),
+    ]);
     const line = `  ${tasks.length} task(s), ${containers.length} container(s) left`;
     if (line !== last) {
       log(line);
@@ -83,16 +68,11 @@ export async function removeService(docker: Docker, params: RemoveParams): Promi
 
   const networksRemoved: string[] = [];
   if (params.removeNetworks && networkIds.length) {
-    const services = (await docker.listServices()) as unknown as { Spec: { TaskTemplate?: { Networks?: { Target: string }[] }; Networks?: { Target: string }[] } }[];
-    const used = new Set(services.flatMap((s) => [...(s.Spec.TaskTemplate?.Networks ?? []), ...(s.Spec.Networks ?? [])].map((n) => n.Target)));
+    const services = await api.listServices();
+    const used = new Set(services.flatMap((s) => [...(s.Spec.TaskTemplate?.Networks ?? []), ...((s.Spec.Networks as { Target: string }[] | undefined) ?? [])].map((n) => n.Target)));
     for (const id of networkIds) {
-      let net: NetworkInfo;
-      try {
-        net = (await docker.getNetwork(id).inspect()) as NetworkInfo;
-      } catch {
-        continue;
-      }
-      if (net.Ingress || net.Name === 'ingress') continue;
+      const net = await api.inspectNetwork(id);
+      if (!net || net.Ingress || net.Name === 'ingress') continue;
       if (used.has(net.Id) || used.has(net.Name)) {
         log(`Keeping network ${net.Name}: other services use it.`);
         continue;
@@ -102,7 +82,7 @@ export async function removeService(docker: Docker, params: RemoveParams): Promi
         continue;
       }
       try {
-        await docker.getNetwork(id).remove();
+        await api.removeNetwork(id);
         networksRemoved.push(net.Name);
         log(`Removed network ${net.Name}.`);
       } catch (error) {

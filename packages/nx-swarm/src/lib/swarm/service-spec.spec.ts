@@ -1,7 +1,9 @@
+import { normalizeDeployOptions } from './deploy-options';
 import { SwarmDeployOptions } from './options';
-import { buildServiceSpec, resolveOrder } from './service-spec';
+import { BuildSpecInput, buildServiceSpec as build } from './service-spec';
 
-const input = { serviceName: 'accountservice', image: 'someprefix/accountservice:c-1', networkIds: { my_network: 'net1' } };
+const input = { image: 'someprefix/accountservice:c-1', networkIds: { my_network: 'net1' } };
+const buildServiceSpec = (options: SwarmDeployOptions, i: BuildSpecInput) => build(normalizeDeployOptions(options, { projectName: 'accountservice' }), i);
 
 describe('buildServiceSpec', () => {
   it('builds the defaults', () => {
@@ -47,18 +49,12 @@ describe('buildServiceSpec', () => {
     expect(pick(buildServiceSpec(options, input))).toEqual(expected);
   });
 
+  it('takes the monitor the deployer sized', () => {
+    expect(buildServiceSpec({}, { ...input, monitorNs: 5e9 }).UpdateConfig?.Monitor).toBe(5e9);
+  });
+
   it('carries ForceUpdate over', () => {
     expect(buildServiceSpec({}, { ...input, forceUpdate: 7 }).TaskTemplate.ForceUpdate).toBe(7);
   });
 });
 
-describe('resolveOrder', () => {
-  it('says once why it chose stop-first', () => {
-    const order = resolveOrder({ ports: [{ target: 6767, published: 6767, mode: 'host' }] });
-    expect(order.update).toBe('stop-first');
-    expect(order.note).toMatch(/stop-first: port 6767 is published in host mode/);
-  });
-  it('no note with start-first', () => {
-    expect(resolveOrder({}).note).toBeUndefined();
-  });
-});

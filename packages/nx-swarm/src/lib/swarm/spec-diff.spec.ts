@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { normalizeDeployOptions } from './deploy-options';
 import { buildServiceSpec } from './service-spec';
 import { describeChanges, diffSpecs, needsRecreate, normalizeSpec } from './spec-diff';
 
@@ -9,7 +10,7 @@ const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname
 describe('diffSpecs against real engine inspects', () => {
   it.each(['minimal', 'full'])('%s: the stored spec compares equal to the desired spec', (name) => {
     const f = fixture(name);
-    const desired = buildServiceSpec(f.options, { serviceName: f.options.service, image: 'nxswarm-it-acct:probe', networkIds: f.networkIds });
+    const desired = buildServiceSpec(normalizeDeployOptions(f.options, { projectName: 'x' }), { image: 'nxswarm-it-acct:probe', networkIds: f.networkIds });
     expect(desired).toEqual(f.desired);
     expect(diffSpecs(f.inspect.Spec, desired)).toEqual([]);
   });
@@ -31,7 +32,7 @@ describe('diffSpecs against real engine inspects', () => {
     const f = fixture('full');
     const image = _name === 'image' ? 'nxswarm-it-acct:probe2' : 'nxswarm-it-acct:probe';
     const options = change(f.options);
-    const desired = buildServiceSpec(options, { serviceName: f.options.service, image, networkIds: f.networkIds });
+    const desired = buildServiceSpec(normalizeDeployOptions({ ...options, service: f.options.service }, { projectName: 'x' }), { image, networkIds: f.networkIds });
     expect(diffSpecs(f.inspect.Spec, desired).map((c) => c.field)).toEqual(fields);
   });
 });

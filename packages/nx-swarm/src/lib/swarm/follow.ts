@@ -1,0 +1,130 @@
+/**
+ * Follows a rollout until the convergence tracker has a verdict: polls the service and its tasks,
+ * looks up the task the updater blames when it is gone from the list, lists the nodes only when an
+ * explanation may need them, and unblocks swarmkit's stuck stop-first rollback by re-issuing the
+ * rolled-back spec. Converged: returns what the report needs; failed: throws DeployError with the
+ * task's log lines and health output.
+ */
+import { daemonMessage } from '../common/http-status';
+import { sleep as realSleep } from '../common/sleep';
+import { ConvergenceInput, ConvergenceTracker, Failure, Observation, ServiceLike, TaskLike, isStuckRollback, namedTaskId } from './convergence';
+import { DeployError } from './deploy-error';
+import { ServiceSpec } from './service-spec';
+import { diffSpecs } from './spec-diff';
+import type { ServiceInspect, SwarmApi, SwarmView } from './swarm-api';
+
+export interface FollowContext {
+  serviceId: string;
+  /** The spec this deploy wrote (to tell a superseding deploy from ours). */
+  desired: ServiceSpec;
+  tracker: ConvergenceInput;
+  view: SwarmView;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  pollMs?: number;
+  /** A stuck rollback is re-issued after this long (ms). */
+  stuckMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Followed {
+  service: ServiceInspect;
+  running: number;
+  desired: number;
+  /** The converged tasks. */
+  tasks: TaskLike[];
+}
+
+export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followed> {
+  const now = ctx.now ?? Date.now;
+  const sleep = ctx.sleep ?? realSleep;
+  const tracker = new ConvergenceTracker(ctx.tracker);
+  const t0 = now();
+  let stuckSince: number | undefined;
+  let forcedRollback = false;
+  const named = new Map<string, TaskLike | undefined>(); // tasks named by UpdateStatus, looked up by ID
+  const view = ctx.view;
+  for (;;) {
+    const svc = await api.inspectService(ctx.serviceId);
+    if (!svc) throw new DeployError(`Service ${ctx.tracker.serviceName} disappeared while deploying (removed by someone else?).`);
+    const [tasks, fresh] = await Promise.all([
+      api.listTasks({ service: [svc.ID] }),
+      api.listTasks({ service: [svc.ID], '_up-to-date': ['true'] }),
+    ]);
+    // The task the updater blames may already be gone from the list (task history limit): GET it.
+    const blamed = namedTaskId(svc.UpdateStatus?.Message);
+    if (blamed && !tasks.some((t) => t.ID === blamed)) {
+      if (!named.has(blamed)) named.set(blamed, await api.inspectTask(blamed));
+      const t = named.get(blamed);
+      if (t) tasks.push(t);
+    }
+    const elapsed = now() - t0;
+    if (wantsNodes(svc, tasks, elapsed >= ctx.tracker.deadlineMs)) view.nodes = (await api.listNodes()) ?? view.nodes;
+    const obs: Observation = {
+      now: elapsed,
+      service: svc,
+      tasks,
+      upToDate: fresh.map((t) => t.ID),
+      nodes: view.nodes,
+      // Still the spec this deploy wrote (or an identical one)? Otherwise another deploy replaced it.
+      specIsOurs: diffSpecs(svc.Spec, ctx.desired).length === 0,
+    };
+    const step = tracker.observe(obs);
+    step.lines.forEach((l) => ctx.log(l));
+
+    // swarmkit race (seen on 20.10): the restart policy's replacement task stays PENDING (never
+    // scheduled, desired shutdown) while a stop-first rollback's task waits in READY for it to stop.
+    // Nothing ever moves; re-issuing the rolled-back spec (ForceUpdate + 1) unblocks the slot.
+    if (step.verdict.status === 'converging' && !forcedRollback) {
+      if (isStuckRollback(svc, tasks)) {
+        stuckSince ??= now();
+        if (now() - stuckSince > (ctx.stuckMs ?? 5000)) {
+          ctx.warn(
+            "Swarm's rollback is stuck behind a task that can never be scheduled (swarmkit race between the restart policy and a stop-first rollback); re-issuing the previous spec to unblock it.",
+          );
+          const spec = { ...svc.Spec, TaskTemplate: { ...svc.Spec.TaskTemplate, ForceUpdate: (svc.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 } };
+          await api.updateService(svc.ID, svc.Version.Index, spec).catch((e) => ctx.warn(`Could not re-issue the previous spec: ${daemonMessage(e)}`));
+          forcedRollback = true;
+          tracker.markRollbackForced();
+        }
+      } else stuckSince = undefined;
+    }
+
+    const verdict = step.verdict;
+    if (verdict.status === 'converged') {
+      return { service: svc, running: verdict.running, desired: verdict.desired, tasks: tasks.filter((t) => verdict.taskIds.includes(t.ID)) };
+    }
+    if (verdict.status === 'failed') {
+      const failure = verdict.failure;
+      if (failure.task?.NodeID && !view.nodes?.some((n) => n.ID === failure.task!.NodeID)) view.nodes = (await api.listNodes()) ?? view.nodes;
+      throw new DeployError(failure.message, await failureDetails(api, failure, view));
+    }
+    await sleep(ctx.pollMs ?? 500);
+  }
+}
+
+/** Poll the nodes only when an explanation may need them (a placement problem, a verdict, the deadline). */
+function wantsNodes(svc: ServiceLike, tasks: TaskLike[], deadline: boolean): boolean {
+  if (deadline) return true;
+  if (/paused|rollback/.test(svc.UpdateStatus?.State ?? '')) return true;
+  return tasks.some((t) => t.DesiredState === 'running' && /not available|no suitable node/i.test(t.Status.Err ?? ''));
+}
+
+async function failureDetails(api: SwarmApi, failure: Failure, view: SwarmView): Promise<string[]> {
+  const out: string[] = [];
+  if (failure.task && failure.wantHealthLog) {
+    const h = await api.healthLog(failure.task, view);
+    if (h.length) out.push('Health check of the failed container:', ...h.map((l) => `  ${l}`));
+  }
+  if (failure.task && (failure.wantLogs || failure.wantHealthLog)) {
+    const lines = await api.taskLogs(failure.task, 20);
+    out.push(
+      lines.length
+        ? `Last ${lines.length} log line${lines.length > 1 ? 's' : ''} of task ${failure.task.ID.slice(0, 12)}${failure.exitCode !== undefined && !failure.wantHealthLog ? ` (exit code ${failure.exitCode})` : ''}:`
+        : `Task ${failure.task.ID.slice(0, 12)} wrote no log output.`,
+      ...lines.map((l) => `  | ${l}`),
+    );
+  }
+  return out;
+}

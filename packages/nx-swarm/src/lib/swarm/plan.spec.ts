@@ -1,0 +1,62 @@
+import { task } from '../../../test/support/fake-swarm-api';
+import { normalizeDeployOptions } from './deploy-options';
+import { SwarmDeployOptions } from './options';
+import { CurrentState, DesiredState, describePlan, planDeploy } from './plan';
+import { buildServiceSpec } from './service-spec';
+import type { ServiceInspect } from './swarm-api';
+
+const IMG = 'repo/acct:c-2';
+const spec = (o: SwarmDeployOptions = {}, image = IMG) =>
+  buildServiceSpec(normalizeDeployOptions({ service: 'acct', ...o }, { projectName: 'acct' }), { image, networkIds: { my_network: 'net1' } });
+const svc = (s = spec(), updateState?: string): ServiceInspect => ({
+  ID: 'svc1',
+  Version: { Index: 7 },
+  Spec: s,
+  ...(updateState ? { UpdateStatus: { State: updateState, Message: 'm' } } : {}),
+});
+const desired = (s = spec(), extra: Partial<DesiredState> = {}): DesiredState => ({ spec: s, imagePushed: true, ...extra });
+const running = [task('t1', 'running', IMG)];
+
+describe('planDeploy', () => {
+  it.each<[string, CurrentState, DesiredState, number, string, RegExp | undefined]>([
+    ['no service → create', { upToDateRunning: [] }, desired(), 1, 'create', undefined],
+    ['same spec, all running → noop', { service: svc(), upToDateRunning: running }, desired(), 1, 'noop', undefined],
+    ['new image → update', { service: svc(spec({}, 'repo/acct:c-1')), upToDateRunning: running }, desired(), 1, 'update', undefined],
+    ['same spec, update paused → update (re-issue)', { service: svc(spec(), 'paused'), upToDateRunning: running }, desired(), 1, 'update', /is paused \("m"\); re-issuing the spec/],
+    ['same spec, rollback paused → update (re-issue)', { service: svc(spec(), 'rollback_paused'), upToDateRunning: running }, desired(), 1, 'update', /rollback_paused/],
+    ['same spec, updating → follow', { service: svc(spec(), 'updating'), upToDateRunning: running }, desired(), 1, 'follow', /a rollout is in progress, following it/],
+    ['same spec, rolling back → follow', { service: svc(spec(), 'rollback_started'), upToDateRunning: running }, desired(), 1, 'follow', /following it/],
+    ['same spec, a task still starting → follow', { service: svc(), upToDateRunning: [task('t1', 'starting', IMG)] }, desired(), 1, 'follow', /not all running it yet/],
+    ['same spec, a replica missing → follow', { service: svc(spec({ replicas: 2 })), upToDateRunning: running }, desired(spec({ replicas: 2 })), 1, 'follow', /not all running/],
+    ['global, all wanted running → noop', { service: svc(spec({ mode: 'global' })), upToDateRunning: running, wantedTasks: 1 }, desired(spec({ mode: 'global' })), 1, 'noop', undefined],
+    ['global, one of two → follow', { service: svc(spec({ mode: 'global' })), upToDateRunning: running, wantedTasks: 2 }, desired(spec({ mode: 'global' })), 2, 'follow', undefined],
+    ['replicated → global → recreate', { service: svc(), upToDateRunning: running }, desired(spec({ mode: 'global' })), 1, 'recreate', /can.t be updated in place: mode\.Global changes.*docker service rm acct/],
+    ['create with the stop-first note', { upToDateRunning: [] }, desired(spec(), { orderNote: 'Updates use order stop-first' }), 1, 'create', /stop-first/],
+  ])('%s', (_n, current, want, nodes, action, note) => {
+    const plan = planDeploy(current, want, nodes);
+    expect(plan.action).toBe(action);
+    if (note) expect(plan.notes.join('\n')).toMatch(note);
+    if (action === 'noop') expect(plan.notes).toEqual([]);
+  });
+
+  it('update: the changes, one line each', () => {
+    const plan = planDeploy({ service: svc(spec({}, 'repo/acct:c-1')), upToDateRunning: running }, desired(spec({ env: { A: '1' } })), 1);
+    expect([...plan.changeLines].sort()).toEqual(['env: +A', 'image: repo/acct:c-1 → repo/acct:c-2']);
+  });
+
+  it('warns when an unpushed image goes to a multi-node swarm', () => {
+    expect(planDeploy({ upToDateRunning: [] }, desired(spec(), { imagePushed: false }), 3).warnings.join()).toMatch(/never pushed.*other 2 node/);
+    expect(planDeploy({ upToDateRunning: [] }, desired(spec(), { imagePushed: false }), 1).warnings).toEqual([]);
+  });
+});
+
+describe('describePlan', () => {
+  it.each<[string, CurrentState, DesiredState, RegExp]>([
+    ['create', { upToDateRunning: [] }, desired(), /^Plan: create service acct from repo\/acct:c-2\.\n  spec: \{"Name":"acct"/],
+    ['update', { service: svc(spec({}, 'repo/acct:c-1')), upToDateRunning: running }, desired(), /^Plan: update service acct:\n  image: repo\/acct:c-1 → repo\/acct:c-2$/],
+    ['noop', { service: svc(), upToDateRunning: running }, desired(), /^Plan: nothing to do, acct is up to date\.$/],
+    ['follow', { service: svc(spec(), 'updating'), upToDateRunning: running }, desired(), /nothing to write.*still going/],
+    ['re-issue', { service: svc(spec(), 'paused'), upToDateRunning: running }, desired(), /re-issue the spec of acct \(its previous update is paused\)/],
+    ['recreate', { service: svc(), upToDateRunning: running }, desired(spec({ mode: 'global' })), /^Plan: can't deploy: acct can't be updated in place/],
+  ])('%s', (_n, current, want, expected) => expect(describePlan(planDeploy(current, want, 1)).join('\n')).toMatch(expected));
+});

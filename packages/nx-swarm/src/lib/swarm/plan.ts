@@ -1,0 +1,136 @@
+/**
+ * Current vs desired → what the deploy will do. Pure and table-tested: the deployer prints this plan
+ * for dryRun, and applies it otherwise.
+ *
+ *   create    no such service
+ *   update    the spec differs (or an identical spec re-issued to resume a paused update)
+ *   noop      same spec, every task runs it: nothing is written
+ *   follow    same spec, but a rollout (someone else's, or a restart) is still going: watch it
+ *   recreate  the change needs a remove + create (mode, name): refused, with the way out
+ */
+import { TaskLike, isIdle } from './convergence';
+import { ServiceSpec } from './service-spec';
+import { SpecChange, describeChanges, diffSpecs, needsRecreate } from './spec-diff';
+import type { ServiceInspect } from './swarm-api';
+
+/** What the engine has now. */
+export interface CurrentState {
+  service?: ServiceInspect;
+  /** The tasks with desired state running that are up to date with the service's spec. */
+  upToDateRunning: TaskLike[];
+  /** Global mode: how many tasks the orchestrator wants running (replicated: from the spec). */
+  wantedTasks?: number;
+}
+
+/** What this deploy wants. */
+export interface DesiredState {
+  spec: ServiceSpec;
+  /** Said when the plan writes: why the update order is stop-first. */
+  orderNote?: string;
+  /** The image was pushed (else it exists only on the engine that built it). */
+  imagePushed: boolean;
+  /** network ID → name, for the change lines. */
+  networkNames?: Record<string, string>;
+}
+
+export type PlanAction = 'create' | 'update' | 'noop' | 'follow' | 'recreate';
+
+export interface DeployPlan {
+  action: PlanAction;
+  service: string;
+  image: string;
+  desired: ServiceSpec;
+  current?: ServiceInspect;
+  changes: SpecChange[];
+  /** The changes, one line each, in the user's terms (env values hidden). */
+  changeLines: string[];
+  /** Said once, before anything is written. */
+  notes: string[];
+  /** Said as warnings. */
+  warnings: string[];
+  /** The up-to-date running tasks the plan was made from (a noop's replica count). */
+  upToDateRunning: TaskLike[];
+}
+
+const BUSY = ['updating', 'rollback_started'];
+const PAUSED = ['paused', 'rollback_paused'];
+
+export function planDeploy(current: CurrentState, desired: DesiredState, nodes: number): DeployPlan {
+  const spec = desired.spec;
+  const name = spec.Name;
+  const image = spec.TaskTemplate.ContainerSpec.Image;
+  const svc = current.service;
+  const warnings =
+    !desired.imagePushed && nodes > 1
+      ? [
+          `Image ${image} was never pushed: it exists only on this engine, and tasks scheduled on the other ${nodes - 1} node(s) ` +
+            `will be REJECTED with "No such image". Push it (docker-image with push: true) for multi-node swarms.`,
+        ]
+      : [];
+  const base = { service: name, image, desired: spec, current: svc, warnings, upToDateRunning: current.upToDateRunning };
+  const writes = desired.orderNote ? [desired.orderNote] : [];
+  if (!svc) return { ...base, action: 'create', changes: [], changeLines: [], notes: writes };
+
+  const changes = diffSpecs(svc.Spec, spec);
+  const changeLines = describeChanges(changes, desired.networkNames);
+  const recreate = needsRecreate(changes);
+  if (recreate) {
+    return {
+      ...base,
+      action: 'recreate',
+      changes,
+      changeLines,
+      notes: [
+        `${name} can't be updated in place: ${recreate.field} changes (${describeChanges([recreate], desired.networkNames)[0]}). ` +
+          `Swarm can't change a service's mode or name; remove it first (swarm-service-rm target, or \`docker service rm ${name}\`) and deploy again.`,
+      ],
+    };
+  }
+  if (changes.length) return { ...base, action: 'update', changes, changeLines, notes: writes };
+
+  const state = svc.UpdateStatus?.State ?? '';
+  if (PAUSED.includes(state)) {
+    // Same spec, but an earlier update is stuck paused: swarm resumes only on a new update.
+    return {
+      ...base,
+      action: 'update',
+      changes,
+      changeLines,
+      notes: [`${name}'s previous update is ${state} ("${svc.UpdateStatus?.Message ?? ''}"); re-issuing the spec to resume it.`, ...writes],
+    };
+  }
+  if (BUSY.includes(state)) {
+    return { ...base, action: 'follow', changes, changeLines, notes: [`${name} already has this spec; a rollout is in progress, following it.`] };
+  }
+  // Swarm resets UpdateStatus right after an update, so an idle UpdateStatus isn't enough: the
+  // running tasks must be up to date with the spec, and all there.
+  const wanted = spec.Mode.Replicated ? spec.Mode.Replicated.Replicas ?? 1 : current.wantedTasks ?? current.upToDateRunning.length;
+  if (isIdle(current.upToDateRunning, wanted)) return { ...base, action: 'noop', changes, changeLines, notes: [] };
+  return {
+    ...base,
+    action: 'follow',
+    changes,
+    changeLines,
+    notes: [
+      `${name} already has this spec, but its tasks are not all running it yet (another deploy's rollout, tasks restarting, or a node that was down); following it.`,
+    ],
+  };
+}
+
+/** The dry-run's lines: the plan in words. */
+export function describePlan(plan: DeployPlan): string[] {
+  switch (plan.action) {
+    case 'create':
+      return [`Plan: create service ${plan.service} from ${plan.image}.`, `  spec: ${JSON.stringify(plan.desired)}`];
+    case 'update':
+      return plan.changes.length
+        ? [`Plan: update service ${plan.service}:`, ...plan.changeLines.map((l) => `  ${l}`)]
+        : [`Plan: re-issue the spec of ${plan.service} (its previous update is ${plan.current?.UpdateStatus?.State}).`];
+    case 'follow':
+      return [`Plan: nothing to write; ${plan.service} has this spec and its rollout is still going (a deploy would follow it).`];
+    case 'recreate':
+      return [`Plan: can't deploy: ${plan.notes[0]}`];
+    default:
+      return [`Plan: nothing to do, ${plan.service} is up to date.`];
+  }
+}
