@@ -63,6 +63,30 @@ describe('ConvergenceTracker on recorded sequences', () => {
     expect(verdicts[verdicts.length - 1]).toBe('converged');
   });
 
+  it('rolling update: converged once every new task ran for the monitor period, without waiting for the Delay after the last batch', () => {
+    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'v2', desiredReplicas: 1, hasHealthcheck: true, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 5000 });
+    const svc = { ID: 's1', Spec: { TaskTemplate: { ContainerSpec: { Image: 'v2' } } }, UpdateStatus: { State: 'updating', Message: 'update in progress' } };
+    const t = (state: string): TaskLike => ({ ID: 'new1', Slot: 1, DesiredState: 'running', Spec: { ContainerSpec: { Image: 'v2' } }, Status: { State: state } });
+    const old: TaskLike = { ID: 'old1', Slot: 1, DesiredState: 'shutdown', Spec: { ContainerSpec: { Image: 'v1' } }, Status: { State: 'shutdown' } };
+    const at = (now: number, state: string) => tracker.observe({ now, service: svc, tasks: [old, t(state)], upToDate: ['new1'], specIsOurs: true }).verdict.status;
+    expect(at(0, 'starting')).toBe('converging');
+    expect(at(1000, 'running')).toBe('converging'); // watched 0 s
+    expect(at(5999, 'running')).toBe('converging'); // 4.999 s: swarm would still roll back a crash
+    expect(at(6000, 'running')).toBe('converged'); // 5 s: past swarm's failure window, "updating" only for the Delay
+  });
+
+  it('rolling update: a crash inside the monitor period is still a failure (rolled back)', () => {
+    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'v2', previousImage: 'v1', desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 5000 });
+    const t = (state: string, image = 'v2', id = 'new1'): TaskLike => ({ ID: id, Slot: 1, DesiredState: state === 'running' ? 'running' : 'shutdown', Spec: { ContainerSpec: { Image: image } }, Status: { State: state, Err: state === 'failed' ? 'task: non-zero exit (1)' : undefined } });
+    const obs = (now: number, state: string, tasks: TaskLike[]) =>
+      tracker.observe({ now, service: { ID: 's1', Spec: { TaskTemplate: { ContainerSpec: { Image: state.startsWith('rollback') ? 'v1' : 'v2' } } }, UpdateStatus: { State: state } }, tasks, upToDate: tasks.filter((x) => x.Spec?.ContainerSpec?.Image === (state.startsWith('rollback') ? 'v1' : 'v2')).map((x) => x.ID) }).verdict;
+    expect(obs(0, 'updating', [t('running')]).status).toBe('converging');
+    expect(obs(3000, 'updating', [t('failed')]).status).toBe('converging'); // the updater decides
+    const v = obs(4000, 'rollback_completed', [t('failed'), t('running', 'v1', 'back')]);
+    expect(v.status).toBe('failed');
+    expect(v.status === 'failed' && v.failure.kind).toBe('rolled-back');
+  });
+
   it('update to an image that exits 1: rollback is a failed deploy, says which image runs now and why', () => {
     const { verdict } = run('update-crash-paused', { image: 'nxswarm-it-crash:probe', failureAction: 'pause', previousImage: 'nxswarm-it-acct:probe2', desiredReplicas: 1 });
     expect(verdict.status).toBe('failed');

@@ -249,6 +249,8 @@ export class ConvergenceTracker {
   /** Every task of this deploy's image seen so far (last state), and which of them were seen running. */
   private readonly history = new Map<string, TaskLike>();
   private readonly sawRunning = new Set<string>();
+  /** When each new task was first seen running (ms, the observation clock). */
+  private readonly runningSince = new Map<string, number>();
 
   constructor(private readonly input: ConvergenceInput) {}
 
@@ -382,7 +384,14 @@ export class ConvergenceTracker {
     // 3. Converged?
     const stale = obs.tasks.filter((t) => !fresh.has(t.ID) && t.DesiredState === 'running');
     const allRunning = running.length >= desired && wanted.length === running.length && stale.length === 0;
-    const updaterDone = input.kind === 'create' ? true : state === 'completed' || (!state && allRunning);
+    for (const t of running) if (!this.runningSince.has(t.ID)) this.runningSince.set(t.ID, obs.now);
+    // Swarm's updater acts on a new task's failure only within Monitor of it running; after the last
+    // batch it also waits out Delay and one more Monitor before saying "completed". Once every new task
+    // has been watched running for the monitor period (settleMs), no failure can turn into a rollback
+    // any more: converged, without waiting for the updater's Delay after the last batch.
+    const watched = running.length > 0 && running.every((t) => obs.now - this.runningSince.get(t.ID)! >= input.settleMs);
+    const monitoredOut = input.kind === 'update' && state === 'updating' && allRunning && watched;
+    const updaterDone = input.kind === 'create' ? true : state === 'completed' || (!state && allRunning) || monitoredOut;
     if (allRunning && updaterDone && !rollingBack) {
       const needSettle = input.kind === 'create' || !state;
       const key = running.map((t) => t.ID).sort().join(',');
