@@ -5,7 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ExecutorContext, logger } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../lib/common/logger';
+import { projectOf } from '../../lib/common/project';
 import { planCrossBuild } from '../../lib/go/cross-build-plan';
 import { goDistList, goVersion, runGoBuilds } from '../../lib/go/go-toolchain';
 import { manifestFor, writeManifest } from '../../lib/go/build-manifest';
@@ -17,8 +19,7 @@ export default async function runExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   const started = Date.now();
-  const projectName = context.projectName ?? 'app';
-  const projectRoot = context.projectsConfigurations?.projects[projectName]?.root ?? '.';
+  const { name: projectName, root: projectRoot } = projectOf(context);
   const extraEnv = options.env ?? {};
 
   try {
