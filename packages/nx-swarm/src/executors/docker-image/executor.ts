@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExecutorContext, logger } from '@nx/devkit';
+import type { ExecutorContext } from '@nx/devkit';
+import { logger } from '../../lib/common/logger';
 import { ImagePlan, ImageError, applyImage, prepareImage } from '../../lib/docker/image-build';
 import { connectEngine, daemonMessage } from '../../lib/docker/engine';
 import { imageReceiptPath, writeImageReceipt } from '../../lib/docker/image-receipt';
