@@ -2,6 +2,7 @@
 // npm run bench: nx-swarm against the tutorial's copyall.sh, side by side, on this machine's engine.
 //
 //   node tools/bench/bench.mjs [--runs N] [--quick] [--lab] [--out docs/benchmarks.md]
+//   node tools/bench/bench.mjs --deploy-only [--runs N]   (no-op and edit → deploy-done ratios only)
 //
 // Measures: cold deploy, no-op redeploy, edit-one-file redeploy (time until the new version
 // answers), failed requests and the longest outage during a redeploy under a steady 100 req/s,
@@ -262,7 +263,80 @@ function parseMem(s) {
   return parseFloat(m[1]) * f;
 }
 
+/**
+ * --deploy-only: the two swarm-deploy figures of issue 15, in one run, without the load tests:
+ * no-op `nx run accountservice:deploy` vs a cached `nx run accountservice:build`, and edit one .go
+ * file → deploy command done (verified) vs copyall.sh (edit → new version answering), with the
+ * deploy's own phases (update written, new task running, converged). Writes tmp/bench/deploy-only.json.
+ */
+async function deployOnly() {
+  const out = { date: new Date().toISOString(), runs: RUNS, configuration: DEPLOY_CONFIG };
+  const [cmd, a] = deployCmd();
+  // copyall.sh: edit → new version answering (its service create returns after 5 s running).
+  removeService();
+  sh('bash', ['tools/bench/copyall.sh']);
+  await waitForBody((b) => b.includes('Person_0'), 60000);
+  const copy = [];
+  for (let i = 0; i < Math.min(RUNS, 2); i++) {
+    const name = editOneFile();
+    const t0 = performance.now();
+    sh('bash', ['tools/bench/copyall.sh']);
+    copy.push(await waitForBody((b) => b.includes(name), 60000, t0));
+    log(`copyall.sh edit → serving ${i + 1}: ${copy.at(-1).toFixed(2)} s`);
+  }
+  restore();
+  removeService();
+  out.copyallEditServingSeconds = { median: median(copy), runs: copy };
+  timed(cmd, a); // create
+  await waitForBody((b) => b.includes('Person_0'), 60000);
+  const noop = [];
+  const build = [];
+  timed(NX, ['run', `${SERVICE}:build`, '--outputStyle=stream']); // warm the cache
+  for (let i = 0; i < RUNS; i++) {
+    noop.push(timed(cmd, a).seconds);
+    build.push(timed(NX, ['run', `${SERVICE}:build`, '--outputStyle=stream']).seconds);
+    log(`no-op deploy ${noop.at(-1).toFixed(2)} s, cached build ${build.at(-1).toFixed(2)} s`);
+  }
+  out.noopDeploySeconds = { median: median(noop), runs: noop };
+  out.cachedBuildSeconds = { median: median(build), runs: build };
+  out.noopRatio = median(noop) / median(build);
+  const edits = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const name = editOneFile();
+    const t0 = performance.now();
+    const done = spawnTimed(cmd, a, t0);
+    const serving = await waitForBody((b) => b.includes(name), 120000, t0);
+    const d = await done;
+    if (d.code !== 0) throw new Error(`edit redeploy failed:\n${d.lines.map((l) => l.text).join('\n')}`);
+    const at = (re) => d.lines.find((l) => re.test(l.text))?.t;
+    const run = {
+      serving,
+      done: d.seconds,
+      deployTask: at(/> nx run accountservice:deploy/),
+      updateWritten: at(/Updating accountservice/),
+      newTaskRunning: d.lines.filter((l) => /accountservice\.1 \S+ \S+: running/.test(l.text)).at(-1)?.t,
+      converged: at(/Updated accountservice/),
+    };
+    edits.push(run);
+    log(`edit → serving ${serving.toFixed(2)} s, deploy done ${d.seconds.toFixed(2)} s`, run);
+    await updateSettled();
+  }
+  restore();
+  timed(cmd, a);
+  out.edit = edits;
+  out.editDoneSeconds = median(edits.map((e) => e.done));
+  out.editServingSeconds = median(edits.map((e) => e.serving));
+  out.editRatioVsCopyall = out.editDoneSeconds / out.copyallEditServingSeconds.median;
+  fs.mkdirSync('tmp/bench', { recursive: true });
+  fs.writeFileSync('tmp/bench/deploy-only.json', JSON.stringify(out, null, 2));
+  log(
+    `no-op deploy ${median(noop).toFixed(2)} s vs cached build ${median(build).toFixed(2)} s: ${out.noopRatio.toFixed(2)}x (goal <= 1.25x); ` +
+      `edit → deploy done ${out.editDoneSeconds.toFixed(2)} s vs copyall.sh ${out.copyallEditServingSeconds.median.toFixed(2)} s: ${out.editRatioVsCopyall.toFixed(2)}x (goal <= 0.6x)`,
+  );
+}
+
 async function main() {
+  if (args.includes('--deploy-only')) return deployOnly();
   if (args.includes('--report-only')) {
     // Re-render the Markdown from the last run's figures (after editing the template).
     const results = JSON.parse(fs.readFileSync('tmp/bench/results.json', 'utf8'));

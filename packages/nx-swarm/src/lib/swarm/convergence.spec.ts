@@ -70,7 +70,9 @@ describe('ConvergenceTracker on recorded sequences', () => {
     const old: TaskLike = { ID: 'old1', Slot: 1, DesiredState: 'shutdown', Spec: { ContainerSpec: { Image: 'v1' } }, Status: { State: 'shutdown' } };
     const at = (now: number, state: string) => tracker.observe({ now, service: svc, tasks: [old, t(state)], upToDate: ['new1'], specIsOurs: true }).verdict.status;
     expect(at(0, 'starting')).toBe('converging');
+    expect(tracker.msUntilWatched(0)).toBeUndefined(); // nothing running yet: only a state change helps
     expect(at(1000, 'running')).toBe('converging'); // watched 0 s
+    expect(tracker.msUntilWatched(2000)).toBe(4000); // the deployer polls again right when the window ends
     expect(at(5999, 'running')).toBe('converging'); // 4.999 s: swarm would still roll back a crash
     expect(at(6000, 'running')).toBe('converged'); // 5 s: past swarm's failure window, "updating" only for the Delay
   });

@@ -254,6 +254,17 @@ export class ConvergenceTracker {
 
   constructor(private readonly input: ConvergenceInput) {}
 
+  /** When (observation clock) the running new tasks will have been watched long enough, if all run. */
+  private watchEnds?: number;
+
+  /**
+   * How long until an observation could turn into "converged" by time alone (the watch window of the
+   * running tasks ends); undefined when only a state change can. The deployer polls again no later.
+   */
+  msUntilWatched(now: number): number | undefined {
+    return this.watchEnds === undefined ? undefined : Math.max(0, this.watchEnds - now);
+  }
+
   /** The deployer re-issued the previous spec to unblock a stuck rollback: its completion is a rollback. */
   markRollbackForced(): void {
     this.rollbackForced = true;
@@ -390,6 +401,7 @@ export class ConvergenceTracker {
     // has been watched running for the monitor period (settleMs), no failure can turn into a rollback
     // any more: converged, without waiting for the updater's Delay after the last batch.
     const watched = running.length > 0 && running.every((t) => obs.now - this.runningSince.get(t.ID)! >= input.settleMs);
+    this.watchEnds = allRunning && running.length ? Math.max(...running.map((t) => this.runningSince.get(t.ID)!)) + input.settleMs : undefined;
     const monitoredOut = input.kind === 'update' && state === 'updating' && allRunning && watched;
     const updaterDone = input.kind === 'create' ? true : state === 'completed' || (!state && allRunning) || monitoredOut;
     if (allRunning && updaterDone && !rollingBack) {
@@ -399,6 +411,7 @@ export class ConvergenceTracker {
         this.settledKey = key;
         this.settledSince = obs.now;
       }
+      if (needSettle) this.watchEnds = Math.max(this.watchEnds ?? 0, this.settledSince! + input.settleMs);
       if (!needSettle || obs.now - (this.settledSince ?? obs.now) >= input.settleMs) {
         return { lines, verdict: { status: 'converged', ...base, taskIds: running.map((t) => t.ID) } };
       }

@@ -13,6 +13,9 @@ import { ServiceSpec } from './service-spec';
 import { diffSpecs } from './spec-diff';
 import type { ServiceInspect, SwarmApi, SwarmView } from './swarm-api';
 
+/** Three small API calls per poll: cheap for the manager, and a state change is seen within 250 ms. */
+export const DEFAULT_POLL_MS = 250;
+
 export interface FollowContext {
   serviceId: string;
   /** The spec this deploy wrote (to tell a superseding deploy from ours). */
@@ -100,7 +103,9 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
       if (failure.task?.NodeID && !view.nodes?.some((n) => n.ID === failure.task!.NodeID)) view.nodes = (await api.listNodes()) ?? view.nodes;
       throw new DeployError(failure.message, await failureDetails(api, failure, view));
     }
-    await sleep(ctx.pollMs ?? 500);
+    // Poll again after pollMs, or right when the running tasks' watch window ends if that is sooner.
+    const untilWatched = tracker.msUntilWatched(now() - t0);
+    await sleep(Math.max(10, Math.min(ctx.pollMs ?? DEFAULT_POLL_MS, untilWatched ?? Infinity)));
   }
 }
 
