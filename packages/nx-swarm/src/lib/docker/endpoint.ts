@@ -20,6 +20,8 @@ export interface TlsMaterial {
   keyPath?: string;
   /** DOCKER_TLS_VERIFY / !SkipTLSVerify: verify the server certificate. */
   verify: boolean;
+  /** Where the files came from, for messages: `DOCKER_CERT_PATH=/ci/certs`, `docker context "prod" (…)`. */
+  origin?: string;
 }
 
 export type DockerEndpoint =
@@ -33,7 +35,16 @@ export type DockerEndpoint =
       tls?: TlsMaterial;
       source: string;
     }
-  | { kind: 'ssh'; host: string; port: number; username?: string; source: string };
+  | {
+      kind: 'ssh';
+      host: string;
+      /** Only when the URL names one: otherwise ~/.ssh/config's Port (or 22) applies, as with the docker CLI. */
+      port?: number;
+      username?: string;
+      /** ssh://host/run/docker.sock: the socket the remote `docker` dials (`--host=unix://PATH`). */
+      socketPath?: string;
+      source: string;
+    };
 
 export interface EndpointEnv {
   DOCKER_HOST?: string;
@@ -63,7 +74,7 @@ export function contextDirName(name: string): string {
 export function parseDockerHost(
   value: string,
   source: string,
-  tls?: { verify: boolean; certDir?: string },
+  tls?: { verify: boolean; certDir?: string; origin?: string },
 ): DockerEndpoint {
   const trimmed = value.trim();
   if (trimmed.startsWith('unix://')) {
@@ -83,11 +94,19 @@ export function parseDockerHost(
     );
   }
   if (url.protocol === 'ssh:') {
+    if (!url.hostname || url.hostname.startsWith('-')) {
+      throw new Error(`${source} is "${value}": an ssh:// address needs a host (ssh://USER@HOST, or a Host alias of ~/.ssh/config).`);
+    }
+    if (url.password) {
+      throw new Error(`${source} has a password in its ssh:// address; passwords are not supported: use a key (ssh-agent or IdentityFile).`);
+    }
+    const socketPath = decodeURIComponent(url.pathname).replace(/\/+$/, '');
     return {
       kind: 'ssh',
       host: url.hostname,
-      port: url.port ? Number(url.port) : 22,
-      username: url.username || undefined,
+      port: url.port ? Number(url.port) : undefined,
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      socketPath: socketPath || undefined,
       source,
     };
   }
@@ -107,6 +126,7 @@ export function parseDockerHost(
           caPath: tls?.certDir ? path.join(tls.certDir, 'ca.pem') : undefined,
           certPath: tls?.certDir ? path.join(tls.certDir, 'cert.pem') : undefined,
           keyPath: tls?.certDir ? path.join(tls.certDir, 'key.pem') : undefined,
+          origin: tls?.origin,
         }
       : undefined,
     source,
@@ -123,7 +143,12 @@ export function resolveDockerEndpoint(env: EndpointEnv, readText: ReadText): Doc
   if (env.DOCKER_HOST) {
     const verify = env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0';
     const certDir = env.DOCKER_CERT_PATH || (verify ? dockerConfigDir(env) : undefined);
-    return parseDockerHost(env.DOCKER_HOST, 'DOCKER_HOST', { verify, certDir });
+    const origin = env.DOCKER_CERT_PATH
+      ? `DOCKER_CERT_PATH=${env.DOCKER_CERT_PATH}`
+      : certDir
+        ? `${certDir} (DOCKER_TLS_VERIFY is set and DOCKER_CERT_PATH is not)`
+        : undefined;
+    return parseDockerHost(env.DOCKER_HOST, 'DOCKER_HOST', { verify, certDir, origin });
   }
 
   const configDir = dockerConfigDir(env);
@@ -151,7 +176,12 @@ export function resolveDockerEndpoint(env: EndpointEnv, readText: ReadText): Doc
           `List contexts with \`docker context ls\`, or unset it with \`docker context use default\`.`,
       );
     }
-    const meta = JSON.parse(metaText) as ContextMeta;
+    let meta: ContextMeta;
+    try {
+      meta = JSON.parse(metaText) as ContextMeta;
+    } catch {
+      throw new Error(`Docker context "${contextName}" (from ${contextSource}): ${metaFile} is not valid JSON.`);
+    }
     const host = meta.Endpoints?.docker?.Host;
     if (!host) {
       throw new Error(`Docker context "${contextName}" has no docker endpoint (${metaFile}).`);
@@ -161,6 +191,7 @@ export function resolveDockerEndpoint(env: EndpointEnv, readText: ReadText): Doc
     return parseDockerHost(host, `docker context "${contextName}"`, {
       verify: hasTls && !meta.Endpoints?.docker?.SkipTLSVerify,
       certDir: hasTls ? tlsDir : undefined,
+      origin: `docker context "${contextName}" (${tlsDir})`,
     });
   }
 
@@ -177,8 +208,15 @@ export function describeEndpoint(endpoint: DockerEndpoint): string {
     case 'tcp':
       return `${endpoint.protocol === 'https' ? 'tcp+tls' : 'tcp'}://${endpoint.host}:${endpoint.port} (${endpoint.source})`;
     case 'ssh':
-      return `ssh://${endpoint.username ? `${endpoint.username}@` : ''}${endpoint.host}:${endpoint.port} (${endpoint.source})`;
+      return `${sshAddress(endpoint)} (${endpoint.source})`;
   }
+}
+
+/** ssh://[USER@]HOST[:PORT][/PATH], as given (a Host alias stays an alias). */
+export function sshAddress(endpoint: Extract<DockerEndpoint, { kind: 'ssh' }>): string {
+  const user = endpoint.username ? `${endpoint.username}@` : '';
+  const port = endpoint.port ? `:${endpoint.port}` : '';
+  return `ssh://${user}${endpoint.host}${port}${endpoint.socketPath ?? ''}`;
 }
 
 /** Is the engine on this machine? (IPVS detection only makes sense for a local engine.) */

@@ -1,4 +1,7 @@
-import { daemonMessage, negotiateApiVersion } from './engine';
+import { parseDockerHost } from './endpoint';
+import { connectionLostWords, daemonMessage, isConnectionLost, negotiateApiVersion, unreachableMessage } from './engine';
+import { classifySshFailure } from './ssh-command';
+import { SshTransportError } from './ssh-transport';
 
 describe('negotiateApiVersion', () => {
   it.each([
@@ -21,5 +24,54 @@ describe('daemonMessage', () => {
     [new Error('connect ENOENT /var/run/docker.sock'), 'connect ENOENT /var/run/docker.sock'],
   ])('%#', (error, expected) => {
     expect(daemonMessage(error)).toBe(expected);
+  });
+});
+
+const tlsEndpoint = parseDockerHost('tcp://10.0.0.5:2376', 'DOCKER_HOST', { verify: true, certDir: '/ci/certs', origin: 'DOCKER_CERT_PATH=/ci/certs' });
+const sshError = (stderr: string, code: number, afterData = false) =>
+  new SshTransportError(classifySshFailure(stderr, code, { host: 'mgr' }), afterData);
+
+describe('unreachableMessage', () => {
+  it.each<[string, ReturnType<typeof parseDockerHost>, Error | string, RegExp, RegExp | null]>([
+    ['no local engine', parseDockerHost('unix:///var/run/docker.sock', 'DOCKER_HOST'), 'connect ENOENT /var/run/docker.sock', /Start an engine/, null],
+    [
+      'TLS: the next step is the certificates, not "is the engine running"',
+      tlsEndpoint,
+      Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }),
+      /tcp\+tls:\/\/10.0.0.5:2376 \(DOCKER_HOST\): TLS: the engine's certificate is not signed.*DOCKER_CERT_PATH=\/ci\/certs/s,
+      /engine is running/,
+    ],
+    ['TLS, refused port', tlsEndpoint, Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:2376'), { code: 'ECONNREFUSED' }), /engine is running and reachable/, null],
+    [
+      "ssh: ssh's words, then the fix",
+      parseDockerHost('ssh://mgr', 'DOCKER_HOST'),
+      sshError('No ED25519 host key is known for mgr and you have requested strict checking.\nHost key verification failed.\n', 255),
+      /ssh:\/\/mgr \(DOCKER_HOST\) through ssh:\n {2}No ED25519 host key is known for mgr.*\n {2}Host key verification failed\.\n.*ssh-keyscan/s,
+      null,
+    ],
+  ])('%s', (_name, endpoint, cause, expected, notExpected) => {
+    const message = unreachableMessage(endpoint, cause, { ca: true, cert: true, key: true });
+    expect(message).toMatch(expected);
+    if (notExpected) expect(message).not.toMatch(notExpected);
+  });
+});
+
+describe('isConnectionLost', () => {
+  it.each<[string, unknown, boolean]>([
+    ['socket hang up', new Error('socket hang up'), true],
+    ['reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
+    ['engine gone', Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' }), true],
+    ['ssh stream ended', sshError('Connection to 10.0.0.5 closed by remote host.\n', 255, true), true],
+    ['an answer of the engine', Object.assign(new Error('(HTTP code 500) server error - rpc error'), { statusCode: 500 }), false],
+    ['a conflict', Object.assign(new Error('(HTTP code 409) conflict - update out of sequence'), { statusCode: 409 }), false],
+    ['not an error', undefined, false],
+  ])('%s -> %s', (_name, error, lost) => {
+    expect(isConnectionLost(error)).toBe(lost);
+  });
+
+  it("words of a lost ssh stream are ssh's last line", () => {
+    expect(connectionLostWords(sshError('Connection to 10.0.0.5 closed by remote host.\n', 255, true))).toBe(
+      'the ssh connection ended: Connection to 10.0.0.5 closed by remote host.',
+    );
   });
 });

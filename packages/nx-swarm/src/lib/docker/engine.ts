@@ -10,6 +10,8 @@ import {
   describeEndpoint,
   resolveDockerEndpoint,
 } from './endpoint';
+import { SshTransport, SshTransportError } from './ssh-transport';
+import { TlsFilesSeen, classifyTlsError } from './tls-errors';
 
 /** The newest Engine API version this plugin was written against. */
 export const MAX_API_VERSION = '1.47';
@@ -24,6 +26,10 @@ export interface Engine {
   serverVersion: string;
   /** For messages: where we connected. */
   describe: string;
+  /** Ends the connection (ssh: the one multiplexed login). Also happens on process exit. */
+  close(): void;
+  /** ssh:// only: the transport (its argv, how many streams it opened). */
+  ssh?: SshTransport;
 }
 
 function readText(file: string): string | undefined {
@@ -55,20 +61,18 @@ export function negotiateApiVersion(serverApiVersion: string, serverMinApiVersio
   return chosen;
 }
 
-/** dockerode constructor options for an endpoint (reads TLS files). */
-export function dockerodeOptions(endpoint: DockerEndpoint): Docker.DockerOptions {
+/**
+ * dockerode constructor options for an endpoint (reads TLS files). ssh:// needs the transport: the
+ * requests go to a placeholder host through its agent, whose sockets are dial-stdio streams.
+ */
+export function dockerodeOptions(endpoint: DockerEndpoint, ssh?: SshTransport): Docker.DockerOptions {
   switch (endpoint.kind) {
     case 'unix':
     case 'npipe':
       return { socketPath: endpoint.socketPath };
     case 'ssh':
-      return {
-        protocol: 'ssh',
-        host: endpoint.host,
-        port: endpoint.port,
-        username: endpoint.username,
-        sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-      } as Docker.DockerOptions;
+      if (!ssh) throw new Error('an ssh:// endpoint needs its SshTransport');
+      return { protocol: 'http', host: 'docker.ssh', port: 80, agent: ssh.agent } as Docker.DockerOptions;
     case 'tcp': {
       const tls = endpoint.tls;
       const read = (p?: string) => (p && fs.existsSync(p) ? fs.readFileSync(p) : undefined);
@@ -85,14 +89,55 @@ export function dockerodeOptions(endpoint: DockerEndpoint): Docker.DockerOptions
   }
 }
 
-/** Explains a connection failure: the endpoint tried, the system's words, and what to do. */
-export function unreachableMessage(endpoint: DockerEndpoint, cause: string): string {
+/** Which TLS files exist (for messages). */
+export function tlsFilesSeen(endpoint: DockerEndpoint, exists: (f: string) => boolean = fs.existsSync): TlsFilesSeen {
+  const tls = endpoint.kind === 'tcp' ? endpoint.tls : undefined;
+  const has = (p?: string) => Boolean(p && exists(p));
+  return { ca: has(tls?.caPath), cert: has(tls?.certPath), key: has(tls?.keyPath) };
+}
+
+/**
+ * Explains a connection failure: the endpoint tried, the system's (ssh's, TLS's) words, and the next
+ * step that fits the cause: certificates for a TLS failure, known_hosts for a host key, and so on.
+ */
+export function unreachableMessage(endpoint: DockerEndpoint, cause: string | Error, seen?: TlsFilesSeen): string {
+  const where = describeEndpoint(endpoint);
+  if (cause instanceof SshTransportError) {
+    return `Cannot connect to the Docker Engine at ${where} through ssh:\n${indent(cause.failure.words)}\n${cause.failure.next}`;
+  }
+  const error = typeof cause === 'string' ? { message: cause } : (cause as Error & { code?: string });
+  if (endpoint.kind === 'tcp' && endpoint.protocol === 'https') {
+    const tls = classifyTlsError(error, endpoint.tls, seen ?? tlsFilesSeen(endpoint));
+    if (tls) return `Cannot connect to the Docker Engine at ${where}: ${tls.cause}. ${tls.next}`;
+  }
   const how =
     endpoint.kind === 'unix'
       ? 'Start an engine (`sudo dockerd &`, `sudo systemctl start docker`, or Docker Desktop), ' +
         'or point DOCKER_HOST / `docker context use` at one.'
       : 'Check that the engine is running and reachable, or point DOCKER_HOST / `docker context use` at another.';
-  return `Cannot connect to the Docker Engine at ${describeEndpoint(endpoint)}: ${cause}. ${how}`;
+  return `Cannot connect to the Docker Engine at ${where}: ${error.message}. ${how}`;
+}
+
+const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
+
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Is this error the connection to the engine going away (not an answer of the engine)? An answer
+ * has a statusCode; a lost engine is a socket error, "socket hang up", or an ssh stream that ended.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  if (!e || typeof e !== 'object' || e.statusCode) return false;
+  if (error instanceof SshTransportError) return true;
+  if (e.code && LOST_CODES.has(e.code)) return true;
+  return /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|other side closed|premature close/i.test(e.message ?? '');
+}
+
+/** The words of a lost connection: the system's, or ssh's (with what ssh says next). */
+export function connectionLostWords(error: unknown): string {
+  if (error instanceof SshTransportError) return `the ssh connection ended: ${error.failure.words.split('\n').pop()}`;
+  return (error as Error)?.message ?? String(error);
 }
 
 export interface ConnectOptions {
@@ -103,21 +148,38 @@ export interface ConnectOptions {
 export async function connectEngine(options: ConnectOptions = {}): Promise<Engine> {
   const env = options.env ?? (process.env as EndpointEnv);
   const endpoint = resolveDockerEndpoint(env, readText);
-  const base = dockerodeOptions(endpoint);
+  const ssh =
+    endpoint.kind === 'ssh'
+      ? new SshTransport(
+          { host: endpoint.host, port: endpoint.port, username: endpoint.username, socketPath: endpoint.socketPath },
+          { env: env as NodeJS.ProcessEnv },
+        )
+      : undefined;
+  const close = () => ssh?.close();
+  const base = dockerodeOptions(endpoint, ssh);
   const probe = new Docker(base);
   let version: Docker.DockerVersion & { MinAPIVersion?: string };
   try {
     version = (await probe.version()) as Docker.DockerVersion & { MinAPIVersion?: string };
   } catch (error) {
-    throw new Error(unreachableMessage(endpoint, (error as Error).message));
+    close();
+    throw new Error(unreachableMessage(endpoint, error as Error));
   }
-  const apiVersion = negotiateApiVersion(version.ApiVersion, version.MinAPIVersion);
+  let apiVersion: string;
+  try {
+    apiVersion = negotiateApiVersion(version.ApiVersion, version.MinAPIVersion);
+  } catch (error) {
+    close();
+    throw error;
+  }
   return {
     docker: new Docker({ ...base, version: `v${apiVersion}` }),
     endpoint,
     apiVersion,
     serverVersion: version.Version,
     describe: describeEndpoint(endpoint),
+    close,
+    ssh,
   };
 }
 

@@ -1,0 +1,230 @@
+/**
+ * The process side of ssh:// (`ssh-command.ts` is the pure side): a keep-alive http.Agent whose
+ * sockets are `ssh … -- HOST docker system dial-stdio` processes, all multiplexed over ONE ssh
+ * connection (ControlMaster=auto, a ControlPath private to this process). Sequential API requests
+ * reuse one stream; concurrent ones open more streams over the same login. The master is closed
+ * (`ssh -O exit`) by `close()` or when the process exits.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Duplex } from 'node:stream';
+import { SshFailure, SshTarget, classifySshFailure, sshDialArgv, sshExitArgv } from './ssh-command';
+
+/** An ssh failure as an Error: `failure` has ssh's words and the next step. */
+export class SshTransportError extends Error {
+  constructor(
+    readonly failure: SshFailure,
+    /** true when the stream had carried data before it ended (a lost connection, not a refused one). */
+    readonly afterData: boolean,
+  ) {
+    super(failure.words);
+    this.name = 'SshTransportError';
+  }
+}
+
+export interface SshTransportOptions {
+  env?: NodeJS.ProcessEnv;
+  /** The ssh binary (tests). */
+  ssh?: string;
+}
+
+/**
+ * The -F file to pass: $HOME/.ssh/config when $HOME is not the account's home directory (OpenSSH
+ * reads ~/.ssh from the passwd entry, not from $HOME; CI containers often set HOME elsewhere).
+ */
+export function sshConfigFileFor(env: NodeJS.ProcessEnv, accountHome: string, exists: (f: string) => boolean): string | undefined {
+  const home = env.HOME;
+  if (!home || path.resolve(home) === path.resolve(accountHome)) return undefined;
+  const file = path.join(home, '.ssh', 'config');
+  return exists(file) ? file : undefined;
+}
+
+function accountHome(): string {
+  try {
+    return os.userInfo().homedir;
+  } catch {
+    return os.homedir();
+  }
+}
+
+/** One dial-stdio process as a socket for http. */
+class SshStream extends Duplex {
+  private stderr = '';
+  private gotData = false;
+  private exited = false;
+  timeout = 0;
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly target: SshTarget,
+  ) {
+    super({ allowHalfOpen: false });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      this.gotData = true;
+      if (!this.push(chunk)) child.stdout!.pause();
+    });
+    child.stdout!.on('end', () => this.push(null));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < 32_000) this.stderr += chunk.toString('utf8');
+    });
+    child.stdin!.on('error', () => undefined); // EPIPE after the process ended: reported through 'exit'
+    child.on('error', (error) => this.destroy(error));
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      // Let stdout drain first: an answer that ends with the process is still an answer.
+      setImmediate(() => {
+        if (this.destroyed) return;
+        if (code === 0) {
+          this.push(null);
+          return;
+        }
+        const failure = classifySshFailure(this.stderr, signal ? null : code, this.target);
+        this.destroy(new SshTransportError(failure, this.gotData));
+      });
+    });
+  }
+  override _read(): void {
+    this.child.stdout?.resume();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.exited || !this.child.stdin?.writable) return cb();
+    this.child.stdin.write(chunk, cb);
+  }
+  override _final(cb: (e?: Error | null) => void): void {
+    this.child.stdin?.end();
+    cb();
+  }
+  override _destroy(error: Error | null, cb: (e: Error | null) => void): void {
+    this.child.stdin?.destroy();
+    this.child.stdout?.destroy();
+    this.child.stderr?.destroy();
+    if (!this.exited) this.child.kill('SIGTERM');
+    cb(error);
+  }
+  // What http.Agent and ClientRequest call on a socket.
+  setKeepAlive(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setTimeout(ms: number, cb?: () => void): this {
+    this.timeout = ms;
+    if (cb) this.once('timeout', cb);
+    return this;
+  }
+  ref(): this {
+    this.child.ref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { ref?: () => void })?.ref?.();
+    return this;
+  }
+  unref(): this {
+    this.child.unref();
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as { unref?: () => void })?.unref?.();
+    return this;
+  }
+}
+
+const live = new Set<SshTransport>();
+let exitHookInstalled = false;
+
+export class SshTransport {
+  readonly agent: http.Agent;
+  readonly controlPath: string;
+  readonly configFile?: string;
+  private readonly dir: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly ssh: string;
+  private readonly children = new Set<ChildProcess>();
+  /** Resolves once the master's control socket exists (or the first stream ended): later streams wait for it. */
+  private master?: Promise<void>;
+  /** ssh processes started (one login for the first; the others are channels of it). */
+  streams = 0;
+  closed = false;
+
+  constructor(
+    readonly target: SshTarget,
+    options: SshTransportOptions = {},
+  ) {
+    this.env = options.env ?? process.env;
+    this.ssh = options.ssh ?? 'ssh';
+    // Short and private: a unix socket path has at most 108 bytes.
+    this.dir = fs.mkdtempSync(path.join('/tmp', 'nxsw-ssh-'));
+    this.controlPath = path.join(this.dir, 'cm');
+    this.configFile = sshConfigFileFor(this.env, accountHome(), (f) => fs.existsSync(f));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 2 });
+    (agent as unknown as { createConnection: unknown }).createConnection = (
+      _opts: unknown,
+      cb: (error: Error | null, socket?: Duplex) => void,
+    ) => {
+      this.open().then(
+        (socket) => cb(null, socket),
+        (error: Error) => cb(error),
+      );
+      return undefined;
+    };
+    this.agent = agent;
+    live.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', () => {
+        for (const t of live) t.close();
+      });
+    }
+  }
+
+  argv(): string[] {
+    return sshDialArgv(this.target, { controlPath: this.controlPath, configFile: this.configFile });
+  }
+
+  private async open(): Promise<Duplex> {
+    if (this.closed) throw new Error('the ssh transport is closed');
+    const first = !this.master;
+    if (!first) await this.master;
+    const child = spawn(this.ssh, this.argv(), { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.streams++;
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
+    const stream = new SshStream(child, this.target);
+    if (first) this.master = this.waitForMaster(child);
+    return stream;
+  }
+
+  /** Until the control socket appears or the first ssh ends (then later streams try by themselves). */
+  private waitForMaster(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearInterval(timer);
+        resolve();
+      };
+      const timer = setInterval(() => {
+        if (fs.existsSync(this.controlPath)) finish();
+      }, 15);
+      timer.unref();
+      child.once('exit', finish);
+      setTimeout(finish, 35_000).unref();
+    });
+  }
+
+  /** Ends every stream and the master connection. Synchronous: also runs on process exit. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    live.delete(this);
+    this.agent.destroy();
+    for (const child of this.children) child.kill('SIGTERM');
+    if (fs.existsSync(this.controlPath)) {
+      spawnSync(this.ssh, sshExitArgv(this.target, this.controlPath, this.configFile), {
+        env: this.env,
+        stdio: 'ignore',
+        timeout: 5000,
+      });
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
