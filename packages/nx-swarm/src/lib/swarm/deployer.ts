@@ -18,7 +18,7 @@ import { CurrentState, DeployPlan, describePlan, planDeploy } from './plan';
 import { KernelProbe, PreflightResult, preflight } from './preflight';
 import { DeployReport, buildReport, deployReportPath, portsOf, tryPathFor, urlHost, writeReport } from './report';
 import { buildServiceSpec } from './service-spec';
-import { sizeMonitor } from './monitor';
+import { healthcheckOverride, sizeMonitor } from './monitor';
 import { SwarmApi, swarmApi } from './swarm-api';
 
 export { DeployError } from './deploy-error';
@@ -39,7 +39,7 @@ export interface DeployParams {
   /** Pre-connected engine (tests). */
   engine?: Engine;
   /** A SwarmApi instead of an engine (unit tests: a fake), with the endpoint facts the messages need. */
-  api?: { api: SwarmApi; describe: string; local: boolean; host?: string };
+  api?: EngineFacts;
   /** Clock for the follow loop (unit tests: a fake one). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -57,7 +57,17 @@ export async function readCurrent(api: SwarmApi, o: DeployOptions): Promise<Curr
   return { service, upToDateRunning: service ? upToDateRunning : [], wantedTasks };
 }
 
-async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<{ api: SwarmApi; describe: string; local: boolean; host?: string }> {
+/** The engine as the stages see it. */
+export interface EngineFacts {
+  api: SwarmApi;
+  describe: string;
+  local: boolean;
+  host?: string;
+  /** The negotiated Engine API version, e.g. "1.41". */
+  apiVersion?: string;
+}
+
+async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<EngineFacts> {
   if (params.api) return params.api;
   // Loaded here, not at module load: dockerode (and ssh2 under it) only when a deploy talks to an engine.
   const { connectEngine } = await import('../docker/engine');
@@ -73,6 +83,7 @@ async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<{ 
     describe: engine.describe,
     local: isLocalEndpoint(ep),
     host: ep.kind === 'tcp' || ep.kind === 'ssh' ? ep.host : undefined,
+    apiVersion: engine.apiVersion,
   };
 }
 
@@ -120,7 +131,8 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     log,
     warn,
   });
-  const monitorNs = sizeMonitor(o, pre.healthcheck);
+  const healthcheck = healthcheckOverride(o.healthcheck, pre.healthcheck, engine.apiVersion);
+  const monitorNs = sizeMonitor(o, healthcheck?.StartInterval ? { ...pre.healthcheck, ...healthcheck } : pre.healthcheck);
 
   // 2. Plan (again after a race: apply calls replan).
   const replan = async (): Promise<DeployPlan> => {
@@ -130,6 +142,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       networkIds: pre.networkIds,
       forceUpdate: current.service?.Spec.TaskTemplate.ForceUpdate ?? 0,
       monitorNs,
+      healthcheck,
     });
     return planDeploy(current, { spec, orderNote: o.orderNote, imagePushed: image.pushed, networkNames: pre.networkNames }, pre.nodes);
   };

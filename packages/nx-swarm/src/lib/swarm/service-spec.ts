@@ -33,6 +33,8 @@ export interface HealthConfigSpec {
   Timeout?: number;
   Retries?: number;
   StartPeriod?: number;
+  /** API >= 1.44: probe interval during the start period. */
+  StartInterval?: number;
 }
 export interface ServiceSpec {
   Name: string;
@@ -79,6 +81,8 @@ export interface BuildSpecInput {
   forceUpdate?: number;
   /** UpdateConfig.Monitor, when the deployer sized it (from the image's health check). Default o.update.monitorNs. */
   monitorNs?: number;
+  /** ContainerSpec.Healthcheck, when the deployer adjusted it (StartInterval). Default o.healthcheck. */
+  healthcheck?: HealthConfigSpec;
 }
 
 function policySpec(p: UpdatePolicy, monitorNs = p.monitorNs): UpdateConfigSpec {
@@ -97,7 +101,8 @@ export function buildServiceSpec(o: DeployOptions, input: BuildSpecInput): Servi
   const containerSpec: ServiceSpec['TaskTemplate']['ContainerSpec'] = { Image: input.image };
   if (o.env?.length) containerSpec.Env = [...o.env];
   if (o.mounts.length) containerSpec.Mounts = o.mounts;
-  if (o.healthcheck) containerSpec.Healthcheck = o.healthcheck;
+  const hc = input.healthcheck ?? o.healthcheck;
+  if (hc) containerSpec.Healthcheck = hc;
 
   const taskTemplate: ServiceSpec['TaskTemplate'] = { ContainerSpec: containerSpec };
   if (o.resources) {
