@@ -37,6 +37,7 @@ const IMAGES = {
   v2: `${REPO}:c-v2`,
   crash: `nxswarm-it/crash-${ID}:c-1`,
   unhealthy: `nxswarm-it/unhealthy-${ID}:c-1`,
+  crashLate: `nxswarm-it/crash-late-${ID}:c-1`,
 };
 const PROJECT_ROOT = 'apps/acct';
 
@@ -73,6 +74,7 @@ beforeAll(async () => {
   ids.v2 = await dockerBuild(v2, IMAGES.v2);
   ids.crash = await buildFixtureImage('crash', IMAGES.crash);
   ids.unhealthy = await buildFixtureImage('unhealthy', IMAGES.unhealthy);
+  ids.crashLate = await buildFixtureImage('crash-late', IMAGES.crashLate);
   fs.rmSync(v1, { recursive: true, force: true });
   fs.rmSync(v2, { recursive: true, force: true });
   writeReceipt(ws, PROJECT_ROOT, REPO, 'c-v1', ids.v1);
@@ -156,6 +158,20 @@ describe('swarm-deploy', () => {
     expect(text).toMatch(/health check failed/);
     expect(text).toMatch(/unhealthy: \/health answered 503/);
     expect(text).toMatch(new RegExp(`rolled back: ${IMAGES.v2} is running again`));
+    expect(await getJson(`http://127.0.0.1:${port}/accounts/10000`)).toEqual({ id: '10000', name: 'Person_v2_0' });
+  });
+
+  it('monitor sized from the health check: a task that crashes after it became healthy, inside that window, is rolled back', async () => {
+    // crash-late: health check every 2 s (so the monitor is 2 s, not 10 s), exits 1 three seconds after start
+    const { updateConfig: _monitor, ...rest } = base();
+    const result = await deploy({ ...rest, image: IMAGES.crashLate, env: { CRASH_AFTER: '3s' } });
+    expect(result.success).toBe(false);
+    const text = log.text();
+    expect(text).toMatch(/updateConfig\.Monitor: 3s → 2s/);
+    expect(text).toMatch(/: running/);
+    expect(text).toMatch(/crash-late: fatal: lost the database connection/);
+    expect(text).toMatch(new RegExp(`rolled back: ${IMAGES.v2} is running again`));
+    expect(await serviceImage(SERVICE)).toBe(IMAGES.v2);
     expect(await getJson(`http://127.0.0.1:${port}/accounts/10000`)).toEqual({ id: '10000', name: 'Person_v2_0' });
   });
 
