@@ -44,7 +44,9 @@ function contextFor(projectName = 'accountservice', projectRoot = 'accountservic
   } as ExecutorContext;
 }
 
+// The Engine builder's path (builder auto picks the OCI builder for this Dockerfile: test/oci-image.int.spec.ts).
 const baseOptions: DockerImageExecutorSchema = {
+  builder: 'engine',
   repository: REPOSITORY,
   files: [{ from: BINARY_FROM, to: 'accountservice-linux-amd64' }],
 };
@@ -190,8 +192,8 @@ describe('docker-image executor (real engine)', () => {
 
   it.each([
     ['an unknown instruction', 'FROM scratch\nFROBNICATE /x\n', /unknown instruction: FROBNICATE/i],
-    ['a COPY of a missing file', 'FROM scratch\nCOPY not-there /x\n', /COPY failed: .*not-there/],
-  ])('fails with the daemon message on %s', async (_name, dockerfile, message) => {
+    ['a COPY of a missing file (OCI builder, the engine\'s wording)', 'FROM scratch\nCOPY not-there /x\n', /COPY failed: .*not-there/],
+  ])('fails with the builder\'s message on %s', async (_name, dockerfile, message) => {
     const project = path.join(root, `bad-${Math.random().toString(36).slice(2, 8)}`);
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'Dockerfile'), dockerfile);

@@ -11,6 +11,8 @@ export interface DockerImageExecutorSchema {
   context?: string;
   /** Dockerfile, relative to the context (or absolute). Default "Dockerfile". */
   dockerfile?: string;
+  /** auto (default): OCI builder when the Dockerfile is in its subset, else the engine. */
+  builder?: 'auto' | 'oci' | 'engine';
   /** Files placed into the context (always sent, .dockerignore does not apply to them). */
   files?: DockerImageFileMapping[];
   /** Repository name. Default "someprefix/{projectName}". */
@@ -25,6 +27,8 @@ export interface DockerImageExecutorSchema {
   target?: string;
   /** Target platform, os/arch[/variant], e.g. "linux/amd64". */
   platform?: string;
+  /** OCI builder: platforms of the image index. Default: the linux targets of the go-cross-build target. */
+  platforms?: string[];
   /** Push the content tag and the convenience tags to the registry. Default false. */
   push?: boolean;
   /** Registry host[:port] prefixed to the repository, e.g. "127.0.0.1:5000". */

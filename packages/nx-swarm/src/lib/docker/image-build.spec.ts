@@ -53,7 +53,7 @@ const options = (env: Record<string, string> = {}): ApplyOptions => ({ log: (l) 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-apply-'));
   fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
-  plan = { contextDir: dir, dockerfile: path.join(dir, 'Dockerfile'), files: [], repository: 'r/app', tags: ['latest'], buildArgs: {}, labels: {}, push: false };
+  plan = { contextDir: dir, dockerfile: path.join(dir, 'Dockerfile'), files: [], repository: 'r/app', tags: ['latest'], buildArgs: {}, labels: {}, push: false, builder: 'engine' };
   logged.length = 0;
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -26,6 +26,10 @@ export interface ImagePlan extends ContextSpec {
   target?: string;
   platform?: string;
   push: boolean;
+  /** auto | oci | engine */
+  builder: 'auto' | 'oci' | 'engine';
+  /** OCI builder: the index's platforms (explicit option); undefined: the executor's default. */
+  platforms?: string[];
 }
 
 export interface PreparedImage {

@@ -36,6 +36,7 @@ describe('normalizeOptions: defaults and resolution', () => {
       target: undefined,
       platform: undefined,
       push: false,
+      builder: 'auto',
     });
   });
 
@@ -65,6 +66,9 @@ describe('normalizeOptions: defaults and resolution', () => {
 
 describe('normalizeOptions: problems found before the daemon', () => {
   it.each<[string, DockerImageExecutorSchema, RegExp]>([
+    ['an unknown builder', { builder: 'kaniko' as 'oci' }, /builder "kaniko" must be auto, oci or engine/],
+    ['an empty platforms list', { platforms: [] }, /platforms must be a non-empty list/],
+    ['a bad platform in platforms', { platforms: ['linux/amd64', 'arm64'] }, /platforms: "arm64" is not os\/arch/],
     ['missing build output', { files: [{ from: 'dist/accountservice/nope' }] }, /files\[0\]\.from dist\/accountservice\/nope does not exist\. Run the build target first \(nx run accountservice:build\)/],
     ['missing Dockerfile', { dockerfile: 'Dockerfile.missing' }, /The Dockerfile accountservice\/Dockerfile\.missing does not exist/],
     ['missing context', { context: 'nowhere' }, /build context nowhere is not a directory/],

@@ -104,6 +104,18 @@ export function normalizeOptions(options: DockerImageExecutorSchema, env: Normal
   if (options.target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(options.target)) {
     problems.push(`target "${options.target}" is not a build stage name.`);
   }
+  const builder = options.builder ?? 'auto';
+  if (!['auto', 'oci', 'engine'].includes(builder)) problems.push(`builder "${String(builder)}" must be auto, oci or engine.`);
+  let platforms: string[] | undefined;
+  if (options.platforms !== undefined) {
+    if (!Array.isArray(options.platforms) || options.platforms.length === 0) problems.push('platforms must be a non-empty list such as ["linux/amd64", "linux/arm64"].');
+    else {
+      platforms = [...new Set(options.platforms)];
+      for (const p of platforms) {
+        if (typeof p !== 'string' || !PLATFORM_RE.test(p)) problems.push(`platforms: "${String(p)}" is not os/arch[/variant] (e.g. linux/arm64).`);
+      }
+    }
+  }
   const buildArgs = stringRecord('buildArgs', options.buildArgs, problems);
   const labels = stringRecord('labels', options.labels, problems);
 
@@ -119,5 +131,7 @@ export function normalizeOptions(options: DockerImageExecutorSchema, env: Normal
     target: options.target || undefined,
     platform: options.platform || undefined,
     push: Boolean(options.push),
+    builder: builder as ImagePlan['builder'],
+    ...(platforms ? { platforms } : {}),
   };
 }

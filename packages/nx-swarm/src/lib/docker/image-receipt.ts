@@ -29,6 +29,15 @@ export interface ImageReceipt {
   built: boolean;
   /** ISO time the receipt was written. */
   createdAt: string;
+  /** Which builder made the image ("oci": in process; "engine": the daemon's classic builder), and why. */
+  builder?: 'oci' | 'engine';
+  builderReason?: string;
+  /** OCI builder: the image index digest ("sha256:…"), computed also when only loading. */
+  indexDigest?: string;
+  /** OCI builder: one entry per platform of the index. */
+  platforms?: Array<{ platform: string; configDigest: string; manifestDigest?: string }>;
+  /** OCI builder: the platform loaded into the engine (not pushing), and whether this run loaded it. */
+  loaded?: { platform: string; imageId: string; loadedNow: boolean };
 }
 
 export const IMAGE_RECEIPT_FILE = 'image.json';

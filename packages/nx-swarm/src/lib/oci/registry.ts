@@ -240,7 +240,8 @@ export class RegistryClient {
       reply = await send();
     }
     if (reply.status === 401 || reply.status === 403) {
-      throw new RegistryError(`${method} ${new URL(url).pathname} on ${this.opts.domain}: ${reply.status} ${registryWords(reply.body.toString('utf8'))}${this.loginHint(reply.status)}`, reply.status);
+      const words = reply.body.length ? registryWords(reply.body.toString('utf8')) : reply.status === 401 ? 'unauthorized' : 'denied';
+      throw new RegistryError(`${method} ${new URL(url).pathname} on ${this.opts.domain}: ${reply.status} ${words}${this.loginHint(reply.status)}`, reply.status);
     }
     return reply;
   }
