@@ -1,57 +1,26 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/nx-swarm/libs/go/common/health"
+	"github.com/nx-swarm/libs/go/common/server"
 )
 
-const healthcheckTimeout = 2 * time.Second
-
-// runHealthcheck implements "accountservice healthcheck [-port N]" and
-// returns the process exit code. It exists because the image is FROM scratch
-// and has no curl or wget for Docker's HEALTHCHECK.
+// runHealthcheck implements "accountservice healthcheck [-port N]" and returns the process exit code.
+// The image is FROM scratch (no curl, no shell), so Docker's HEALTHCHECK runs the binary itself;
+// the check is the workspace's shared one (libs/go/common/health).
 func runHealthcheck(args []string, getenv func(string) string, out io.Writer) int {
 	port, err := envPort(getenv)
 	if err != nil {
 		fmt.Fprintln(out, "unhealthy:", err)
 		return 1
 	}
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.IntVar(&port, "port", port, "port of the local service (env PORT)")
-	if err := fs.Parse(args); err != nil {
-		return 1
-	}
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/health"
-	return checkHealth(url, healthcheckTimeout, out)
+	return health.Run("accountservice", args, port, out)
 }
 
-// checkHealth GETs url and returns 0 on HTTP 200, 1 otherwise, printing a
-// one-line reason to out.
-func checkHealth(url string, timeout time.Duration, out io.Writer) int {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		fmt.Fprintln(out, "unhealthy:", err)
-		return 1
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintln(out, "unhealthy:", err)
-		return 1
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(out, "unhealthy: %s returned %s\n", url, resp.Status)
-		return 1
-	}
-	fmt.Fprintln(out, "healthy")
-	return 0
+// envPort is PORT from the environment, or the service's default port.
+func envPort(getenv func(string) string) (int, error) {
+	return server.EnvPort(getenv, defaultPort)
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/nx-swarm/accountservice/internal/dbclient"
 	"github.com/nx-swarm/accountservice/internal/service"
+	"github.com/nx-swarm/libs/go/common/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -97,18 +98,6 @@ func parseConfig(args []string, getenv func(string) string, errOut io.Writer) (c
 	return config{port: port, dbPath: dbPath}, nil
 }
 
-func envPort(getenv func(string) string) (int, error) {
-	v := getenv("PORT")
-	if v == "" {
-		return defaultPort, nil
-	}
-	p, err := strconv.Atoi(v)
-	if err != nil || p < 0 || p > 65535 {
-		return 0, fmt.Errorf("invalid PORT %q", v)
-	}
-	return p, nil
-}
-
 // run starts the service and blocks until ctx is cancelled and the service
 // has shut down.
 func run(ctx context.Context, cfg config, logger *log.Logger) error {
@@ -134,8 +123,8 @@ func run(ctx context.Context, cfg config, logger *log.Logger) error {
 	}
 	logger.Printf("Starting HTTP service at %d", ln.Addr().(*net.TCPAddr).Port)
 
-	srv := service.NewServer(service.NewRouter(db, logger), logger)
-	if err := service.Serve(ctx, srv, ln, service.DefaultShutdownTimeout, logger); err != nil {
+	srv := server.New(service.NewRouter(db, logger), logger)
+	if err := server.Serve(ctx, srv, ln, server.DefaultShutdownTimeout, logger); err != nil {
 		return err
 	}
 	logger.Println("HTTP service stopped, closing database")

@@ -50,53 +50,6 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
-func TestCheckHealth(t *testing.T) {
-	statusServer := func(code int) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/health" {
-				http.NotFound(w, r)
-				return
-			}
-			w.WriteHeader(code)
-		}))
-		t.Cleanup(srv.Close)
-		return srv.URL + "/health"
-	}
-	release := make(chan struct{})
-	hanging := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
-	t.Cleanup(func() { close(release); hanging.Close() })
-
-	refused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusedURL := "http://" + refused.Addr().String() + "/health"
-	refused.Close()
-
-	tests := []struct {
-		name string
-		url  string
-		want int
-	}{
-		{"up", statusServer(http.StatusOK), 0},
-		{"down", statusServer(http.StatusServiceUnavailable), 1},
-		{"server error", statusServer(http.StatusInternalServerError), 1},
-		{"connection refused", refusedURL, 1},
-		{"timeout", hanging.URL + "/health", 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out strings.Builder
-			if got := checkHealth(tt.url, 200*time.Millisecond, &out); got != tt.want {
-				t.Fatalf("checkHealth = %d, want %d (output %q)", got, tt.want, out.String())
-			}
-			if out.Len() == 0 {
-				t.Fatal("checkHealth printed no reason")
-			}
-		})
-	}
-}
-
 func TestRunHealthcheckPort(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/health" {

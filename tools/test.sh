@@ -11,12 +11,13 @@ rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 
 echo "== Go tests (nx run-many -t test for the Go projects)"
 $NX run-many -t test --exclude=nx-swarm --outputStyle=stream
-# The integration tests' Go fixtures are no Nx projects (the plugin excludes test/fixtures/**).
+# The integration tests' Go fixtures are no Nx projects (the plugin excludes test/fixtures/**) and
+# stand alone: not in the root go.work, so they build with GOWORK=off.
 for mod in $(find packages/nx-swarm/test/fixtures -name go.mod | sort); do
   dir=$(dirname "$mod")
   if compgen -G "$dir/*_test.go" >/dev/null; then
     echo "go test ./... in $dir"
-    (cd "$dir" && go test -count=1 ./...)
+    (cd "$dir" && GOWORK=off go test -count=1 ./...)
   fi
 done
 

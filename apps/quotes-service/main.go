@@ -27,6 +27,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/nx-swarm/libs/go/common/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -96,47 +98,10 @@ func parsePort(args []string, getenv func(string) string, errOut io.Writer) (int
 	return port, nil
 }
 
-func envPort(getenv func(string) string) (int, error) {
-	v := getenv("PORT")
-	if v == "" {
-		return defaultPort, nil
-	}
-	p, err := strconv.Atoi(v)
-	if err != nil || p < 0 || p > 65535 {
-		return 0, fmt.Errorf("invalid PORT %q", v)
-	}
-	return p, nil
-}
-
-// serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully: no new
-// connections, in-flight requests get up to shutdownTimeout to finish.
+// serve answers HTTP on ln until ctx is cancelled, then shuts down gracefully (libs/go/common/server):
+// no new connections, in-flight requests get up to shutdownTimeout to finish.
 func serve(ctx context.Context, ln net.Listener, h http.Handler, logger *log.Logger) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          logger,
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Println("Shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return server.Serve(ctx, server.New(h, logger), ln, shutdownTimeout, logger)
 }
 
 func hostname() string {

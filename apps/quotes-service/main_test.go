@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nx-swarm/libs/go/common/health"
 )
 
 func TestHandler(t *testing.T) {
@@ -111,7 +113,7 @@ func TestCheckHealth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if code := checkHealth(tt.url, time.Second, &out); code != tt.code || !strings.Contains(out.String(), tt.out) {
+			if code := health.Check(tt.url, time.Second, &out); code != tt.code || !strings.Contains(out.String(), tt.out) {
 				t.Fatalf("code %d, output %q; want %d, %q", code, out.String(), tt.code, tt.out)
 			}
 		})

@@ -85,9 +85,9 @@ function loadSource(sourceRoot, rel) {
 }
 
 /**
- * The project-graph plugin entry (createNodes). Executors and generators run in a new process each
+ * The project-graph plugin entry (createNodes, createDependencies). Executors and generators run in a new process each
  * time, so `load` checks once; the plugin entry can live as long as the Nx daemon when plugins run
- * in-process (NX_ISOLATE_PLUGINS=false in .env). Every createNodes call therefore checks the
+ * in-process (NX_ISOLATE_PLUGINS=false in .env). Every createNodes/createDependencies call therefore checks the
  * sources again and, when they changed since the last load, drops the plugin's cached modules and
  * loads the TypeScript source afresh. Other exports pass through as loaded first.
  */
@@ -111,6 +111,9 @@ function loadPluginEntry(rel) {
   for (const [name, value] of Object.entries(first)) {
     if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'function') {
       entry[name] = [value[0], (...args) => refreshed()[name][1](...args)];
+    } else if (typeof value === 'function') {
+      // createDependencies (and any other hook Nx calls): the same check as createNodes.
+      entry[name] = (...args) => refreshed()[name](...args);
     }
   }
   return entry;

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/nx-swarm/libs/go/common/server"
 )
 
 // Generous bound for things that should happen "at once"; the tests never
@@ -56,11 +58,11 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	srv := NewServer(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
+	srv := server.New(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, srv, ln, patience, nil) }()
+	go func() { done <- server.Serve(ctx, srv, ln, patience, nil) }()
 
 	client := &http.Client{Timeout: 2 * patience}
 	if r := get(client, "http://"+addr+"/health"); r.err != nil || r.code != http.StatusOK {
@@ -135,10 +137,10 @@ func TestServeShutdownDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
+	srv := server.New(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, srv, ln, 50*time.Millisecond, nil) }()
+	go func() { done <- server.Serve(ctx, srv, ln, 50*time.Millisecond, nil) }()
 
 	go get(&http.Client{Timeout: patience}, "http://"+ln.Addr().String()+"/health?slow")
 	select {
@@ -164,7 +166,7 @@ func TestServeListenerError(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close() // Serve fails immediately on a closed listener.
-	err = Serve(context.Background(), NewServer(http.NotFoundHandler(), nil), ln, time.Second, nil)
+	err = server.Serve(context.Background(), server.New(http.NotFoundHandler(), nil), ln, time.Second, nil)
 	if err == nil {
 		t.Fatal("Serve on a closed listener returned nil")
 	}

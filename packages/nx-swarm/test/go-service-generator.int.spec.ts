@@ -80,7 +80,12 @@ describe(`nx g nx-swarm:go-service ${NAME} (real nx CLI, scratch workspace)`, ()
   it('the inferred graph: build → image → deploy', async () => {
     const r = await nx('show', 'project', NAME, '--json');
     const project = JSON.parse(r.stdout);
-    expect(Object.keys(project.targets).sort()).toEqual(['build', 'deploy', 'image', 'test', 'undeploy']);
+    expect(Object.keys(project.targets).sort()).toEqual(['build', 'deploy', 'image', 'serve', 'test', 'tidy', 'undeploy', 'vet']);
+    // It imports the workspace's shared module through the root go.work.
+    expect(fs.readFileSync(path.join(ws, 'go.work'), 'utf8')).toContain(`./apps/${NAME}`);
+    expect(JSON.parse((await nx('graph', '--file=stdout')).stdout.slice((await nx('graph', '--file=stdout')).stdout.indexOf('{'))).graph.dependencies[NAME]).toContainEqual(
+      expect.objectContaining({ target: 'common', type: 'static' }),
+    );
     expect(project.targets.image.dependsOn).toEqual(['build']);
     expect(project.targets.deploy.dependsOn).toEqual(['image']);
   });

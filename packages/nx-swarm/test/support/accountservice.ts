@@ -33,10 +33,14 @@ export async function buildAccountserviceBinary(
   let srcDir = ACCOUNTSERVICE_DIR;
   let tmp: string | undefined;
   if (opts.patch) {
+    // The copy keeps the workspace layout: accountservice's go.mod replaces the shared module with
+    // ../libs/go/common (and no go.work is above the temp folder, so that replace is what Go uses).
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-acc-src-'));
-    copySource(ACCOUNTSERVICE_DIR, tmp);
-    opts.patch(tmp);
-    srcDir = tmp;
+    srcDir = path.join(tmp, 'accountservice');
+    copySource(ACCOUNTSERVICE_DIR, srcDir);
+    fs.mkdirSync(path.join(tmp, 'libs/go'), { recursive: true });
+    fs.symlinkSync(path.join(WORKSPACE_ROOT, 'libs/go/common'), path.join(tmp, 'libs/go/common'));
+    opts.patch(srcDir);
   }
   const binary = path.join(outDir, 'accountservice-linux-amd64');
   try {

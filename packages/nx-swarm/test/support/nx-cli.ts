@@ -38,7 +38,7 @@ export function gitIn(ws: string, ...args: string[]) {
 }
 
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../../..');
-const ROOT_FILES = ['nx.json', '.env', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore'];
+const ROOT_FILES = ['nx.json', '.env', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore', 'go.work'];
 
 /** Copies a folder of this workspace without local build outputs (dist, binaries, BoltDB files, …). */
 export function copyWithoutOutputs(from: string, to: string): void {
@@ -60,7 +60,17 @@ export function scratchWorkspace(prefix: string, folders: string[]): string {
   for (const f of ROOT_FILES) {
     if (fs.existsSync(path.join(WORKSPACE_ROOT, f))) fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
   }
-  for (const dir of folders) copyWithoutOutputs(path.join(WORKSPACE_ROOT, dir), path.join(ws, dir));
+  // The services import libs/go/common (go.work at the root, a relative replace in go.mod).
+  for (const dir of [...new Set([...folders, 'libs'])]) copyWithoutOutputs(path.join(WORKSPACE_ROOT, dir), path.join(ws, dir));
+  // The root go.work lists every module of this workspace; a scratch copy holds only some of them.
+  if (fs.existsSync(path.join(ws, 'go.work'))) {
+    const kept = fs
+      .readFileSync(path.join(ws, 'go.work'), 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*\.\//.test(line) || fs.existsSync(path.join(ws, line.trim())))
+      .join('\n');
+    fs.writeFileSync(path.join(ws, 'go.work'), kept);
+  }
   fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
   return ws;
 }

@@ -21,7 +21,7 @@ export async function buildClientImage(tag: string): Promise<void> {
   try {
     await execa('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(dir, 'quotes-client'), '.'], {
       cwd: FIXTURE,
-      env: { GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64' },
+      env: { GOTOOLCHAIN: 'local', GOWORK: 'off', CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64' },
     });
     fs.copyFileSync(path.join(FIXTURE, 'Dockerfile'), path.join(dir, 'Dockerfile'));
     await execa('docker', ['build', '-q', '-t', tag, dir], { env: { DOCKER_BUILDKIT: '0' } });

@@ -25,7 +25,7 @@ export async function buildFixtureImage(name: string, tag: string): Promise<stri
   try {
     await execa('go', ['build', '-trimpath', '-buildvcs=false', '-o', path.join(dir, 'app'), '.'], {
       cwd: path.join(FIXTURES, name),
-      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOTOOLCHAIN: 'local' },
+      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOTOOLCHAIN: 'local', GOWORK: 'off' },
     });
     fs.copyFileSync(path.join(FIXTURES, name, 'Dockerfile'), path.join(dir, 'Dockerfile'));
     return await dockerBuild(dir, tag);

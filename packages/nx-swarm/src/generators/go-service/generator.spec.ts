@@ -1,8 +1,11 @@
 import { GO_PRODUCTION_INPUTS } from '../../plugins/go-service-targets';
 import { addProjectConfiguration, logger, readNxJson, readProjectConfiguration, updateNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   goServiceGenerator,
+  goWorkWith,
   normalizeGoServiceOptions,
   pluginEntry,
   projectConfigurationFor,
@@ -12,6 +15,17 @@ import {
 import type { GoServiceGeneratorSchema } from './schema';
 
 const EMPTY: WorkspaceFacts = { projects: {}, children: () => undefined };
+
+describe('goWorkWith', () => {
+  it.each<[string, string | undefined, string[], string | undefined]>([
+    ['a new go.work uses every Go module, at the highest go version', undefined, ['apps/a', 'libs/go/common'], 'go 1.25.0\n\nuse (\n\t./apps/a\n\t./libs/go/common\n\t./tools/x\n)\n'],
+    ['adds to a use block', 'go 1.25.0\n\nuse (\n\t./accountservice\n)\n', ['apps/a'], 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./apps/a\n)\n'],
+    ['adds single use lines', 'go 1.25.0\nuse ./accountservice\n', ['apps/a'], 'go 1.25.0\nuse ./accountservice\n\nuse ./apps/a\n'],
+    ['nothing to add', 'go 1.25.0\nuse ./apps/a\nuse ./libs/go/common\n', ['apps/a', 'libs/go/common'], undefined],
+  ])('%s', (_t, existing, uses, expected) => {
+    expect(goWorkWith(existing, uses, [{ root: 'tools/x', go: '1.25.0' }, { root: 'apps/a', go: '1.22' }])).toBe(expected);
+  });
+});
 
 describe('normalizeGoServiceOptions', () => {
   it.each<[string, GoServiceGeneratorSchema, Partial<NormalizedGoService>]>([
@@ -146,10 +160,10 @@ describe('goServiceGenerator (virtual tree)', () => {
     'README.md',
     'go.mod',
     'handler.go',
-    'healthcheck.go',
     'main.go',
     'main_test.go',
     'project.json',
+    'runtime.go',
   ];
 
   it('scaffolds the service, its project and registers the plugin', async () => {
@@ -166,7 +180,8 @@ describe('goServiceGenerator (virtual tree)', () => {
   it('fills in the templates', async () => {
     await goServiceGenerator(tree, { name: 'web', port: 3000, module: 'github.com/acme/web', skipFormat: true });
     const read = (f: string) => tree.read(`apps/web/${f}`, 'utf-8')!;
-    expect(read('go.mod')).toBe('module github.com/acme/web\n\ngo 1.22\n');
+    expect(read('go.mod')).toMatch(/^module github.com\/acme\/web\n\ngo 1.22\n\n\/\/ The workspace's shared module[\s\S]*\nrequire github.com\/acme\/common v0.0.0-00010101000000-000000000000\n\nreplace github.com\/acme\/common => ..\/..\/libs\/go\/common\n$/);
+    expect(read('runtime.go')).toContain('"github.com/acme/common/server"');
     expect(read('main.go')).toContain('serviceName = "web"');
     expect(read('main.go')).toContain('defaultPort = 3000');
     expect(read('Dockerfile')).toContain('FROM scratch\nCOPY web-linux-amd64 /web\n');
@@ -175,6 +190,32 @@ describe('goServiceGenerator (virtual tree)', () => {
     expect(read('.dockerignore')).toContain('!web-linux-amd64');
     expect(read('main_test.go')).toContain('{"default", nil, "", 3000, ""}');
     for (const f of files) expect(read(f)).not.toMatch(/<%|%>/);
+  });
+
+  it('creates the shared module and a go.work that uses it and the service', async () => {
+    await goServiceGenerator(tree, { name: 'web', module: 'github.com/acme/web', skipFormat: true });
+    expect(tree.read('libs/go/common/go.mod', 'utf-8')).toBe('module github.com/acme/common\n\ngo 1.22\n');
+    expect(tree.exists('libs/go/common/server/server.go')).toBe(true);
+    expect(tree.read('go.work', 'utf-8')).toBe('go 1.22\n\nuse (\n\t./apps/web\n\t./libs/go/common\n)\n');
+    // A second service reuses the module (its own module path) and joins the go.work.
+    await goServiceGenerator(tree, { name: 'api', module: 'example.com/api', skipFormat: true });
+    expect(tree.read('apps/api/go.mod', 'utf-8')).toContain('replace github.com/acme/common => ../../libs/go/common');
+    expect(tree.read('go.work', 'utf-8')).toBe('go 1.22\n\nuse (\n\t./apps/web\n\t./libs/go/common\n\t./apps/api\n)\n');
+  });
+
+  it('--standalone: no shared module, no go.work, its own health check and drain', async () => {
+    await goServiceGenerator(tree, { name: 'solo', standalone: true, skipFormat: true });
+    expect(tree.read('apps/solo/go.mod', 'utf-8')).toBe('module example.com/solo\n\ngo 1.22\n');
+    expect(tree.read('apps/solo/runtime.go', 'utf-8')).toContain('func checkHealth(url string, timeout time.Duration, out io.Writer) int {\n\tctx, cancel');
+    expect(tree.exists('libs/go/common/go.mod')).toBe(false);
+    expect(tree.exists('go.work')).toBe(false);
+  });
+
+  it("ships the workspace's own libs/go/common as its shared-module template (they can't drift apart)", () => {
+    const repo = path.resolve(__dirname, '../../../../../libs/go/common');
+    for (const f of ['health/health.go', 'health/health_test.go', 'server/server.go', 'server/server_test.go']) {
+      expect(fs.readFileSync(path.join(__dirname, 'files-common', `${f}__tmpl__`), 'utf8')).toBe(fs.readFileSync(path.join(repo, f), 'utf8'));
+    }
   });
 
   it('is idempotent: a second run changes nothing and keeps edited files', async () => {

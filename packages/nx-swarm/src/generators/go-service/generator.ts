@@ -26,6 +26,7 @@ import {
   type NxSwarmPluginOptions,
 } from '../../plugins/go-service-targets';
 import { initGenerator, shouldAddPlugin } from '../init/generator';
+import { parseGoMod, parseGoWork } from '../../plugins/go-graph/go-mod';
 import type { GoServiceGeneratorSchema } from './schema';
 
 export const NAME_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -43,11 +44,20 @@ export interface NormalizedGoService {
   tags: string[];
   /** The project already exists at projectRoot (a re-run): keep its project.json as it is. */
   exists: boolean;
+  /** No shared module: the service carries its own health check and drain. */
+  standalone: boolean;
+  /** The shared Go module the service imports (unless standalone). */
+  commonDirectory: string;
+  commonModule: string;
+  /** commonDirectory relative to projectRoot, for go.mod's replace. */
+  commonRelative: string;
 }
 
 export interface WorkspaceFacts {
   /** Existing projects with a project.json: name → root. */
   projects: Record<string, string>;
+  /** A file's text, or undefined when there is none (go.mod of the shared module). */
+  read?: (file: string) => string | undefined;
   /** Files directly in a folder ([] when empty, undefined when there is no such folder). */
   children: (dir: string) => string[] | undefined;
 }
@@ -118,6 +128,19 @@ export function normalizeGoServiceOptions(options: GoServiceGeneratorSchema, fac
   const badTag = extraTags.find((t) => !TAG_RE.test(t));
   if (badTag) problems.push(`tag ${JSON.stringify(badTag)} can't contain spaces.`);
 
+  const standalone = options.standalone ?? false;
+  const commonDirectory = path.posix.normalize((options.commonDirectory ?? 'libs/go/common').trim().replace(/\\/g, '/')).replace(/\/+$/, '');
+  if (!standalone && (path.posix.isAbsolute(commonDirectory) || commonDirectory.split('/').includes('..') || commonDirectory === '.')) {
+    problems.push(`commonDirectory ${JSON.stringify(options.commonDirectory)} must be a folder inside the workspace (e.g. libs/go/common).`);
+  }
+  const existingCommon = facts.read?.(`${commonDirectory}/go.mod`);
+  const existingModule = existingCommon === undefined ? undefined : parseGoMod(existingCommon).module?.path;
+  if (!standalone && existingCommon !== undefined && !existingModule) {
+    problems.push(`${commonDirectory}/go.mod has no module line; fix it, or pass --standalone.`);
+  }
+  const commonModule = existingModule ?? (options.commonModule ?? (module.includes('/') ? `${path.posix.dirname(module)}/common` : 'common')).trim();
+  if (!standalone && !MODULE_RE.test(commonModule)) problems.push(`commonModule ${JSON.stringify(commonModule)} is not a Go module path.`);
+
   if (problems.length) throw new GoServiceOptionsError(problems);
   return {
     name,
@@ -128,7 +151,44 @@ export function normalizeGoServiceOptions(options: GoServiceGeneratorSchema, fac
     goVersion,
     tags: [...new Set(['lang:go', 'type:service', ...extraTags])],
     exists,
+    standalone,
+    commonDirectory,
+    commonModule,
+    commonRelative: path.posix.relative(projectRoot, commonDirectory),
   };
+}
+
+function goVersionAtLeast(a: string, b: string): boolean {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
+  return true;
+}
+
+/**
+ * go.work with `use` lines for the given folders: added to an existing go.work (inside its use block
+ * when it has one), or a new go.work that uses every Go module project of the workspace (a go.work
+ * that leaves one out breaks go commands there). Pure: text in, text out; undefined when nothing changes.
+ */
+export function goWorkWith(existing: string | undefined, uses: string[], allModules: { root: string; go?: string }[]): string | undefined {
+  const line = (dir: string) => `./${dir}`;
+  if (existing === undefined) {
+    const roots = [...new Set([...allModules.map((m) => m.root), ...uses])].sort();
+    const go = allModules.map((m) => m.go).filter((v): v is string => Boolean(v)).reduce((max, v) => (goVersionAtLeast(v, max) ? v : max), '1.22');
+    return `go ${go}\n\nuse (\n${roots.map((r) => `\t${line(r)}\n`).join('')})\n`;
+  }
+  const work = parseGoWork(existing);
+  const have = new Set(work.uses.map((u) => path.posix.normalize(u.dir)));
+  const missing = uses.filter((u) => !have.has(path.posix.normalize(u)) && !have.has(line(u)) && !have.has(path.posix.normalize(line(u))));
+  if (missing.length === 0) return undefined;
+  const lines = existing.split('\n');
+  const open = lines.findIndex((l) => /^use\s*\(\s*(\/\/.*)?$/.test(l.trim()));
+  if (open >= 0) {
+    const close = lines.findIndex((l, i) => i > open && l.trim().startsWith(')'));
+    lines.splice(close, 0, ...missing.map((m) => `\t${line(m)}`));
+    return lines.join('\n');
+  }
+  return `${existing.replace(/\n*$/, '\n')}\n${missing.map((m) => `use ${line(m)}`).join('\n')}\n`;
 }
 
 /** The nx-swarm entry of nx.json's plugins, if registered. */
@@ -189,6 +249,7 @@ export async function goServiceGenerator(tree: Tree, options: GoServiceGenerator
   const facts: WorkspaceFacts = {
     projects: Object.fromEntries([...projects].map(([name, p]) => [name, p.root])),
     children: (dir) => (tree.exists(dir) && !tree.isFile(dir) ? tree.children(dir) : undefined),
+    read: (file) => (tree.exists(file) ? tree.read(file, 'utf-8') ?? undefined : undefined),
   };
   const service = normalizeGoServiceOptions(options, facts);
 
@@ -207,6 +268,22 @@ export async function goServiceGenerator(tree: Tree, options: GoServiceGenerator
     { ...service, tmpl: '' },
     { overwriteStrategy: OverwriteStrategy.KeepExisting },
   );
+
+  if (!service.standalone) {
+    if (!tree.exists(`${service.commonDirectory}/go.mod`)) {
+      generateFiles(tree, path.join(__dirname, 'files-common'), service.commonDirectory, { ...service, tmpl: '' }, { overwriteStrategy: OverwriteStrategy.KeepExisting });
+      logger.info(`${PLUGIN_NAME}: created the shared Go module ${service.commonModule} in ${service.commonDirectory}`);
+    }
+    const modules = [...projects.values()]
+      .filter((p) => tree.exists(`${p.root}/go.mod`))
+      .map((p) => ({ root: p.root, go: parseGoMod(tree.read(`${p.root}/go.mod`, 'utf-8') ?? '').go }));
+    const work = goWorkWith(tree.exists('go.work') ? tree.read('go.work', 'utf-8') ?? '' : undefined, [service.commonDirectory, service.projectRoot], [
+      ...modules,
+      { root: service.projectRoot, go: service.goVersion },
+      { root: service.commonDirectory, go: service.goVersion },
+    ]);
+    if (work !== undefined) tree.write('go.work', work);
+  }
 
   if (service.exists) {
     logger.info(

@@ -13,6 +13,12 @@ export interface GoServiceGeneratorSchema {
   goVersion?: string;
   /** Extra tags, comma separated. */
   tags?: string;
+  /** No shared module: the service carries its own health check and drain (default false). */
+  standalone?: boolean;
+  /** Folder of the shared Go module (default libs/go/common); created when missing. */
+  commonDirectory?: string;
+  /** Module path of a newly created shared module (default: the service module's parent + /common). */
+  commonModule?: string;
   /** Register the nx-swarm plugin (default true unless NX_ADD_PLUGINS=false); false: explicit targets. */
   addPlugin?: boolean;
   skipFormat?: boolean;

@@ -1,4 +1,6 @@
-package service
+// Package server starts an HTTP service and drains it gracefully: what a swarm task needs between
+// SIGTERM and the stop grace period.
+package server
 
 import (
 	"context"
@@ -7,16 +9,30 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
-// DefaultShutdownTimeout leaves headroom under Docker swarm's default 10s
-// stop grace period before SIGKILL.
+// DefaultShutdownTimeout leaves headroom under Docker swarm's default 10 s stop grace period
+// before SIGKILL.
 const DefaultShutdownTimeout = 8 * time.Second
 
-// NewServer returns an http.Server for h with production timeouts. Taking
-// the handler as a parameter lets tests wrap the router.
-func NewServer(h http.Handler, logger *log.Logger) *http.Server {
+// EnvPort reads PORT from getenv, or returns def when it is unset.
+func EnvPort(getenv func(string) string, def int) (int, error) {
+	v := getenv("PORT")
+	if v == "" {
+		return def, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("invalid PORT %q", v)
+	}
+	return p, nil
+}
+
+// New returns an http.Server for h with production timeouts. Taking the handler as a parameter
+// lets tests wrap it.
+func New(h http.Handler, logger *log.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -28,10 +44,9 @@ func NewServer(h http.Handler, logger *log.Logger) *http.Server {
 	}
 }
 
-// Serve serves srv on ln until ctx is cancelled, then shuts down gracefully:
-// the listener is closed at once, idle connections are closed, and in-flight
-// requests get up to shutdownTimeout to finish. It returns nil after a clean
-// shutdown.
+// Serve serves srv on ln until ctx is cancelled, then shuts down gracefully: the listener is
+// closed at once, idle connections are closed, and in-flight requests get up to shutdownTimeout
+// to finish. It returns nil after a clean shutdown.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, shutdownTimeout time.Duration, logger *log.Logger) error {
 	errCh := make(chan error, 1)
 	go func() { errCh <- srv.Serve(ln) }()

@@ -1,0 +1,3 @@
+module github.com/nx-swarm/libs/go/common
+
+go 1.22

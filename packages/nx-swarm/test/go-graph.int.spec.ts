@@ -1,0 +1,277 @@
+/**
+ * The Go-aware project graph through the real nx CLI, in scratch workspaces of their own (OS temp
+ * folder, own git repository, node_modules linked): two services and a shared library module, in
+ * the tutorial's later `replace` layout and in the `go.work` layout.
+ *
+ * What a user sees: an edit of the library makes it and its importers affected and rebuilds them
+ * (the new binary really prints the change); a library `_test.go` edit reruns its tests but serves
+ * the build from the cache; an edit of one service affects only it; `nx affected -t deploy` on the
+ * real swarm redeploys exactly the importer (the other keeps its task ids); and with the Nx daemon
+ * on, an added import shows up as an edge in `nx graph` without `nx daemon --stop`.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execa } from 'execa';
+import Docker from 'dockerode';
+import { copyWithoutOutputs, gitIn, nxCliEnv, runNx } from './support/nx-cli';
+
+const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
+const ROOT_FILES = ['nx.json', '.env', 'package.json', 'package-lock.json', 'tsconfig.base.json', '.gitignore'];
+const docker = new Docker();
+
+type Layout = 'replace' | 'go.work';
+
+const LIB_MODULE = 'example.com/goblog/common';
+
+function write(ws: string, file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.join(ws, file)), { recursive: true });
+  fs.writeFileSync(path.join(ws, file), text);
+}
+
+const SERVICE_MAIN = (greeting: boolean) => `package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+${greeting ? `\n\t"${LIB_MODULE}/greet"\n` : ''})
+
+func message() string { return ${greeting ? 'greet.Hello()' : '"standalone v1"'} }
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "print" {
+		fmt.Println(message())
+		return
+	}
+	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, message()) })
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	if err := http.ListenAndServe(":"+port, nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+`;
+
+/** A scratch workspace: libs/common (greet.Hello), svc-a importing it, svc-b not. */
+function makeWorkspace(layout: Layout, tag: string): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), `nxswarm-gograph-${layout === 'go.work' ? 'work' : 'replace'}-`));
+  for (const f of ROOT_FILES) fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(ws, f));
+  fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(ws, 'node_modules'));
+  // The plugin, as this workspace resolves it (an npm workspace package).
+  copyWithoutOutputs(path.join(WORKSPACE_ROOT, 'packages'), path.join(ws, 'packages'));
+  write(ws, 'libs/common/go.mod', `module ${LIB_MODULE}\n\ngo 1.22\n`);
+  write(ws, 'libs/common/greet/greet.go', 'package greet\n\n// Hello is what every service says.\nfunc Hello() string { return "hello v1" }\n');
+  write(ws, 'libs/common/greet/greet_test.go', 'package greet\n\nimport "testing"\n\nfunc TestHello(t *testing.T) {\n\tif Hello() == "" {\n\t\tt.Fatal("empty")\n\t}\n}\n');
+  for (const [svc, imports] of [
+    ['svc-a', true],
+    ['svc-b', false],
+  ] as const) {
+    const requireLib =
+      layout === 'replace' && imports ? `\nrequire ${LIB_MODULE} v0.0.0-00010101000000-000000000000\n\nreplace ${LIB_MODULE} => ../libs/common\n` : '';
+    write(ws, `${svc}/go.mod`, `module example.com/goblog/${svc}\n\ngo 1.22\n${requireLib}`);
+    write(ws, `${svc}/main.go`, SERVICE_MAIN(imports));
+    write(ws, `${svc}/Dockerfile`, `FROM scratch\nCOPY ${svc}-linux-amd64 /app\nENTRYPOINT ["/app"]\n`);
+    write(
+      ws,
+      `${svc}/project.json`,
+      JSON.stringify({
+        name: svc,
+        targets: {
+          image: { options: { repository: `nxit/gograph-${tag}-${svc}` } },
+          deploy: {
+            options: {
+              service: `nxit-gograph-${tag}-${svc}`,
+              env: { PORT: '8080' },
+              ports: [{ target: 8080, published: svc === 'svc-a' ? PORTS.a : PORTS.b, mode: 'host' }],
+              endpointMode: 'dnsrr',
+              timeout: '60s',
+            },
+          },
+          undeploy: { options: { service: `nxit-gograph-${tag}-${svc}` } },
+        },
+      }),
+    );
+  }
+  if (layout === 'go.work') write(ws, 'go.work', 'go 1.22\n\nuse (\n\t./libs/common\n\t./svc-a\n\t./svc-b\n)\n');
+  return ws;
+}
+
+const PORTS = { a: 18100 + (process.pid % 400), b: 18600 + (process.pid % 400) };
+
+async function affected(ws: string): Promise<string[]> {
+  const r = await runNx(ws, 'show', 'projects', '--affected', '--base=HEAD');
+  expect(r.exitCode).toBe(0);
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('>') && !l.includes(' ')).sort();
+}
+
+async function printed(ws: string, svc: string): Promise<string> {
+  const { stdout } = await execa(path.join(ws, 'dist', svc, `${svc}-linux-amd64`), ['print']);
+  return stdout.trim();
+}
+
+function edit(ws: string, file: string, from: string, to: string): void {
+  const full = path.join(ws, file);
+  const text = fs.readFileSync(full, 'utf8');
+  expect(text).toContain(from);
+  fs.writeFileSync(full, text.replace(from, to));
+}
+
+describe.each<Layout>(['replace', 'go.work'])('Go graph, %s layout (real nx CLI)', (layout) => {
+  let ws: string;
+  const nx = (...args: string[]) => runNx(ws, ...args);
+  const git = (...args: string[]) => gitIn(ws, ...args);
+
+  beforeAll(async () => {
+    ws = makeWorkspace(layout, layout === 'go.work' ? 'w' : 'r');
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-qm', 'scratch workspace');
+  });
+  afterAll(() => {
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('the library is a project, with an edge from the importing file', async () => {
+    const r = await nx('graph', '--file=graph.json');
+    expect(r.exitCode).toBe(0);
+    const graph = JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph;
+    expect(Object.keys(graph.nodes).filter((n) => n !== 'nx-swarm').sort()).toEqual(['common', 'svc-a', 'svc-b']);
+    expect(graph.dependencies['svc-a']).toEqual([{ source: 'svc-a', target: 'common', type: 'static' }]);
+    expect(graph.dependencies['svc-b']).toEqual([]);
+    const lib = JSON.parse((await nx('show', 'project', 'common', '--json')).stdout);
+    expect(Object.keys(lib.targets).sort()).toEqual(['test', 'tidy', 'vet']);
+  });
+
+  it('a library edit: lib and importer affected, the build reruns and the binary has the change', async () => {
+    const first = await nx('run', 'svc-a:build');
+    expect(first.exitCode).toBe(0);
+    expect(await printed(ws, 'svc-a')).toBe('hello v1');
+    expect((await nx('run', 'svc-a:build')).all).toMatch(/\[local cache\]/);
+
+    edit(ws, 'libs/common/greet/greet.go', 'hello v1', 'hello v2');
+    expect(await affected(ws)).toEqual(['common', 'svc-a']);
+    const rebuilt = await nx('run', 'svc-a:build');
+    expect(rebuilt.exitCode).toBe(0);
+    expect(rebuilt.all).not.toMatch(/\[local cache\]/);
+    expect(await printed(ws, 'svc-a')).toBe('hello v2');
+    await git('commit', '-qam', 'hello v2');
+  });
+
+  it("a library _test.go edit reruns the library's tests, and the service build comes from the cache", async () => {
+    expect((await nx('run', 'common:test')).exitCode).toBe(0);
+    edit(ws, 'libs/common/greet/greet_test.go', 't.Fatal("empty")', 't.Fatal("Hello is empty")');
+    const test = await nx('run', 'common:test');
+    expect(test.exitCode).toBe(0);
+    expect(test.all).not.toMatch(/\[local cache\]/);
+    expect((await nx('run', 'svc-a:build')).all).toMatch(/\[local cache\]/);
+    await git('commit', '-qam', 'lib test edit');
+  });
+
+  it('an edit of one service affects only it', async () => {
+    edit(ws, 'svc-b/main.go', 'standalone v1', 'standalone v2');
+    expect(await affected(ws)).toEqual(['svc-b']);
+    await git('checkout', '--', 'svc-b/main.go');
+  });
+});
+
+describe('nx affected -t deploy on the real swarm (go.work layout)', () => {
+  let ws: string;
+  const nx = (...args: string[]) => runNx(ws, ...args);
+  const git = (...args: string[]) => gitIn(ws, ...args);
+  const services = ['nxit-gograph-d-svc-a', 'nxit-gograph-d-svc-b'];
+
+  async function taskIds(service: string): Promise<string[]> {
+    const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [service], 'desired-state': ['running'] }) });
+    return tasks.map((t) => t.ID as string).sort();
+  }
+  async function answer(port: number): Promise<string> {
+    const deadline = Date.now() + 30_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        last = (await res.text()).trim();
+        if (res.status === 200) return last;
+      } catch (e) {
+        last = String(e);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`nothing answered on ${port}: ${last}`);
+  }
+
+  beforeAll(async () => {
+    ws = makeWorkspace('go.work', 'd');
+    await git('init', '-q', '-b', 'main');
+    await git('add', '-A');
+    await git('commit', '-qm', 'scratch workspace');
+  });
+  afterAll(async () => {
+    for (const s of services) await docker.getService(s).remove().catch(() => undefined);
+    for (const svc of ['svc-a', 'svc-b']) {
+      const images = await docker.listImages({ filters: JSON.stringify({ reference: [`nxit/gograph-d-${svc}`] }) });
+      for (const img of images) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    }
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('deploys both, then redeploys exactly the service that imports the changed library', async () => {
+    const first = await nx('run-many', '-t', 'deploy');
+    if (first.exitCode !== 0) throw new Error(`run-many -t deploy failed:\n${first.all}`);
+    expect(await answer(PORTS.a)).toBe('hello v1');
+    expect(await answer(PORTS.b)).toBe('standalone v1');
+    const before = { a: await taskIds(services[0]), b: await taskIds(services[1]) };
+    expect(before.a).toHaveLength(1);
+    expect(before.b).toHaveLength(1);
+
+    edit(ws, 'libs/common/greet/greet.go', 'hello v1', 'hello v2');
+    const r = await nx('affected', '-t', 'deploy', '--base=HEAD');
+    if (r.exitCode !== 0) throw new Error(`affected -t deploy failed:\n${r.all}`);
+    expect(r.all).toContain('nx run svc-a:deploy');
+    expect(r.all).not.toContain('nx run svc-b:deploy');
+    expect(await answer(PORTS.a)).toBe('hello v2');
+    expect(await taskIds(services[0])).not.toEqual(before.a);
+    expect(await taskIds(services[1])).toEqual(before.b);
+  });
+});
+
+describe('with the Nx daemon on', () => {
+  let ws: string;
+  const env = { ...nxCliEnv(), NX_DAEMON: 'true' };
+  const nx = (...args: string[]) =>
+    execa(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, reject: false, all: true, env, extendEnv: false });
+
+  beforeAll(async () => {
+    ws = makeWorkspace('go.work', 'daemon');
+    await gitIn(ws, 'init', '-q', '-b', 'main');
+    await gitIn(ws, 'add', '-A');
+    await gitIn(ws, 'commit', '-qm', 'scratch workspace');
+  });
+  afterAll(async () => {
+    await nx('daemon', '--stop');
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('an added import shows up as an edge in nx graph without restarting the daemon', async () => {
+    const deps = async () => {
+      const r = await nx('graph', '--file=graph.json');
+      expect(r.exitCode).toBe(0);
+      return JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph.dependencies['svc-b'].map((d: { target: string }) => d.target);
+    };
+    expect(await deps()).toEqual([]);
+    fs.writeFileSync(path.join(ws, 'svc-b/main.go'), SERVICE_MAIN(true));
+    // The daemon watches the files; give it the moment a user takes to switch windows.
+    const deadline = Date.now() + 20_000;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      seen = await deps();
+      if (seen.includes('common')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(seen).toEqual(['common']);
+  });
+});
