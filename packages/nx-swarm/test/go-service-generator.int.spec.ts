@@ -83,9 +83,10 @@ describe(`nx g nx-swarm:go-service ${NAME} (real nx CLI, scratch workspace)`, ()
     expect(Object.keys(project.targets).sort()).toEqual(['build', 'deploy', 'image', 'serve', 'test', 'tidy', 'undeploy', 'vet']);
     // It imports the workspace's shared module through the root go.work.
     expect(fs.readFileSync(path.join(ws, 'go.work'), 'utf8')).toContain(`./apps/${NAME}`);
-    expect(JSON.parse((await nx('graph', '--file=stdout')).stdout.slice((await nx('graph', '--file=stdout')).stdout.indexOf('{'))).graph.dependencies[NAME]).toContainEqual(
-      expect.objectContaining({ target: 'common', type: 'static' }),
-    );
+    expect((await nx('graph', '--file=graph.json')).exitCode).toBe(0);
+    const graph = JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph;
+    fs.rmSync(path.join(ws, 'graph.json'));
+    expect(graph.dependencies[NAME]).toContainEqual(expect.objectContaining({ target: 'common', type: 'static' }));
     expect(project.targets.image.dependsOn).toEqual(['build']);
     expect(project.targets.deploy.dependsOn).toEqual(['image']);
   });
