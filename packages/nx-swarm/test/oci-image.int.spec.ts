@@ -208,13 +208,15 @@ describe('OCI builder → registry, no engine', () => {
 
 describe('OCI builder → engine (load)', () => {
   it('loads the engine platform: image id = config digest; runs, serves Person_0, turns healthy; second run skips the load', async () => {
-    const r = await run({ repository: REPO, files: options().files, platforms: ['linux/amd64', 'linux/arm64'] });
+    // Same content → same image id on every machine, so other runs may have loaded this very image:
+    // a label unique to this run makes an image the engine cannot have yet.
+    const loadOptions = { repository: REPO, files: options().files, platforms: ['linux/amd64', 'linux/arm64'], labels: { 'test.run': RUN } };
+    const r = await run(loadOptions);
     expect(r.success).toBe(true);
     expect(r.text).toMatch(/builder: oci .*platforms: linux\/amd64 .*loading into the engine/);
     expect(r.receipt).toMatchObject({ builder: 'oci', pushed: false, loaded: { platform: 'linux/amd64', loadedNow: true } });
     const amd64Config = r.receipt.platforms![0].configDigest;
     expect(r.receipt.imageId).toBe(amd64Config);
-    // the same config digest as the pushed amd64 image: load and push make the same image
     const inspect = JSON.parse((await execa('docker', ['image', 'inspect', r.receipt.contentRef])).stdout)[0];
     expect(inspect.Id).toBe(amd64Config);
     expect(inspect.Config.Healthcheck.Test).toEqual(['CMD', '/accountservice', 'healthcheck']);
@@ -235,7 +237,7 @@ describe('OCI builder → engine (load)', () => {
     }
     expect(health).toBe('healthy');
 
-    const again = await run({ repository: REPO, files: options().files, platforms: ['linux/amd64', 'linux/arm64'] });
+    const again = await run(loadOptions);
     expect(again.success).toBe(true);
     expect(again.text).toContain('load skipped');
     expect(again.receipt.imageId).toBe(amd64Config);
