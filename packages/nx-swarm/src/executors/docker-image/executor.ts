@@ -115,8 +115,8 @@ async function runOci(
   let engine: Awaited<ReturnType<typeof import('../../lib/docker/engine').connectEngine>> | undefined;
   if (!plan.push) {
     // Load: only the engine's own platform.
-    const { connectEngine } = await import('../../lib/docker/engine');
-    const { enginePlatform } = await import('../../lib/docker/image-load');
+    const { connectEngine } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
+    const { enginePlatform } = require('../../lib/docker/image-load') as typeof import('../../lib/docker/image-load');
     try {
       engine = await connectEngine();
       const ep = await enginePlatform(engine.docker);
@@ -127,7 +127,7 @@ async function runOci(
       }
       platforms = [match];
     } catch (error) {
-      const { daemonMessage } = await import('../../lib/docker/engine');
+      const { daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
       return fail(daemonMessage(error));
     }
   }
@@ -175,7 +175,7 @@ async function runOci(
       receipt.built = pushed.blobs.uploaded > 0 || pushed.manifestsPut > 0 || pushed.tagsPut.length > 0;
       receipt.platforms = pushed.manifests.map((m) => ({ platform: m.platform, configDigest: m.configDigest, manifestDigest: m.digest }));
     } else {
-      const { loadImage } = await import('../../lib/docker/image-load');
+      const { loadImage } = require('../../lib/docker/image-load') as typeof import('../../lib/docker/image-load');
       const tags = [built.contentTag, ...plan.tags.filter((t) => t !== built.contentTag)];
       const result = await loadImage(engine!.docker, () => ociArchive(input, first, tags.map((t) => `${plan.repository}:${t}`)), first.config.descriptor.digest, plan.repository, tags, log);
       receipt.imageId = result.imageId;
@@ -205,8 +205,8 @@ async function runOci(
 }
 
 async function runEngine(plan: ImagePlan, context: ExecutorContext, receiptFile: string, started: number, reason: string): Promise<{ success: boolean }> {
-  const { ImageError, applyImage, prepareImage } = await import('../../lib/docker/image-build');
-  const { connectEngine, daemonMessage } = await import('../../lib/docker/engine');
+  const { ImageError, applyImage, prepareImage } = require('../../lib/docker/image-build') as typeof import('../../lib/docker/image-build');
+  const { connectEngine, daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
   const projectName = context.projectName ?? 'app';
 
   let prepared;

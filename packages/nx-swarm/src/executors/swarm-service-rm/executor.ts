@@ -26,7 +26,7 @@ export default async function runExecutor(
     }
     const timeoutMs = parseDuration(options.timeout ?? DEFAULT_RM_TIMEOUT, 'timeout') / 1e6;
     // Loaded here: dockerode only when there is something to talk to.
-    const { connectEngine } = await import('../../lib/docker/engine');
+    const { connectEngine } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
     const engine = await connectEngine({ env: runtimeEnv(runtime) as EndpointEnv });
     const result = await removeService(swarmApi(engine.docker), {
       service,

@@ -70,8 +70,8 @@ export interface EngineFacts {
 async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<EngineFacts> {
   if (params.api) return params.api;
   // Loaded here, not at module load: dockerode (and ssh2 under it) only when a deploy talks to an engine.
-  const { connectEngine } = await import('../docker/engine');
-  const { isLocalEndpoint } = await import('../docker/endpoint');
+  const { connectEngine } = require('../docker/engine') as typeof import('../docker/engine');
+  const { isLocalEndpoint } = require('../docker/endpoint') as typeof import('../docker/endpoint');
   const engine: Engine =
     params.engine ??
     (await connectEngine({ env: env as EndpointEnv }).catch((e: Error) => {

@@ -162,8 +162,8 @@ export function portConflicts(ports: DeployPort[], service: string, services: Se
 }
 
 async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<Record<string, string>> {
-  const auth = await import('../docker/registry-auth');
-  const reference = await import('../docker/reference');
+  const auth = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
+  const reference = require('../docker/reference') as typeof import('../docker/reference');
   const domain = reference.parseReference(image).domain ?? reference.DOCKER_HUB_DOMAIN;
   const resolved = await auth.resolveRegistryAuth(domain, env as never, readTextOrUndefined);
   if (!resolved.credentials) {
