@@ -7,8 +7,15 @@ type Logger = { info: (m: string) => void; warn: (m: string) => void; error: (m:
 
 let loaded: Logger | undefined;
 function nxLogger(): Logger {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded ??= (require('nx/src/utils/logger') as { logger: Logger }).logger;
+  if (loaded) return loaded;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = (require('nx/src/utils/logger') as { logger: Logger }).logger;
+  } catch {
+    // An nx that doesn't expose the path: the same logger through @nx/devkit (slower to load).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = (require('@nx/devkit') as { logger: Logger }).logger;
+  }
   return loaded;
 }
 
