@@ -3,6 +3,8 @@
  * version negotiated through an unversioned `GET /version` (like the docker CLI) instead of pinned.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import Docker from 'dockerode';
 import {
   DockerEndpoint,
@@ -84,6 +86,12 @@ export function dockerodeOptions(endpoint: DockerEndpoint, ssh?: SshTransport): 
         cert: read(tls?.certPath),
         key: read(tls?.keyPath),
         ...(tls && !tls.verify ? { rejectUnauthorized: false } : {}),
+        // Keep-alive, and no TLS session resumption: TLS front doors (socat, stunnel) that verify
+        // client certificates often have no session id context and fail a resumed handshake.
+        agent:
+          endpoint.protocol === 'https'
+            ? new https.Agent({ keepAlive: true, maxCachedSessions: 0 })
+            : new http.Agent({ keepAlive: true }),
       } as Docker.DockerOptions;
     }
   }
@@ -155,8 +163,11 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
           { env: env as NodeJS.ProcessEnv },
         )
       : undefined;
-  const close = () => ssh?.close();
   const base = dockerodeOptions(endpoint, ssh);
+  const close = () => {
+    ssh?.close();
+    (base as { agent?: http.Agent }).agent?.destroy();
+  };
   const probe = new Docker(base);
   let version: Docker.DockerVersion & { MinAPIVersion?: string };
   try {

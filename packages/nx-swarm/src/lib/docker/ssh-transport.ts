@@ -1,8 +1,9 @@
 /**
  * The process side of ssh:// (`ssh-command.ts` is the pure side): a keep-alive http.Agent whose
- * sockets are `ssh … -- HOST docker system dial-stdio` processes, all multiplexed over ONE ssh
- * connection (ControlMaster=auto, a ControlPath private to this process). Sequential API requests
- * reuse one stream; concurrent ones open more streams over the same login. The master is closed
+ * sockets are `ssh … -- HOST docker system dial-stdio` processes over ONE ssh connection
+ * (ControlMaster=auto, a ControlPath private to this process). API requests share one stream,
+ * queued; a stream that ends (or a request that destroys it) is replaced by a new stream over the
+ * same login, not a new login. The master is closed
  * (`ssh -O exit`) by `close()` or when the process exits.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -65,7 +66,12 @@ class SshStream extends Duplex {
       this.gotData = true;
       if (!this.push(chunk)) child.stdout!.pause();
     });
-    child.stdout!.on('end', () => this.push(null));
+    // The end of stdout is decided together with the exit code: a refused connection must end
+    // in ssh's words, not in the "socket hang up" an early end of the stream would give.
+    child.stdout!.on('end', () => {
+      this.stdoutEnded = true;
+      this.settle();
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 32_000) this.stderr += chunk.toString('utf8');
     });
@@ -73,16 +79,28 @@ class SshStream extends Duplex {
     child.on('error', (error) => this.destroy(error));
     child.on('exit', (code, signal) => {
       this.exited = true;
-      // Let stdout drain first: an answer that ends with the process is still an answer.
-      setImmediate(() => {
-        if (this.destroyed) return;
-        if (code === 0) {
-          this.push(null);
-          return;
-        }
-        const failure = classifySshFailure(this.stderr, signal ? null : code, this.target);
-        this.destroy(new SshTransportError(failure, this.gotData));
-      });
+      this.exitCode = signal ? null : code;
+      this.settle();
+      // stdout may stay open (a ProxyJump helper holding it): do not wait for it forever.
+      setTimeout(() => {
+        this.stdoutEnded = true;
+        this.settle();
+      }, 200).unref();
+    });
+  }
+  private stdoutEnded = false;
+  private exitCode: number | null = null;
+  private settle(): void {
+    if (!this.exited || !this.stdoutEnded || this.destroyed) return;
+    if (this.exitCode === 0) {
+      this.push(null);
+      return;
+    }
+    // stderr may still be arriving: read what is there on the next turn.
+    setImmediate(() => {
+      if (this.destroyed) return;
+      const failure = classifySshFailure(this.stderr, this.exitCode, this.target);
+      this.destroy(new SshTransportError(failure, this.gotData));
     });
   }
   override _read(): void {
@@ -154,7 +172,10 @@ export class SshTransport {
     this.dir = fs.mkdtempSync(path.join('/tmp', 'nxsw-ssh-'));
     this.controlPath = path.join(this.dir, 'cm');
     this.configFile = sshConfigFileFor(this.env, accountHome(), (f) => fs.existsSync(f));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 2 });
+    // One stream: every new stream is a remote session (the login shell's rc files, then the docker
+    // CLI starting), ~0.2 s each in the lab, while a request over an open stream takes ~5 ms. The
+    // executors' concurrent calls are short, so queueing them behind each other is cheaper.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
     (agent as unknown as { createConnection: unknown }).createConnection = (
       _opts: unknown,
       cb: (error: Error | null, socket?: Duplex) => void,
@@ -185,6 +206,13 @@ export class SshTransport {
     if (!first) await this.master;
     const child = spawn(this.ssh, this.argv(), { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.streams++;
+    if (this.env.NX_SWARM_DEBUG_SSH) {
+      const t0 = Date.now();
+      process.stderr.write(`nx-swarm ssh: stream ${this.streams}: ssh ${this.argv().join(' ')}\n`);
+      const n = this.streams;
+      child.stdout!.once('data', () => process.stderr.write(`nx-swarm ssh: stream ${n}: first answer after ${Date.now() - t0} ms\n`));
+      child.once('exit', (code) => process.stderr.write(`nx-swarm ssh: stream ${n} exited ${code} after ${Date.now() - t0} ms\n`));
+    }
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     const stream = new SshStream(child, this.target);

@@ -36,6 +36,22 @@ export interface LabState {
   edgeTarget: number;
   registryAuth: boolean;
   dockerConfig: string;
+  /** The manager's ssh front door (sshd on 2222, a bastion for ProxyJump) and its files. */
+  ssh?: {
+    dir: string;
+    config: string;
+    identity: string;
+    knownHosts: string;
+    alias: string;
+    directAlias: string;
+    host: string;
+    port: number;
+    log: string;
+    bastion: string;
+    bastionLog: string;
+  };
+  /** The manager's mutual-TLS front door: DOCKER_HOST and DOCKER_CERT_PATH. */
+  tls?: { host: string; certPath: string; caKey: string };
   nodes: LabNode[];
 }
 

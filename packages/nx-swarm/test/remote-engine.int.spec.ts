@@ -1,0 +1,201 @@
+/**
+ * Deploying to a remote manager, the two ways CI does it (issue 13), against the lab
+ * (tools/swarm-lab): its manager's sshd (192.168.213.11:2222, reached through a bastion sshd with
+ * ProxyJump) and its mutual-TLS front door (socat on 192.168.213.11:2376).
+ *
+ * ssh://nxlab-mgr goes through the system OpenSSH client with a test HOME whose ~/.ssh/config has the
+ * alias (HostName, Port, User, IdentityFile, UserKnownHostsFile, ProxyJump). Logins are counted
+ * from sshd's `LogLevel VERBOSE` log ("Accepted publickey"): one per executor run.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import deployExecutor from '../src/executors/swarm-deploy/executor';
+import rmExecutor from '../src/executors/swarm-service-rm/executor';
+import type { SwarmDeployOptions } from '../src/lib/swarm/options';
+import {
+  LabImage,
+  LabState,
+  buildLabImage,
+  captureLogger,
+  dockerFor,
+  ensureLab,
+  executorContext,
+  lab,
+  removeServiceQuietly,
+  serviceTasks,
+  serviceView,
+} from './lab/support/lab';
+
+const SERVICE = 'nxlab-remote';
+const log = captureLogger();
+let state: LabState;
+let startedHere = false;
+let ws: string;
+let image: LabImage;
+let home: string;
+
+const options = (): SwarmDeployOptions => ({
+  service: SERVICE,
+  image: image.ref,
+  replicas: 2,
+  networks: ['nxlab_remote'],
+  endpointMode: 'dnsrr',
+  updateConfig: { parallelism: 1, delay: '0s', order: 'start-first', monitor: '2s' },
+  healthcheck: { interval: '1s', startPeriod: '1s' },
+  timeout: '60s',
+});
+
+/** The environment a CI job has: its own HOME (ssh config there), the real Go caches. */
+function remoteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, GOCACHE: goEnv('GOCACHE'), GOMODCACHE: goEnv('GOMODCACHE'), GOPATH: goEnv('GOPATH') };
+  delete env.DOCKER_HOST;
+  delete env.DOCKER_CONTEXT;
+  delete env.DOCKER_TLS_VERIFY;
+  delete env.DOCKER_CERT_PATH;
+  return { ...env, ...extra };
+}
+const goEnv = (name: string) => execFileSync('go', ['env', name], { encoding: 'utf8' }).trim();
+
+/** A HOME with ~/.ssh/{config,id_ed25519,known_hosts}: the lab's aliases, with paths into this HOME. */
+function makeHome(dir: string, knownHosts: string): string {
+  const ssh = path.join(dir, '.ssh');
+  fs.mkdirSync(ssh, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(state.ssh!.identity, path.join(ssh, 'id_ed25519'));
+  fs.chmodSync(path.join(ssh, 'id_ed25519'), 0o600);
+  fs.writeFileSync(path.join(ssh, 'known_hosts'), knownHosts);
+  const config = fs
+    .readFileSync(state.ssh!.config, 'utf8')
+    .replaceAll(state.ssh!.identity, path.join(ssh, 'id_ed25519'))
+    .replaceAll(state.ssh!.knownHosts, path.join(ssh, 'known_hosts'));
+  fs.writeFileSync(path.join(ssh, 'config'), config, { mode: 0o600 });
+  return dir;
+}
+
+/** "Accepted publickey" lines in an sshd log so far. */
+const logins = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').match(/Accepted publickey for /g)?.length ?? 0 : 0);
+
+async function deployWith(env: NodeJS.ProcessEnv) {
+  const mark = log.mark();
+  const before = { mgr: logins(state.ssh!.log), bastion: logins(state.ssh!.bastionLog) };
+  const started = Date.now();
+  const result = await deployExecutor(options(), executorContext(ws, 'accountservice', 'remote'), { env, pollMs: 250 });
+  // sshd writes the line right after authentication; give its log a moment.
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    success: result.success,
+    seconds: (Date.now() - started) / 1000,
+    out: log.since(mark),
+    logins: { mgr: logins(state.ssh!.log) - before.mgr, bastion: logins(state.ssh!.bastionLog) - before.bastion },
+  };
+}
+
+const manager = () => dockerFor(state.dockerHost);
+const taskIds = async () => (await serviceTasks(manager(), SERVICE)).map((t) => t.id).sort();
+
+beforeAll(async () => {
+  const up = await ensureLab();
+  state = up.state;
+  startedHere = up.startedHere;
+  if (!state.ssh || !state.tls) throw new Error(`the lab has no ssh/TLS front door (lab.json): rerun tools/swarm-lab/lab.sh up`);
+  ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxlab-remote-'));
+  home = makeHome(path.join(ws, 'home'), fs.readFileSync(state.ssh.knownHosts, 'utf8'));
+  await removeServiceQuietly(state, SERVICE);
+  const built = await buildLabImage(state, ws, 'remote');
+  if (!built.success || !built.image) throw new Error(`docker-image failed:\n${log.text()}`);
+  image = built.image;
+}, 240_000);
+
+afterAll(async () => {
+  try {
+    if (state) await removeServiceQuietly(state, SERVICE);
+    if (startedHere && !process.env.NXLAB_KEEP) await lab('down');
+  } finally {
+    log.restore();
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  }
+}, 120_000);
+
+describe('ssh://ALIAS through the system ssh client (ProxyJump, known_hosts, one login)', () => {
+  const sshEnv = () => remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` });
+
+  it('deploys, with one login on the manager and one on the bastion', async () => {
+    const r = await deployWith(sshEnv());
+    expect({ success: r.success, errors: r.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+    const tasks = await serviceTasks(manager(), SERVICE);
+    expect(tasks.filter((t) => t.state === 'running' && t.image === image.ref)).toHaveLength(2);
+    expect(r.logins).toEqual({ mgr: 1, bastion: 1 });
+    process.stdout.write(`remote figure: ssh deploy ${r.seconds.toFixed(2)} s, logins ${JSON.stringify(r.logins)}\n`);
+  });
+
+  it('a second deploy changes nothing: same tasks, same spec version, one login', async () => {
+    const ids = await taskIds();
+    const version = (await serviceView(manager(), SERVICE))!.version;
+    const r = await deployWith(sshEnv());
+    expect(r.success).toBe(true);
+    expect(await taskIds()).toEqual(ids);
+    expect((await serviceView(manager(), SERVICE))!.version).toBe(version);
+    expect(r.logins).toEqual({ mgr: 1, bastion: 1 });
+    // The same no-op over the manager's local socket, for the figure.
+    const local = await deployWith(remoteEnv({ DOCKER_HOST: state.dockerHost }));
+    expect(local.success).toBe(true);
+    process.stdout.write(`remote figure: no-op over ssh ${r.seconds.toFixed(2)} s, over the local socket ${local.seconds.toFixed(2)} s\n`);
+  });
+
+  it('refuses a changed host key with ssh\'s words and the fix, and touches nothing', async () => {
+    const other = path.join(ws, 'otherkey');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const lines = fs.readFileSync(state.ssh!.knownHosts, 'utf8').split('\n');
+    const forged = lines
+      .map((l) => (l.startsWith(`[${state.ssh!.host}]:${state.ssh!.port} `) ? `[${state.ssh!.host}]:${state.ssh!.port} ${fs.readFileSync(`${other}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}` : l))
+      .join('\n');
+    const badHome = makeHome(path.join(ws, 'home-changed'), forged);
+    const version = (await serviceView(manager(), SERVICE))!.version;
+    const ids = await taskIds();
+    const r = await deployWith({ ...remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` }), HOME: badHome });
+    expect(r.success).toBe(false);
+    expect(r.out).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
+    expect(r.out).toMatch(/Host key verification failed/);
+    expect(r.out).toMatch(/ssh-keygen -f ".*home-changed\/.ssh\/known_hosts" -R "\[192\.168\.213\.11\]:2222"/);
+    expect(r.logins.mgr).toBe(0);
+    expect((await serviceView(manager(), SERVICE))!.version).toBe(version);
+    expect(await taskIds()).toEqual(ids);
+  });
+});
+
+describe('tcp://…:2376 with mutual TLS', () => {
+  it('the same deploy is a no-op through the TLS front door', async () => {
+    const ids = await taskIds();
+    const r = await deployWith(remoteEnv({ DOCKER_HOST: state.tls!.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: state.tls!.certPath }));
+    expect({ success: r.success, errors: r.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+    expect(await taskIds()).toEqual(ids);
+  });
+
+  it('refuses an engine whose certificate another CA signed, and says it is the certificate', async () => {
+    const certs = path.join(ws, 'other-ca');
+    fs.mkdirSync(certs);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=not-the-lab-ca',
+      '-keyout', path.join(certs, 'ca-key.pem'), '-out', path.join(certs, 'ca.pem')], { stdio: 'ignore' });
+    for (const f of ['cert.pem', 'key.pem']) fs.copyFileSync(path.join(state.tls!.certPath, f), path.join(certs, f));
+    const r = await deployWith(remoteEnv({ DOCKER_HOST: state.tls!.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }));
+    expect(r.success).toBe(false);
+    expect(r.out).toMatch(/TLS: the engine's certificate is not signed by a CA we trust/);
+    expect(r.out).toContain(`DOCKER_CERT_PATH=${certs}`);
+    expect(r.out).not.toMatch(/Check that the engine is running/);
+  });
+});
+
+describe('undeploy over ssh', () => {
+  it('removes the service through one login', async () => {
+    const before = logins(state.ssh!.log);
+    const mark = log.mark();
+    const r = await rmExecutor({ service: SERVICE, removeNetworks: true, timeout: '60s' }, executorContext(ws, 'accountservice', 'remote'), {
+      env: remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` }),
+    });
+    await new Promise((res) => setTimeout(res, 200));
+    expect({ success: r.success, out: log.since(mark) }).toMatchObject({ success: true });
+    expect(await serviceView(manager(), SERVICE)).toBeUndefined();
+    expect(logins(state.ssh!.log) - before).toBe(1);
+  });
+});
