@@ -63,6 +63,13 @@ describe('deploy (fake SwarmApi)', () => {
     expect(fs.existsSync(path.join(root, 'dist/apps/acct/deploy.json'))).toBe(false);
   });
 
+  it('dryRun of a change swarm cannot make in place (mode): fails like the deploy would, writes nothing', async () => {
+    tasksFollowSpec();
+    await run({ ...base, image: V1 });
+    await expect(run({ ...base, image: V1, mode: 'global', dryRun: true })).rejects.toThrow(/can't be updated in place: mode/);
+    expect(api.writes).toHaveLength(1);
+  });
+
   it('creates, follows until settled, reports; then a second deploy is a no-op that writes nothing', async () => {
     tasksFollowSpec();
     const created = await run({ ...base, image: V1 });

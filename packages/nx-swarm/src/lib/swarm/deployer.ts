@@ -154,6 +154,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     buildReport({ action, service: o.service, serviceId: p.current?.ID, image: image.ref, imageId: pre.imageId, changes: p.changeLines, versionIndex: p.current?.Version.Index, startedAt, ...extra });
 
   if (o.dryRun) {
+    if (plan.action === 'recreate') throw new DeployError(plan.notes[0]); // a plan that can't be applied fails the dry run too
     describePlan(plan).forEach((l) => log(l));
     plan.notes.forEach((n) => log(n));
     return report('dry-run', plan, {
