@@ -79,9 +79,17 @@ function load(rel, { quiet = false } = {}) {
   return loadSource(sourceRoot, rel);
 }
 
+let tsRegistered = false;
 function loadSource(sourceRoot, rel) {
-  const { loadTsFile } = require('nx/src/plugins/js/utils/register');
-  return loadTsFile(path.join(sourceRoot, `${rel}.ts`));
+  // Nx's loadTsFile unregisters the transpiler once the file is loaded; the plugin loads engine
+  // modules lazily (require() inside an executor run), so the registration has to stay.
+  if (!tsRegistered) {
+    const { registerTsProject } = require('nx/src/plugins/js/utils/register');
+    const { getRootTsConfigPath } = require('nx/src/plugins/js/utils/typescript');
+    registerTsProject(getRootTsConfigPath());
+    tsRegistered = true;
+  }
+  return require(path.join(sourceRoot, `${rel}.ts`));
 }
 
 /**
