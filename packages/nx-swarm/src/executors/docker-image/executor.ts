@@ -15,9 +15,10 @@ import { logger } from '../../lib/common/logger';
 import type { ImagePlan } from '../../lib/docker/image-build';
 import { ImageReceipt, imageReceiptPath, writeImageReceipt } from '../../lib/docker/image-receipt';
 import { OptionsError, normalizeOptions } from '../../lib/docker/image-options';
-import { DockerfilePlan, formatPlatform, parsePlatform, planDockerfile, NeedsEngine, Platform } from '../../lib/oci/dockerfile';
-import { OciError, OciInput, buildOciImages, defaultCacheDir, ociArchive, pushOciImages, resetRegistryClients } from '../../lib/oci/apply';
-import { linuxPlatformsOf, matchPlatform, engineArchitecture } from '../../lib/oci/platforms';
+import { DockerfilePlan, NeedsEngine, planDockerfile } from '../../lib/oci/dockerfile';
+import { OciError } from '../../lib/oci/apply';
+import { linuxPlatformsOf } from '../../lib/oci/platforms';
+import { ociImage } from '../../lib/docker/image-oci';
 import type { DockerImageExecutorSchema } from './schema';
 
 function formatSize(bytes: number): string {
@@ -106,93 +107,15 @@ async function runOci(
   receiptFile: string,
   started: number,
 ): Promise<{ success: boolean } | { fallback: string }> {
-  resetRegistryClients(); // credentials are read afresh on every run
-  const { platforms: wanted, from } = defaultPlatforms(plan, context, projectName);
-  let platforms: Platform[] = wanted.map(parsePlatform);
-  const log = (line: string) => logger.info(line);
-  const reason = 'the Dockerfile needs no container';
-
-  let engine: Awaited<ReturnType<typeof import('../../lib/docker/engine').connectEngine>> | undefined;
-  if (!plan.push) {
-    // Load: only the engine's own platform.
-    const { connectEngine } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
-    const { enginePlatform } = require('../../lib/docker/image-load') as typeof import('../../lib/docker/image-load');
-    try {
-      engine = await connectEngine();
-      const ep = await enginePlatform(engine.docker);
-      const own = { os: ep.os, architecture: engineArchitecture(ep.architecture) };
-      const match = matchPlatform(own, platforms);
-      if (!match) {
-        return fail(`the engine at ${engine.describe} runs ${formatPlatform(own)}, which ${from} (${wanted.join(', ')}) does not include. Add it to platforms, or push to a registry instead.`, 'build');
-      }
-      platforms = [match];
-    } catch (error) {
-      const { daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
-      return fail(daemonMessage(error));
-    }
-  }
-  logger.info(`builder: oci (${reason}); platforms: ${platforms.map(formatPlatform).join(', ')} (${from})${plan.push ? '' : ', loading into the engine'}`);
-
-  const input: OciInput = {
-    contextDir: plan.contextDir,
-    dockerfile: plan.dockerfile,
-    files: plan.files ?? [],
-    repository: plan.repository,
-    tags: plan.tags,
-    buildArgs: plan.buildArgs,
-    labels: plan.labels,
-    plan: dockerfilePlan,
-    platforms,
-    env: process.env,
-    readText,
-    log,
-    cacheDir: defaultCacheDir(context.root),
-  };
+  const { platforms, from } = defaultPlatforms(plan, context, projectName);
   let receipt: ImageReceipt;
   try {
-    const built = await buildOciImages(input);
-    const first = built.images[0];
-    receipt = {
-      repository: plan.repository,
-      tags: plan.tags,
-      contentTag: built.contentTag,
-      contentRef: built.contentRef,
-      contentDigest: built.contentDigest,
-      imageId: first.config.descriptor.digest,
-      size: first.size,
-      pushed: false,
-      built: true,
-      createdAt: new Date().toISOString(),
-      builder: 'oci',
-      builderReason: reason,
-      platforms: built.images.map((img) => ({ platform: formatPlatform(img.platform), configDigest: img.config.descriptor.digest })),
-    };
-    if (plan.push) {
-      const pushed = await pushOciImages(input, built);
-      receipt.pushed = true;
-      receipt.registryDigest = pushed.registryDigest;
-      receipt.indexDigest = pushed.indexDigest;
-      receipt.built = pushed.blobs.uploaded > 0 || pushed.manifestsPut > 0 || pushed.tagsPut.length > 0;
-      receipt.platforms = pushed.manifests.map((m) => ({ platform: m.platform, configDigest: m.configDigest, manifestDigest: m.digest }));
-    } else {
-      const { loadImage } = require('../../lib/docker/image-load') as typeof import('../../lib/docker/image-load');
-      const tags = [built.contentTag, ...plan.tags.filter((t) => t !== built.contentTag)];
-      const result = await loadImage(engine!.docker, () => ociArchive(input, first, tags.map((t) => `${plan.repository}:${t}`)), first.config.descriptor.digest, plan.repository, tags, log);
-      receipt.imageId = result.imageId;
-      receipt.size = result.size;
-      receipt.built = result.loaded;
-      receipt.loaded = { platform: formatPlatform(first.platform), imageId: result.imageId, loadedNow: result.loaded };
-      log(result.loaded ? `loaded ${built.contentRef} into ${engine!.describe}` : `${built.contentRef} is already in the engine (${result.imageId.slice(0, 19)}): load skipped`);
-    }
+    receipt = await ociImage({ plan, dockerfilePlan, platforms, platformsFrom: from, workspaceRoot: context.root, env: process.env, readText, log: (l) => logger.info(l) });
   } catch (error) {
-    if (error instanceof NeedsEngine && plan.builder === 'auto') {
-      return { fallback: error.message };
-    }
+    if (error instanceof NeedsEngine && plan.builder === 'auto') return { fallback: error.message };
     if (error instanceof NeedsEngine) return fail(`builder "oci" cannot build this Dockerfile: ${error.message}`, 'build');
     if (error instanceof OciError) return fail(error.message, error.kind);
     return fail((error as Error).message, plan.push ? 'push' : 'daemon');
-  } finally {
-    engine?.close();
   }
   writeImageReceipt(receiptFile, receipt);
   const ms = Date.now() - started;

@@ -43,7 +43,7 @@ export interface OciBuilt {
 export class OciError extends Error {
   constructor(
     message: string,
-    readonly kind: 'build' | 'push' | 'auth',
+    readonly kind: 'build' | 'push' | 'auth' | 'daemon',
   ) {
     super(message);
     this.name = 'OciError';

@@ -210,11 +210,19 @@ export async function pushImages(
   baseClient?: (domain: string) => RegistryClient,
 ): Promise<PushResult> {
   const blobs = { uploaded: 0, uploadedBytes: 0, existing: 0, mounted: 0, copied: 0 };
-  const done = new Set<string>();
-  const ensureBlob = async (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage) => {
+  // One promise per digest: platforms share blobs (a data layer, a base layer) and run in parallel.
+  const inFlight = new Map<string, Promise<void>>();
+  const ensureBlob = (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage): Promise<void> => {
+    const { digest } = blob.descriptor;
+    let p = inFlight.get(digest);
+    if (!p) {
+      p = sendBlob(blob, what, base);
+      inFlight.set(digest, p);
+    }
+    return p;
+  };
+  const sendBlob = async (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage) => {
     const { digest, size } = blob.descriptor;
-    if (done.has(digest)) return;
-    done.add(digest);
     if (await client.hasBlob(repo, digest)) {
       blobs.existing++;
       log(`  ${digest.slice(7, 19)} ${what}: already there`);
@@ -238,32 +246,35 @@ export async function pushImages(
     log(`  ${digest.slice(7, 19)} ${what}: uploaded ${mb(size)} in ${Date.now() - started} ms`);
   };
 
-  const manifests: PushedManifest[] = [];
   let manifestsPut = 0;
-  for (const { img, own, manifestBlob } of assembled.perPlatform) {
-    const p = formatPlatform(img.platform);
-    for (const layer of img.base?.layers ?? []) await ensureBlob({ descriptor: layer }, `${p} base layer`, img.base);
-    for (const layer of own) await ensureBlob(layer, `${p} layer`);
-    await ensureBlob(img.config, `${p} config`);
-    const digest = manifestBlob.descriptor.digest;
-    const there = await client.headManifest(repo, digest, [MEDIA_TYPES.manifest]);
-    if (!there) {
-      await client.putManifest(repo, digest, MEDIA_TYPES.manifest, manifestBlob.bytes);
-      manifestsPut++;
-    }
-    manifests.push({ platform: p, digest, configDigest: img.config.descriptor.digest, size: manifestBlob.descriptor.size });
-  }
+  const manifests: PushedManifest[] = await Promise.all(
+    assembled.perPlatform.map(async ({ img, own, manifestBlob }) => {
+      const p = formatPlatform(img.platform);
+      await Promise.all([
+        ...(img.base?.layers ?? []).map((layer) => ensureBlob({ descriptor: layer }, `${p} base layer`, img.base)),
+        ...own.map((layer) => ensureBlob(layer, `${p} layer`)),
+        ensureBlob(img.config, `${p} config`),
+      ]);
+      const digest = manifestBlob.descriptor.digest;
+      const there = await client.headManifest(repo, digest, [MEDIA_TYPES.manifest]);
+      if (!there) {
+        await client.putManifest(repo, digest, MEDIA_TYPES.manifest, manifestBlob.bytes);
+        manifestsPut++;
+      }
+      return { platform: p, digest, configDigest: img.config.descriptor.digest, size: manifestBlob.descriptor.size };
+    }),
+  );
   const indexDigest = assembled.indexBlob.descriptor.digest;
   const tagsPut: string[] = [];
   const tagsCurrent: string[] = [];
-  for (const tag of tags) {
-    const there = await client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest]);
-    if (there?.digest === indexDigest) {
+  const served = await Promise.all(tags.map((tag) => client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest])));
+  for (const [i, tag] of tags.entries()) {
+    if (served[i]?.digest === indexDigest) {
       tagsCurrent.push(tag);
       continue;
     }
-    const served = await client.putManifest(repo, tag, MEDIA_TYPES.index, assembled.indexBlob.bytes);
-    if (served && served !== indexDigest) throw new Error(`the registry stored the index of ${repo}:${tag} as ${served}, expected ${indexDigest}`);
+    const stored = await client.putManifest(repo, tag, MEDIA_TYPES.index, assembled.indexBlob.bytes);
+    if (stored && stored !== indexDigest) throw new Error(`the registry stored the index of ${repo}:${tag} as ${stored}, expected ${indexDigest}`);
     tagsPut.push(tag);
   }
   return { indexDigest, manifests, blobs, manifestsPut, tagsPut, tagsCurrent };

@@ -144,7 +144,7 @@ export class RegistryClient {
   private triedHttp = false;
   private basic = false;
   private challenge: Challenge | undefined;
-  private readonly tokens = new Map<string, string>();
+  private readonly tokens = new Map<string, Promise<string>>();
   /** Requests made, by kind (for the summary and tests). */
   readonly counts: Record<string, number> = {};
 
@@ -163,10 +163,11 @@ export class RegistryClient {
       const key = scopes.join(' ');
       let token = this.tokens.get(key);
       if (!token) {
-        token = await this.fetchToken(this.challenge, scopes);
+        token = this.fetchToken(this.challenge, scopes);
         this.tokens.set(key, token);
+        token.catch(() => this.tokens.delete(key));
       }
-      return `Bearer ${token}`;
+      return `Bearer ${await token}`;
     }
     return undefined;
   }
@@ -224,18 +225,9 @@ export class RegistryClient {
     };
     this.count(method);
     let reply = await send();
-    if (reply.status === 401 && !this.basic && !this.challenge) {
-      const header = reply.headers.get('www-authenticate') ?? '';
-      const challenges = parseChallenges(header);
-      const bearer = challenges.find((c) => c.scheme === 'bearer');
-      const basic = challenges.find((c) => c.scheme === 'basic');
-      if (bearer) this.challenge = bearer;
-      else if (basic) {
-        if (!this.opts.credentials || !('username' in this.opts.credentials)) {
-          throw new RegistryError(`${this.opts.domain} requires authentication (Basic)${this.loginHint(401)}`, 401);
-        }
-        this.basic = true;
-      } else throw new RegistryError(`${this.opts.domain} answered 401 with an unsupported challenge "${header}"`, 401);
+    if (reply.status === 401) {
+      // Learn the challenge once (parallel requests may all get here; the first one learns it).
+      if (!this.basic && !this.challenge) this.learn(reply.headers.get('www-authenticate') ?? '');
       this.count(method);
       reply = await send();
     }
@@ -244,6 +236,19 @@ export class RegistryClient {
       throw new RegistryError(`${method} ${new URL(url).pathname} on ${this.opts.domain}: ${reply.status} ${words}${this.loginHint(reply.status)}`, reply.status);
     }
     return reply;
+  }
+
+  private learn(header: string): void {
+    const challenges = parseChallenges(header);
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const basic = challenges.find((c) => c.scheme === 'basic');
+    if (bearer) this.challenge = bearer;
+    else if (basic) {
+      if (!this.opts.credentials || !('username' in this.opts.credentials)) {
+        throw new RegistryError(`${this.opts.domain} requires authentication (Basic)${this.loginHint(401)}`, 401);
+      }
+      this.basic = true;
+    } else throw new RegistryError(`${this.opts.domain} answered 401 with an unsupported challenge "${header}"`, 401);
   }
 
   private fail(what: string, reply: Reply): never {
