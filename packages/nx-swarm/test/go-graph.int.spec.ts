@@ -92,6 +92,7 @@ function makeWorkspace(layout: Layout, tag: string): string {
             },
           },
           undeploy: { options: { service: `nxit-gograph-${tag}-${svc}` } },
+          serve: { options: { env: { PORT: String(PORTS.serve) }, pollMs: 200 } },
         },
       }),
     );
@@ -100,7 +101,7 @@ function makeWorkspace(layout: Layout, tag: string): string {
   return ws;
 }
 
-const PORTS = { a: 18100 + (process.pid % 400), b: 18600 + (process.pid % 400) };
+const PORTS = { a: 18100 + (process.pid % 400), b: 18600 + (process.pid % 400), serve: 19100 + (process.pid % 400) };
 
 async function affected(ws: string): Promise<string[]> {
   const r = await runNx(ws, 'show', 'projects', '--affected', '--base=HEAD');
@@ -236,6 +237,53 @@ describe('nx affected -t deploy on the real swarm (go.work layout)', () => {
     expect(await answer(PORTS.a)).toBe('hello v2');
     expect(await taskIds(services[0])).not.toEqual(before.a);
     expect(await taskIds(services[1])).toEqual(before.b);
+  });
+});
+
+describe('nx run svc-a:serve (continuous)', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = makeWorkspace('go.work', 'serve');
+  });
+  afterAll(() => {
+    if (ws) fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('runs the service and restarts it when the library it imports changes', async () => {
+    const serve = execa(path.join(ws, 'node_modules/.bin/nx'), ['run', 'svc-a:serve', '--outputStyle=stream'], {
+      cwd: ws,
+      reject: false,
+      all: true,
+      env: nxCliEnv(),
+      extendEnv: false,
+      detached: true,
+    });
+    const text = async (want: string) => {
+      const deadline = Date.now() + 60_000;
+      let last = '';
+      while (Date.now() < deadline) {
+        try {
+          last = (await (await fetch(`http://127.0.0.1:${PORTS.serve}/`, { signal: AbortSignal.timeout(1000) })).text()).trim();
+          if (last === want) return last;
+        } catch (e) {
+          last = String(e);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return last;
+    };
+    let output = '';
+    try {
+      expect(await text('hello v1')).toBe('hello v1');
+      edit(ws, 'libs/common/greet/greet.go', 'hello v1', 'hello v2');
+      expect(await text('hello v2')).toBe('hello v2');
+    } finally {
+      if (serve.pid) process.kill(-serve.pid, 'SIGINT');
+      output = (await serve).all ?? '';
+    }
+    expect(output).toMatch(/Go inputs changed: rebuilding/);
+    // Stopped with the task: nothing answers any more.
+    await expect(fetch(`http://127.0.0.1:${PORTS.serve}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
   });
 });
 
