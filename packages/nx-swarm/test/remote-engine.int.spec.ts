@@ -54,6 +54,7 @@ function remoteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   delete env.DOCKER_CONTEXT;
   delete env.DOCKER_TLS_VERIFY;
   delete env.DOCKER_CERT_PATH;
+  delete env.DOCKER_CONFIG;
   return { ...env, ...extra };
 }
 const goEnv = (name: string) => execFileSync('go', ['env', name], { encoding: 'utf8' }).trim();
@@ -164,10 +165,17 @@ describe('ssh://ALIAS through the system ssh client (ProxyJump, known_hosts, one
   });
 });
 
+/** `docker …` (the real CLI) with the test HOME, so contexts land in HOME/.docker as users make them. */
+const dockerCli = (...args: string[]) => execFileSync('docker', args, { env: remoteEnv({}), encoding: 'utf8' });
+
 describe('tcp://…:2376 with mutual TLS', () => {
-  it('the same deploy is a no-op through the TLS front door', async () => {
+  it('`docker context use` of a TLS context: the same deploy is a no-op through the TLS front door', async () => {
+    const c = state.tls!.certPath;
+    dockerCli('context', 'create', 'lab-tls', '--docker', `host=${state.tls!.host},ca=${c}/ca.pem,cert=${c}/cert.pem,key=${c}/key.pem`);
+    dockerCli('context', 'use', 'lab-tls');
     const ids = await taskIds();
-    const r = await deployWith(remoteEnv({ DOCKER_HOST: state.tls!.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: state.tls!.certPath }));
+    const r = await deployWith(remoteEnv({}));
+    dockerCli('context', 'use', 'default');
     expect({ success: r.success, errors: r.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
     expect(await taskIds()).toEqual(ids);
   });
@@ -187,11 +195,12 @@ describe('tcp://…:2376 with mutual TLS', () => {
 });
 
 describe('undeploy over ssh', () => {
-  it('removes the service through one login', async () => {
+  it('removes the service through one login (DOCKER_CONTEXT naming an ssh context)', async () => {
+    dockerCli('context', 'create', 'lab-ssh', '--docker', `host=ssh://${state.ssh!.alias}`);
     const before = logins(state.ssh!.log);
     const mark = log.mark();
     const r = await rmExecutor({ service: SERVICE, removeNetworks: true, timeout: '60s' }, executorContext(ws, 'accountservice', 'remote'), {
-      env: remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` }),
+      env: remoteEnv({ DOCKER_CONTEXT: 'lab-ssh' }),
     });
     await new Promise((res) => setTimeout(res, 200));
     expect({ success: r.success, out: log.since(mark) }).toMatchObject({ success: true });

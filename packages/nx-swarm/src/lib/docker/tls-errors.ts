@@ -49,7 +49,7 @@ export function classifyTlsError(
   seen: TlsFilesSeen,
 ): TlsFailure | undefined {
   const code = error.code ?? '';
-  const msg = error.message ?? '';
+  const msg = (error.message ?? '').trim();
   const caFile = tls?.caPath ?? 'ca.pem';
   const from = origin(tls);
   if (UNKNOWN_CA.has(code) || /unable to verify the first certificate|self[- ]signed certificate/i.test(msg)) {
