@@ -5,7 +5,7 @@ import { logger } from '../../lib/common/logger';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import { parseDuration } from '../../lib/swarm/options';
 import { RemoveError, removeService } from '../../lib/swarm/service-remover';
-import { swarmApi } from '../../lib/swarm/swarm-api';
+import { guardedSwarmApi } from '../../lib/swarm/swarm-api';
 import { SERVICE_NAME_RE } from '../../lib/swarm/validate-options';
 import type { SwarmServiceRmExecutorSchema } from './schema';
 
@@ -28,7 +28,7 @@ export default async function runExecutor(
     // Loaded here: dockerode only when there is something to talk to.
     const { connectEngine } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
     const engine = await connectEngine({ env: runtimeEnv(runtime) as EndpointEnv });
-    const result = await removeService(swarmApi(engine.docker), {
+    const result = await removeService(guardedSwarmApi(engine.docker, engine.describe, 'undeploy', (l) => logger.warn(l)), {
       service,
       failIfMissing: options.failIfMissing,
       removeNetworks: options.removeNetworks,

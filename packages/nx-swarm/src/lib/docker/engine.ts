@@ -128,25 +128,8 @@ export function unreachableMessage(endpoint: DockerEndpoint, cause: string | Err
 
 const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
 
-const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
-
-/**
- * Is this error the connection to the engine going away (not an answer of the engine)? An answer
- * has a statusCode; a lost engine is a socket error, "socket hang up", or an ssh stream that ended.
- */
-export function isConnectionLost(error: unknown): boolean {
-  const e = error as { statusCode?: number; code?: string; message?: string };
-  if (!e || typeof e !== 'object' || e.statusCode) return false;
-  if (error instanceof SshTransportError) return true;
-  if (e.code && LOST_CODES.has(e.code)) return true;
-  return /socket hang up|ECONNRESET|ECONNREFUSED|EPIPE|other side closed|premature close/i.test(e.message ?? '');
-}
-
-/** The words of a lost connection: the system's, or ssh's (with what ssh says next). */
-export function connectionLostWords(error: unknown): string {
-  if (error instanceof SshTransportError) return `the ssh connection ended: ${error.failure.words.split('\n').pop()}`;
-  return (error as Error)?.message ?? String(error);
-}
+// Lost connections live in engine-lost.ts, which loads no dockerode (swarm-api.ts imports it).
+export { connectionLostWords, isConnectionLost } from './engine-lost';
 
 export interface ConnectOptions {
   env?: EndpointEnv;

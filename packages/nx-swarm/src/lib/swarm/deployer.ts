@@ -19,7 +19,7 @@ import { KernelProbe, PreflightResult, preflight } from './preflight';
 import { DeployReport, buildReport, deployReportPath, portsOf, tryPathFor, urlHost, writeReport } from './report';
 import { buildServiceSpec } from './service-spec';
 import { healthcheckOverride, sizeMonitor } from './monitor';
-import { SwarmApi, swarmApi } from './swarm-api';
+import { SwarmApi, guardedSwarmApi } from './swarm-api';
 
 export { DeployError } from './deploy-error';
 export type { DeployReport } from './report';
@@ -79,7 +79,7 @@ async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<En
     }));
   const ep = engine.endpoint;
   return {
-    api: swarmApi(engine.docker),
+    api: guardedSwarmApi(engine.docker, engine.describe, 'deploy', params.warn ?? params.log),
     describe: engine.describe,
     local: isLocalEndpoint(ep),
     host: ep.kind === 'tcp' || ep.kind === 'ssh' ? ep.host : undefined,

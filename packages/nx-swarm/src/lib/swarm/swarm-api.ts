@@ -5,6 +5,7 @@
  * siblings that take a `SwarmApi`; unit tests give them a fake one.
  */
 import type Docker from 'dockerode';
+import { LostContext, guardLostEngine } from '../docker/engine-lost';
 import { ENGINE_STATUS, isNotFound } from '../common/http-status';
 import { NodeLike, ServiceLike, TaskLike, nodeLabel } from './convergence';
 import { byTimestamp, demuxLogs, lastLines } from './logs';
@@ -169,6 +170,39 @@ export function swarmApi(docker: Docker): SwarmApi {
       docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.swarm.service.id=${serviceId}`] }) }),
   };
   return api;
+}
+
+const LOST: Record<'deploy' | 'undeploy', Omit<LostContext, 'describe'>> = {
+  deploy: {
+    rerun: 'run deploy',
+    unknownAfterWrite: 'the rollout may still be running on the swarm (swarm carries on without this run)',
+    nextAfterWrite:
+      'run deploy again when the manager answers: it follows the rollout to its end or reports it done (meanwhile, on the manager: `docker service ps SERVICE`).',
+  },
+  undeploy: {
+    rerun: 'run undeploy',
+    unknownAfterWrite: 'whether the tasks have stopped and their ports are free',
+    nextAfterWrite: 'run undeploy again when the manager answers: it waits until the tasks are gone, or says the service is already gone.',
+  },
+};
+
+/**
+ * swarmApi with a lost engine handled (docker/engine-lost.ts): reads retried a bounded number of
+ * times, writes journaled, and one message with what was sent, what is unknown and the next step.
+ */
+export function guardedSwarmApi(docker: Docker, describe: string, run: 'deploy' | 'undeploy', onRetry?: (line: string) => void): SwarmApi {
+  const image = (spec: ServiceSpec) => spec.TaskTemplate?.ContainerSpec?.Image ?? '?';
+  return guardLostEngine(swarmApi(docker), { describe, ...LOST[run] }, {
+    reads: ['info', 'inspectService', 'listServices', 'listTasks', 'inspectImage', 'listNetworks', 'inspectNetwork', 'serviceContainers'],
+    writes: {
+      createService: (spec: ServiceSpec) => `create of service ${spec.Name} from ${image(spec)}`,
+      updateService: (_id: string, version: number, spec: ServiceSpec) => `update of service ${spec.Name} to ${image(spec)} (at spec version ${version})`,
+      removeService: (id: string) => `removal of service ${id.slice(0, 12)}`,
+      createNetwork: (spec: { Name: string }) => `creation of network ${spec.Name}`,
+      removeNetwork: (id: string) => `removal of network ${id.slice(0, 12)}`,
+    },
+    onRetry,
+  });
 }
 
 /**
