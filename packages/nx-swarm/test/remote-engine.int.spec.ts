@@ -36,7 +36,7 @@ let ws: string;
 let image: LabImage;
 let home: string;
 
-const options = (): SwarmDeployOptions => ({
+const options = (extra: Partial<SwarmDeployOptions> = {}): SwarmDeployOptions => ({
   service: SERVICE,
   image: image.ref,
   replicas: 2,
@@ -45,6 +45,7 @@ const options = (): SwarmDeployOptions => ({
   updateConfig: { parallelism: 1, delay: '0s', order: 'start-first', monitor: '2s' },
   healthcheck: { interval: '1s', startPeriod: '1s' },
   timeout: '60s',
+  ...extra,
 });
 
 /** The environment a CI job has: its own HOME (ssh config there), the real Go caches. */
@@ -77,11 +78,11 @@ function makeHome(dir: string, knownHosts: string): string {
 /** "Accepted publickey" lines in an sshd log so far. */
 const logins = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').match(/Accepted publickey for /g)?.length ?? 0 : 0);
 
-async function deployWith(env: NodeJS.ProcessEnv) {
+async function deployWith(env: NodeJS.ProcessEnv, extra: Partial<SwarmDeployOptions> = {}) {
   const mark = log.mark();
   const before = { mgr: logins(state.ssh!.log), bastion: logins(state.ssh!.bastionLog) };
   const started = Date.now();
-  const result = await deployExecutor(options(), executorContext(ws, 'accountservice', 'remote'), { env, pollMs: 250 });
+  const result = await deployExecutor(options(extra), executorContext(ws, 'accountservice', 'remote'), { env, pollMs: 250 });
   // sshd writes the line right after authentication; give its log a moment.
   await new Promise((r) => setTimeout(r, 200));
   return {
@@ -103,7 +104,8 @@ beforeAll(async () => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxlab-remote-'));
   home = makeHome(path.join(ws, 'home'), fs.readFileSync(state.ssh.knownHosts, 'utf8'));
   await removeServiceQuietly(state, SERVICE);
-  const built = await buildLabImage(state, ws, 'remote');
+  // The engine builder: this file tests the way to the engine, not the OCI push.
+  const built = await buildLabImage(state, ws, 'remote', { builder: 'engine' });
   if (!built.success || !built.image) throw new Error(`docker-image failed:\n${log.text()}`);
   image = built.image;
 }, 240_000);
@@ -192,6 +194,43 @@ describe('tcp://…:2376 with mutual TLS', () => {
     expect(r.out).toContain(`DOCKER_CERT_PATH=${certs}`);
     expect(r.out).not.toMatch(/Check that the engine is running/);
   });
+});
+
+describe('the manager killed during a rollout (over ssh)', () => {
+  it('says what was sent, what is unknown and what to do, exits non-zero; the next deploy completes', async () => {
+    const sshEnv = remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` });
+    const rollout = { env: { ROLLOUT: 'killed' }, updateConfig: { parallelism: 1, delay: '2s', order: 'start-first' as const, monitor: '3s' } };
+    // Kill the manager's engine as soon as the update is accepted.
+    let killed: Promise<unknown> | undefined;
+    const watcher = setInterval(() => {
+      if (!killed && log.lines.some((l) => l.includes(`Updating ${SERVICE}`))) killed = lab('kill', state.manager);
+    }, 50);
+    let r: Awaited<ReturnType<typeof deployWith>>;
+    try {
+      r = await deployWith(sshEnv, rollout);
+    } finally {
+      clearInterval(watcher);
+      await killed;
+      const started = await lab('start', state.manager);
+      if (started.exitCode !== 0) throw new Error(`lab.sh start ${state.manager} failed:\n${started.all}`);
+    }
+    expect(killed).toBeDefined();
+    expect(r.success).toBe(false);
+    expect(r.out).toMatch(/Lost the connection to the Docker Engine at ssh:\/\/nxlab-mgr \(DOCKER_HOST\)/);
+    expect(r.out).toMatch(/still lost after 4 attempts/);
+    expect(r.out).toMatch(new RegExp(`Sent: update of service ${SERVICE} to .* \\(at spec version \\d+\\): accepted`));
+    expect(r.out).toMatch(/Unknown: the rollout may still be running on the swarm/);
+    expect(r.out).toMatch(/Next: run deploy again when the manager answers/);
+
+    // The manager is back: deploying again follows the rollout to its end (or finds it done).
+    const again = await deployWith(sshEnv, rollout);
+    expect({ success: again.success, errors: again.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+    const svc = (await manager().getService(SERVICE).inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Env?: string[] } } } };
+    expect(svc.Spec.TaskTemplate.ContainerSpec.Env).toContain('ROLLOUT=killed');
+    const tasks = await serviceTasks(manager(), SERVICE);
+    expect(tasks.filter((t) => t.state === 'running')).toHaveLength(2);
+    expect(new Set(tasks.map((t) => t.image))).toEqual(new Set([image.ref]));
+  }, 180_000);
 });
 
 describe('undeploy over ssh', () => {

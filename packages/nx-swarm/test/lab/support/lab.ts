@@ -125,7 +125,7 @@ export async function buildLabImage(
   state: LabState,
   workspaceRoot: string,
   name: string,
-  opts: { patch?: (src: string) => void; push?: boolean; repository?: string; registry?: string | null } = {},
+  opts: { patch?: (src: string) => void; push?: boolean; repository?: string; registry?: string | null; builder?: 'auto' | 'oci' | 'engine' } = {},
 ): Promise<{ success: boolean; image?: LabImage; binDir: string }> {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), `nxlab-bin-${name}-`));
   const binary = await buildAccountserviceBinary(binDir, { patch: opts.patch });
@@ -141,6 +141,7 @@ export async function buildLabImage(
         ...(registry ? { registry } : {}),
         tags: [name],
         push,
+        ...(opts.builder ? { builder: opts.builder } : {}),
       },
       executorContext(workspaceRoot, 'accountservice', projectRoot),
     ),
