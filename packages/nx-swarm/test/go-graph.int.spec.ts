@@ -66,12 +66,16 @@ function makeWorkspace(layout: Layout, tag: string): string {
   write(ws, 'libs/common/go.mod', `module ${LIB_MODULE}\n\ngo 1.22\n`);
   write(ws, 'libs/common/greet/greet.go', 'package greet\n\n// Hello is what every service says.\nfunc Hello() string { return "hello v1" }\n');
   write(ws, 'libs/common/greet/greet_test.go', 'package greet\n\nimport "testing"\n\nfunc TestHello(t *testing.T) {\n\tif Hello() == "" {\n\t\tt.Fatal("empty")\n\t}\n}\n');
+  // A test helper module that only svc-b's tests import: in svc-b's test inputs, not its build's.
+  write(ws, 'libs/testkit/go.mod', 'module example.com/goblog/testkit\n\ngo 1.22\n');
+  write(ws, 'libs/testkit/kit.go', 'package testkit\n\n// Want is what the tests expect.\nfunc Want() string { return "standalone v1" }\n');
+  write(ws, 'svc-b/main_test.go', 'package main\n\nimport (\n\t"testing"\n\n\t"example.com/goblog/testkit"\n)\n\nfunc TestMessage(t *testing.T) {\n\tif message() != testkit.Want() {\n\t\tt.Fatal(message())\n\t}\n}\n');
   for (const [svc, imports] of [
     ['svc-a', true],
     ['svc-b', false],
   ] as const) {
-    const requireLib =
-      layout === 'replace' && imports ? `\nrequire ${LIB_MODULE} v0.0.0-00010101000000-000000000000\n\nreplace ${LIB_MODULE} => ../libs/common\n` : '';
+    const [mod, dir] = imports ? [LIB_MODULE, 'common'] : ['example.com/goblog/testkit', 'testkit'];
+    const requireLib = layout === 'replace' ? `\nrequire ${mod} v0.0.0-00010101000000-000000000000\n\nreplace ${mod} => ../libs/${dir}\n` : '';
     write(ws, `${svc}/go.mod`, `module example.com/goblog/${svc}\n\ngo 1.22\n${requireLib}`);
     write(ws, `${svc}/main.go`, SERVICE_MAIN(imports));
     write(ws, `${svc}/Dockerfile`, `FROM scratch\nCOPY ${svc}-linux-amd64 /app\nENTRYPOINT ["/app"]\n`);
@@ -97,7 +101,7 @@ function makeWorkspace(layout: Layout, tag: string): string {
       }),
     );
   }
-  if (layout === 'go.work') write(ws, 'go.work', 'go 1.22\n\nuse (\n\t./libs/common\n\t./svc-a\n\t./svc-b\n)\n');
+  if (layout === 'go.work') write(ws, 'go.work', 'go 1.22\n\nuse (\n\t./libs/common\n\t./libs/testkit\n\t./svc-a\n\t./svc-b\n)\n');
   return ws;
 }
 
@@ -140,9 +144,9 @@ describe.each<Layout>(['replace', 'go.work'])('Go graph, %s layout (real nx CLI)
     const r = await nx('graph', '--file=graph.json');
     expect(r.exitCode).toBe(0);
     const graph = JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph;
-    expect(Object.keys(graph.nodes).filter((n) => n !== 'nx-swarm').sort()).toEqual(['common', 'svc-a', 'svc-b']);
+    expect(Object.keys(graph.nodes).filter((n) => n !== 'nx-swarm').sort()).toEqual(['common', 'svc-a', 'svc-b', 'testkit']);
     expect(graph.dependencies['svc-a']).toEqual([{ source: 'svc-a', target: 'common', type: 'static' }]);
-    expect(graph.dependencies['svc-b']).toEqual([]);
+    expect(graph.dependencies['svc-b']).toEqual([{ source: 'svc-b', target: 'testkit', type: 'static' }]);
     const lib = JSON.parse((await nx('show', 'project', 'common', '--json')).stdout);
     expect(Object.keys(lib.targets).sort()).toEqual(['test', 'tidy', 'vet']);
   });
@@ -170,6 +174,18 @@ describe.each<Layout>(['replace', 'go.work'])('Go graph, %s layout (real nx CLI)
     expect(test.all).not.toMatch(/\[local cache\]/);
     expect((await nx('run', 'svc-a:build')).all).toMatch(/\[local cache\]/);
     await git('commit', '-qam', 'lib test edit');
+  });
+
+  it('a library that only tests import: its edit reruns those tests, the build stays cached', async () => {
+    expect((await nx('run', 'svc-b:build')).exitCode).toBe(0);
+    expect((await nx('run', 'svc-b:test')).exitCode).toBe(0);
+    edit(ws, 'libs/testkit/kit.go', '// Want is', '// Want is, for every test,');
+    expect(await affected(ws)).toEqual(['svc-b', 'testkit']);
+    expect((await nx('run', 'svc-b:build')).all).toMatch(/\[local cache\]/);
+    const test = await nx('run', 'svc-b:test');
+    expect(test.exitCode).toBe(0);
+    expect(test.all).not.toMatch(/\[local cache\]/);
+    await git('commit', '-qam', 'testkit edit');
   });
 
   it('an edit of one service affects only it', async () => {
@@ -310,7 +326,7 @@ describe('with the Nx daemon on', () => {
       expect(r.exitCode).toBe(0);
       return JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph.dependencies['svc-b'].map((d: { target: string }) => d.target);
     };
-    expect(await deps()).toEqual([]);
+    expect(await deps()).toEqual(['testkit']);
     fs.writeFileSync(path.join(ws, 'svc-b/main.go'), SERVICE_MAIN(true));
     // The daemon watches the files; give it the moment a user takes to switch windows.
     const deadline = Date.now() + 20_000;
@@ -320,6 +336,6 @@ describe('with the Nx daemon on', () => {
       if (seen.includes('common')) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(seen).toEqual(['common']);
+    expect(seen.sort()).toEqual(['common', 'testkit']);
   });
 });

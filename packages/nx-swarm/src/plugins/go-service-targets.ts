@@ -247,6 +247,8 @@ export interface ServiceFacts {
   namedInputs: Record<string, unknown>;
   /** Targets of the project.json, if any (they win over inferred ones; see inferGoServiceProject). */
   explicitTargets?: Record<string, TargetConfiguration>;
+  /** project.json's implicitDependencies (their production files are build inputs too). */
+  implicitDependencies?: string[];
   /** What the Go graph found in go.mod / go.work (module path, diagnostics); see go-graph/resolver.ts. */
   goModule?: GoModuleFacts;
 }
@@ -256,6 +258,11 @@ export interface GoModuleFacts {
   path?: string;
   /** Findings that name a go.mod/go.work line: replaces Nx can't hash, requires taken from the proxy. */
   diagnostics: Pick<GoGraphDiagnostic, 'kind' | 'file' | 'line' | 'unhashable' | 'message'>[];
+  /**
+   * The workspace Go modules (project names) that the module's binaries compile in: imports of its
+   * non-test files, transitively. undefined: not known (then the build hashes ^production).
+   */
+  buildDeps?: string[];
 }
 
 /** Name of an inferred project without project.json: its folder name ("apps/quotes-service" → "quotes-service"). */
@@ -305,6 +312,20 @@ function runHelp(project: string, target: string, example: Record<string, unknow
 
 function depsInput(namedInputs: Record<string, unknown>): string {
   return 'production' in namedInputs ? '^production' : '^default';
+}
+
+/**
+ * What of other projects a service's build hashes. With the Go graph's closure: the production files
+ * of exactly the modules its binaries compile in (a library imported only by `_test.go` files is
+ * not among them) and of project.json's implicit dependencies. Without it: ^production (every
+ * dependency, conservative).
+ */
+function buildDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
+  const deps = facts.goModule?.buildDeps;
+  if (deps === undefined) return [depsInput(facts.namedInputs)];
+  const projects = [...new Set([...deps, ...(facts.implicitDependencies ?? [])])].sort();
+  const input = 'production' in facts.namedInputs ? 'production' : 'default';
+  return projects.length ? [{ input, projects }] : [];
 }
 
 /** Replaces in go.mod/go.work that Nx can't hash: the Go targets that read them are never cached. */
@@ -410,7 +431,7 @@ export function inferGoServiceProject(
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const binary = binaryFileName('{projectName}', parseTarget(opts.imagePlatform));
-  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, depsInput(facts.namedInputs)].flat();
+  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, ...buildDepsInputs(facts)].flat();
   const uncacheable = uncacheableBecause(facts);
 
   if (names.build) {

@@ -148,6 +148,20 @@ describe('inferGoServiceProject', () => {
     expect(GO_PRODUCTION_INPUTS).toContain('!{projectRoot}/**/*_test.go');
   });
 
+  it.each<[string, string[] | undefined, string[] | undefined, unknown[]]>([
+    ['no graph facts: every dependency (^production)', undefined, undefined, ['goBuild', '^production']],
+    ['the modules its binaries compile in, and implicit dependencies', ['common', 'util'], ['nx-swarm'], ['goBuild', { input: 'production', projects: ['common', 'nx-swarm', 'util'] }]],
+    ['nothing compiled in: only its own files', [], undefined, ['goBuild']],
+  ])('build inputs, %s', (_t, buildDeps, implicitDependencies, inputs) => {
+    const p = inferGoServiceProject(
+      { ...facts, implicitDependencies, goModule: buildDeps === undefined ? undefined : { diagnostics: [], buildDeps } },
+      normalizePluginOptions({}),
+    );
+    expect(p.targets!.build.inputs).toEqual(inputs);
+    // Tests compile test-only imports too: every dependency.
+    expect(p.targets!.test.inputs).toEqual(['goTest', '^production']);
+  });
+
   it("never caches the Go targets of a module whose replace can't be hashed, and says why", () => {
     const p = inferGoServiceProject(
       {
@@ -312,6 +326,10 @@ describe('file helpers', () => {
 
 describe('createNodes (on a real folder)', () => {
   let root: string;
+  // The Go file list comes from Nx's workspace context: this folder's own, not a daemon's.
+  const daemon = process.env.NX_DAEMON;
+  beforeAll(() => void (process.env.NX_DAEMON = 'false'));
+  afterAll(() => (daemon === undefined ? delete process.env.NX_DAEMON : (process.env.NX_DAEMON = daemon)));
   const write = (file: string, text = '') => {
     fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     fs.writeFileSync(path.join(root, file), text);
@@ -373,6 +391,17 @@ describe('createNodes (on a real folder)', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it("puts the modules a service's binaries compile in into its build inputs (Go files from Nx's workspace context)", async () => {
+    write('go.work', 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./libs/common\n\t./libs/testkit\n)\n');
+    write('libs/common/go.mod', 'module example.com/common\n');
+    write('libs/testkit/go.mod', 'module example.com/testkit\n');
+    write('accountservice/main.go', 'package main\n\nimport "example.com/common/greet"\n');
+    write('accountservice/main_test.go', 'package main\n\nimport "example.com/testkit"\n');
+    const files = ['accountservice/go.mod', 'libs/common/go.mod', 'libs/testkit/go.mod'];
+    const results = await createNodes[1](files, {}, context());
+    expect(results[0][1].projects!.accountservice.targets!.build.inputs).toContainEqual({ input: 'production', projects: ['common'] });
   });
 
   it('reports bad plugin options as an error naming nx.json', async () => {

@@ -20,6 +20,7 @@ import {
   type CreateNodesContext,
   type CreateNodesResult,
   type DependencyType,
+  type FileData,
   type RawProjectGraphDependency,
   type TargetConfiguration,
 } from '@nx/devkit';
@@ -34,8 +35,8 @@ import {
   type NxSwarmPluginOptions,
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
-import { goImportEdges } from './go-graph/dependencies';
-import { findGoWorks, goModulesFromProjects, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
+import { buildDependencyClosure, goImportEdges } from './go-graph/dependencies';
+import { findGoWorks, goFilesFromWorkspaceContext, goModulesFromProjects, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -45,6 +46,7 @@ interface ProjectJsonFacts {
   hasProjectJson: boolean;
   projectName: string;
   explicitTargets?: Record<string, TargetConfiguration>;
+  implicitDependencies?: string[];
 }
 
 function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJsonFacts {
@@ -53,9 +55,13 @@ function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJso
   if (!fs.existsSync(abs)) return { hasProjectJson: false, projectName };
   let explicitTargets: Record<string, TargetConfiguration> | undefined;
   try {
-    const json = JSON.parse(fs.readFileSync(abs, 'utf8')) as { name?: unknown; targets?: unknown };
+    const json = JSON.parse(fs.readFileSync(abs, 'utf8')) as { name?: unknown; targets?: unknown; implicitDependencies?: unknown };
     if (typeof json.name === 'string' && json.name) projectName = json.name;
     if (json.targets && typeof json.targets === 'object') explicitTargets = json.targets as Record<string, TargetConfiguration>;
+    if (Array.isArray(json.implicitDependencies)) {
+      const implicitDependencies = json.implicitDependencies.filter((d): d is string => typeof d === 'string' && !d.startsWith('!'));
+      return { hasProjectJson: true, projectName, explicitTargets, implicitDependencies };
+    }
   } catch {
     /* Nx reports a broken project.json itself */
   }
@@ -64,15 +70,37 @@ function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJso
 
 const rootOf = (goModPath: string) => path.posix.dirname(goModPath.split(path.sep).join('/'));
 
-/** What the Go graph says about each module of these go.mod files (module path, diagnostics). */
-export function goModuleFactsFor(workspaceRoot: string, goModPaths: string[], nameOf: (root: string) => string): Map<string, GoModuleFacts> {
+/**
+ * What the Go graph says about each module of these go.mod files: module path, diagnostics, and the
+ * workspace modules its binaries compile in (imports of non-test files, transitively), which become
+ * the build's inputs. Without a file list (no Nx workspace context) buildDeps stays undefined and
+ * the build falls back to ^production.
+ */
+export async function goModuleFactsFor(
+  workspaceRoot: string,
+  goModPaths: string[],
+  nameOf: (root: string) => string,
+  listGoFiles: (workspaceRoot: string, roots: string[]) => Promise<Map<string, FileData[]>> = goFilesFromWorkspaceContext,
+): Promise<Map<string, GoModuleFacts>> {
   const modules: GoModule[] = goModPaths.map((p) => {
     const root = rootOf(p);
     return { root, project: nameOf(root), goMod: readGoModAt(workspaceRoot, root) };
   });
   const resolver = new GoResolver(modules, findGoWorks(workspaceRoot, modules.map((m) => m.root)));
+  let closure: Map<string, string[]> | undefined;
+  try {
+    closure = buildDependencyClosure(scanModuleFiles(workspaceRoot, await listGoFiles(workspaceRoot, modules.map((m) => m.root))), resolver);
+  } catch {
+    closure = undefined;
+  }
   const facts = new Map<string, GoModuleFacts>();
-  for (const m of modules) facts.set(m.root, { path: m.goMod.module?.path, diagnostics: resolver.diagnosticsFor(m.root) });
+  for (const m of modules) {
+    facts.set(m.root, {
+      path: m.goMod.module?.path,
+      diagnostics: resolver.diagnosticsFor(m.root),
+      ...(closure ? { buildDeps: closure.get(m.project) ?? [] } : {}),
+    });
+  }
   return facts;
 }
 
@@ -113,7 +141,7 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
     const normalized = normalizePluginOptions(options);
     const candidates = configFiles.filter(isCandidateGoMod);
     const names = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f)).projectName]));
-    const goFacts = goModuleFactsFor(context.workspaceRoot, candidates, (root) => names.get(root) ?? root);
+    const goFacts = await goModuleFactsFor(context.workspaceRoot, candidates, (root) => names.get(root) ?? root);
     return createNodesFromFiles(
       (file, _opts, ctx) => createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file))),
       configFiles,

@@ -51,3 +51,28 @@ export function goImportEdges(files: ScannedGoFile[], resolver: GoResolver): GoE
   }
   return edges;
 }
+
+/**
+ * For each module, the workspace modules its binaries compile in: the closure over imports in
+ * non-test files (a `_test.go` import is in no binary, so it is in no build's inputs). Project names.
+ */
+export function buildDependencyClosure(files: ScannedGoFile[], resolver: GoResolver): Map<string, string[]> {
+  const direct = new Map<string, Set<string>>();
+  for (const e of goImportEdges(files.filter((f) => !isTestFile(f.file)), resolver)) {
+    if (!direct.has(e.source)) direct.set(e.source, new Set());
+    direct.get(e.source)!.add(e.target);
+  }
+  const closure = new Map<string, string[]>();
+  for (const source of direct.keys()) {
+    const seen = new Set<string>();
+    const stack = [...direct.get(source)!];
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (p === source || seen.has(p)) continue;
+      seen.add(p);
+      stack.push(...(direct.get(p) ?? []));
+    }
+    closure.set(source, [...seen].sort());
+  }
+  return closure;
+}

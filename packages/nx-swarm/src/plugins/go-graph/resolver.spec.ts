@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { parseGoMod, parseGoWork } from './go-mod';
 import { scanGoImports } from './imports';
 import { GoResolver, pathPrefixes, resolveLocalDir, type GoModule, type GoWorkFile } from './resolver';
-import { goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
+import { buildDependencyClosure, goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
 
 /** A virtual workspace: path → content. Every folder with a go.mod is a project named after its folder. */
 function analyse(tree: Record<string, string>) {
@@ -23,7 +23,7 @@ function analyse(tree: Record<string, string>) {
     .filter((f): f is { file: string; root: string } => f.root !== undefined && isModuleGoFile(f.file, f.root))
     .map((f) => ({ ...f, imports: scanGoImports(tree[f.file]).imports }));
   const edges = goImportEdges(files, resolver).map((e) => `${e.source} -> ${e.target} (${e.sourceFile})`);
-  return { edges, diagnostics: resolver.diagnostics, resolver };
+  return { edges, diagnostics: resolver.diagnostics, resolver, closure: buildDependencyClosure(files, resolver) };
 }
 
 const mod = (p: string, extra = '') => `module ${p}\n\ngo 1.22\n${extra}`;
@@ -147,6 +147,26 @@ describe('Go import edges on virtual workspaces', () => {
     ],
   ])('%s', (_title, tree, expected) => {
     expect(analyse(tree).edges.sort()).toEqual(expected.sort());
+  });
+});
+
+describe('buildDependencyClosure (what a binary compiles in)', () => {
+  it('follows non-test imports transitively and leaves test-only imports out', () => {
+    const { closure } = analyse({
+      'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./kit\nuse ./deep\n',
+      'svc/go.mod': mod('example.com/svc'),
+      'svc/main.go': main('example.com/a'),
+      'svc/main_test.go': 'package main\n\nimport "example.com/kit"\n',
+      'a/go.mod': mod('example.com/a'),
+      'a/a.go': lib('a', 'example.com/b'),
+      'a/a_test.go': lib('a', 'example.com/deep'),
+      'b/go.mod': mod('example.com/b'),
+      'b/b.go': lib('b', 'example.com/a'),
+      'kit/go.mod': mod('example.com/kit'),
+      'kit/kit.go': lib('kit', 'example.com/deep'),
+      'deep/go.mod': mod('example.com/deep'),
+    });
+    expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'b'], a: ['b'], b: ['a'], kit: ['deep'] });
   });
 });
 

@@ -104,6 +104,38 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
   return out;
 }
 
+/**
+ * Every Go file of the given modules with its content hash, from Nx's workspace context (the file
+ * index Nx keeps anyway; through the daemon when one runs). Each file belongs to the deepest
+ * module folder above it, as in Nx's project file map.
+ */
+export async function goFilesFromWorkspaceContext(workspaceRoot: string, moduleRoots: string[]): Promise<Map<string, FileData[]>> {
+  // An internal Nx API (nx/src/utils/workspace-context, Nx 20–23); without it there is no file list
+  // and createNodes falls back to the conservative ^production inputs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { getAllFileDataInContext } = require('nx/src/utils/workspace-context') as {
+    getAllFileDataInContext: (root: string) => Promise<FileData[]>;
+  };
+  const all = await getAllFileDataInContext(workspaceRoot);
+  const roots = new Set(moduleRoots);
+  const owner = new Map<string, string | null>();
+  const ownerOf = (dir: string): string | null => {
+    const hit = owner.get(dir);
+    if (hit !== undefined) return hit;
+    const found = roots.has(dir) ? dir : dir === '.' ? null : ownerOf(path.posix.dirname(dir) === dir ? '.' : path.posix.dirname(dir));
+    owner.set(dir, found);
+    return found;
+  };
+  const out = new Map<string, FileData[]>(moduleRoots.map((r) => [r, []]));
+  for (const f of all) {
+    if (!f.file.endsWith('.go')) continue;
+    const dir = path.posix.dirname(f.file);
+    const root = ownerOf(dir === '' ? '.' : dir);
+    if (root !== null) out.get(root)!.push(f);
+  }
+  return out;
+}
+
 /** For tests: forget what was read. */
 export function clearGoFileMemo(): void {
   memo.clear();
