@@ -144,7 +144,7 @@ export function explainTaskError(
   if (/pull access denied|manifest unknown|unauthorized|no basic auth credentials|denied:|not found: manifest|repository does not exist|toomanyrequests/i.test(err)) {
     return (
       `the node could not pull ${image} ("${err}"). Push the image to the registry it names; for a private registry ` +
-      `\`docker login\` and deploy with "withRegistryAuth": true so the nodes get the credentials.`
+      `\`docker login REGISTRY\` where the deploy runs (withRegistryAuth, on by default, then sends the credentials to the nodes; not with "withRegistryAuth": false).`
     );
   }
   if (/invalid (bind )?mount (config|source).*(not found|does not exist)|source path not found/i.test(err)) {

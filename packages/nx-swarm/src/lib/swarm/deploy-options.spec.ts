@@ -68,7 +68,7 @@ describe('normalizeDeployOptions', () => {
       monitorSet: false,
       orderNote: undefined,
       endpointMode: 'vip',
-      withRegistryAuth: false,
+      withRegistryAuth: 'auto',
       timeoutNs: 120e9,
       dryRun: false,
       tryPath: undefined,

@@ -22,7 +22,7 @@ export const DEPLOY_DEFAULTS = {
   restartMaxAttempts: 0,
   update: { parallelism: 1, delayNs: 0, failureAction: 'rollback', monitorNs: 10e9, maxFailureRatio: 0 },
   rollback: { parallelism: 0, delayNs: 0, failureAction: 'pause', monitorNs: 5e9, maxFailureRatio: 0 },
-  withRegistryAuth: false,
+  withRegistryAuth: 'auto' as boolean | 'auto',
   timeoutNs: 120e9,
   dryRun: false,
 };
@@ -75,7 +75,7 @@ export interface DeployOptions {
   /** Said once when the plugin chose stop-first over its start-first default. */
   orderNote?: string;
   endpointMode: 'vip' | 'dnsrr';
-  withRegistryAuth: boolean;
+  withRegistryAuth: boolean | 'auto';
   timeoutNs: number;
   dryRun: boolean;
   /** Path for the summary's `try curl` (default: the image's health path when known, else /). */

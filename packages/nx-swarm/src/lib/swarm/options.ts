@@ -110,7 +110,7 @@ export interface SwarmDeployOptions {
   endpointMode?: 'vip' | 'dnsrr';
   mounts?: MountOption[];
   /** Send registry credentials (X-Registry-Auth) so other nodes can pull a private image. */
-  withRegistryAuth?: boolean;
+  withRegistryAuth?: boolean | 'auto';
   /** Convergence deadline (default 120 s). */
   timeout?: Duration;
   /** Print the plan; change nothing. */

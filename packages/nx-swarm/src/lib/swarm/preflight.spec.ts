@@ -1,6 +1,6 @@
 import { normalizeDeployOptions } from './deploy-options';
 import { SwarmDeployOptions } from './options';
-import { KernelProbe, detectIpvs, effectiveHealthcheck, ipvsProblem as ipvs, portConflicts, swarmManagerProblem } from './preflight';
+import { KernelProbe, detectIpvs, effectiveHealthcheck, ipvsProblem as ipvs, portConflicts, registryAuthHeader, swarmManagerProblem } from './preflight';
 import type { ServiceInspect } from './swarm-api';
 
 const ipvsProblem = (options: SwarmDeployOptions, support: 'available' | 'missing') => ipvs(normalizeDeployOptions(options, { projectName: 'svc' }), support);
@@ -79,4 +79,30 @@ describe('effectiveHealthcheck', () => {
     ['option only', undefined, { Test: ['CMD', 'x'] }, { Test: ['CMD', 'x'] }],
     ['option without a test, image without a check', undefined, { Interval: 1e9 }, undefined],
   ])('%s', (_n, img, opt, expected) => expect(effectiveHealthcheck(img, opt)).toEqual(expected));
+});
+
+describe('registryAuthHeader (withRegistryAuth)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const os = require('node:os') as typeof import('node:os');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require('node:path') as typeof import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxsw-auth-'));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
+  const env = { DOCKER_CONFIG: dir, HOME: dir } as NodeJS.ProcessEnv;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each<[string, string, boolean, boolean, RegExp | undefined]>([
+    ['auto, credentials for the registry: sent', 'registry.example.com/team/web:1', true, true, /withRegistryAuth \(auto\): sending credentials for registry.example.com/],
+    ['auto, none for that registry: nothing, silently', 'other.example.com/web:1', true, false, undefined],
+    ['true, none: says so', 'other.example.com/web:1', false, false, /no credentials for other.example.com \(docker login other.example.com first\)/],
+  ])('%s', async (_n, image, auto, sent, said) => {
+    const lines: string[] = [];
+    const headers = await registryAuthHeader(image, env, (l) => lines.push(l), auto);
+    expect(Boolean(headers['X-Registry-Auth'])).toBe(sent);
+    if (said) expect(lines.join('\n')).toMatch(said);
+    else expect(lines).toEqual([]);
+    expect(lines.join('\n')).not.toContain('s3cret');
+  });
 });

@@ -161,16 +161,18 @@ export function portConflicts(ports: DeployPort[], service: string, services: Se
   return out;
 }
 
-async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void): Promise<Record<string, string>> {
+/** X-Registry-Auth for the image's registry from the docker config; `auto`: silent when there are none. */
+export async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void, auto: boolean): Promise<Record<string, string>> {
   const auth = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
   const reference = require('../docker/reference') as typeof import('../docker/reference');
   const domain = reference.parseReference(image).domain ?? reference.DOCKER_HUB_DOMAIN;
   const resolved = await auth.resolveRegistryAuth(domain, env as never, readTextOrUndefined);
   if (!resolved.credentials) {
+    if (auto) return {}; // a public image: nothing to send, nothing to say
     log(`withRegistryAuth: no credentials for ${domain} (docker login ${domain} first); nodes will pull anonymously.`);
     return {};
   }
-  log(`withRegistryAuth: sending credentials for ${resolved.server} from ${resolved.source}.`);
+  log(`withRegistryAuth${auto ? ' (auto)' : ''}: sending credentials for ${resolved.server} from ${resolved.source}, so every node can pull.`);
   return { 'X-Registry-Auth': auth.encodeRegistryAuth(resolved.credentials) };
 }
 
@@ -220,6 +222,7 @@ export async function preflight(api: SwarmApi, input: PreflightInput): Promise<P
     healthcheck: effectiveHealthcheck(image?.healthcheck, o.healthcheck),
     networkIds: nets.ids,
     networkNames: Object.fromEntries(Object.entries(nets.ids).map(([n, id]) => [id, n])),
-    authHeaders: o.withRegistryAuth && !o.dryRun ? await registryAuthHeader(input.image.ref, input.env, input.log) : {},
+    authHeaders:
+      o.withRegistryAuth !== false && !o.dryRun ? await registryAuthHeader(input.image.ref, input.env, input.log, o.withRegistryAuth === 'auto') : {},
   };
 }
