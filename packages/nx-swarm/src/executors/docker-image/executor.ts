@@ -120,7 +120,7 @@ async function runOci(
   writeImageReceipt(receiptFile, receipt);
   const ms = Date.now() - started;
   logger.info(
-    `✔ ${receipt.contentRef} (oci) ${receipt.pushed ? `pushed ${receipt.registryDigest}` : receipt.built ? 'loaded' : 'up to date (load skipped)'}: ` +
+    `✔ ${receipt.contentRef} ${receipt.built ? 'built' : 'up to date'} (oci builder, ${receipt.pushed ? `pushed ${receipt.registryDigest}` : receipt.built ? 'loaded into the engine' : 'load skipped'}): ` +
       `${receipt.imageId.slice(0, 19)}, ${formatSize(receipt.size)}, platforms ${receipt.platforms!.map((p) => p.platform).join(', ')}, tags ${receipt.tags.join(', ') || '(none)'} in ${ms} ms`,
   );
   logger.info(`  receipt: ${path.relative(context.root, receiptFile)}`);
@@ -172,7 +172,7 @@ async function runEngine(plan: ImagePlan, context: ExecutorContext, receiptFile:
 
   const ms = Date.now() - started;
   logger.info(
-    `✔ ${result.contentRef} (engine) ${result.built ? 'built' : 'up to date (build skipped)'}: ${result.imageId.slice(0, 19)}, ` +
+    `✔ ${result.contentRef} ${result.built ? 'built' : 'up to date (build skipped)'} (engine builder): ${result.imageId.slice(0, 19)}, ` +
       `${formatSize(result.size)}, tags ${result.tags.join(', ') || '(none)'}` +
       `${result.registryDigest ? `, pushed ${result.registryDigest}` : ''} in ${ms} ms`,
   );
