@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// The image step of accountservice, OCI builder vs Engine builder, side by side in one run (issue 14).
+//
+//   node tools/bench/oci-image-bench.mjs [--runs N]      (run under flock /tmp/nx-swarm-engine.lock)
+//
+// Needs the compiled plugin (npx nx run nx-swarm:build) and the binaries (npx nx run
+// accountservice:build). Each measured run changes the binary's content (8 appended bytes), so
+// every run makes a new image: executor time (in process, warm) for load into the engine and for a
+// push to a local registry (Debian's docker-registry on a free loopback port, no auth). Then the
+// whole `nx run accountservice:image` wall (content unchanged) next to a cached
+// `nx run accountservice:build` in the same run. Prints JSON; writes tmp/bench/oci-image.json.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+const RUNS = Number(args.includes('--runs') ? args[args.indexOf('--runs') + 1] : 5);
+const executor = require(path.join(ROOT, 'dist/packages/nx-swarm/src/executors/docker-image/executor.js')).default;
+const { logger } = require('@nx/devkit');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-oci-bench-'));
+for (const name of ['Dockerfile', '.dockerignore', 'docker']) fs.cpSync(path.join(ROOT, 'accountservice', name), path.join(ws, 'accountservice', name), { recursive: true });
+fs.mkdirSync(path.join(ws, 'dist/accountservice'), { recursive: true });
+for (const arch of ['amd64', 'arm64']) {
+  const src = path.join(ROOT, `dist/accountservice/accountservice-linux-${arch}`);
+  if (!fs.existsSync(src)) throw new Error(`${src} is missing: run npx nx run accountservice:build first`);
+  fs.copyFileSync(src, path.join(ws, `dist/accountservice/accountservice-linux-${arch}`));
+}
+const context = {
+  root: ws, cwd: ws, isVerbose: false, projectName: 'accountservice', targetName: 'image',
+  projectsConfigurations: { version: 2, projects: { accountservice: { root: 'accountservice', targets: { build: { executor: 'nx-swarm:go-cross-build', options: { targets: ['linux/amd64', 'linux/arm64'] } } } } } },
+  nxJsonConfiguration: {}, projectGraph: { nodes: {}, dependencies: {} },
+};
+const files = [{ from: 'dist/accountservice/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }];
+const REPO = `nxswarm-bench-${Date.now().toString(36)}/accountservice`;
+let lines = [];
+for (const level of ['info', 'warn', 'error']) logger[level] = (...a) => lines.push(a.join(' '));
+
+function changeBinaries(n) {
+  for (const arch of ['amd64', 'arm64']) fs.appendFileSync(path.join(ws, `dist/accountservice/accountservice-linux-${arch}`), Buffer.from(`run${String(n).padStart(5, '0')}`));
+}
+
+async function timed(options) {
+  lines = [];
+  const t = process.hrtime.bigint();
+  const r = await executor(options, context);
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (!r.success) throw new Error(`docker-image failed:\n${lines.join('\n')}`);
+  return ms;
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const results = { runs: RUNS, load: {}, push: {}, nx: {} };
+let n = 0;
+const port = await freePort();
+const regDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-bench-registry-'));
+fs.writeFileSync(path.join(regDir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+const registry = spawn('docker-registry', ['serve', path.join(regDir, 'config.yml')], { stdio: 'ignore' });
+try {
+  for (let i = 0; i < 50; i++) {
+    if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const cases = {
+    'load oci': { builder: 'oci' },
+    'load engine': { builder: 'engine' },
+    'push oci (linux/amd64 + linux/arm64)': { builder: 'oci', push: true, registry: `127.0.0.1:${port}` },
+    'push oci (linux/amd64)': { builder: 'oci', push: true, registry: `127.0.0.1:${port}`, platforms: ['linux/amd64'] },
+    'push engine (linux/amd64)': { builder: 'engine', push: true, registry: `127.0.0.1:${port}` },
+  };
+  for (const [name, extra] of Object.entries(cases)) {
+    const times = [];
+    for (let i = 0; i <= RUNS; i++) {
+      changeBinaries(++n);
+      const ms = await timed({ repository: REPO, files, tags: ['latest'], ...extra });
+      if (i > 0) times.push(ms); // the first run warms modules and connections
+    }
+    const unchanged = await timed({ repository: REPO, files, tags: ['latest'], ...extra });
+    (name.startsWith('load') ? results.load : results.push)[name] = { changedMs: times.map((t) => Math.round(t)), medianMs: Math.round(median(times)), unchangedMs: Math.round(unchanged) };
+    process.stderr.write(`${name}: changed content median ${Math.round(median(times))} ms (${times.map((t) => Math.round(t)).join(', ')}), unchanged ${Math.round(unchanged)} ms\n`);
+  }
+} finally {
+  registry.kill('SIGTERM');
+  fs.rmSync(regDir, { recursive: true, force: true });
+}
+
+// Whole tasks through the nx CLI (the workspace's own accountservice; unchanged content).
+const nx = (argv) => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/nx'), argv, { cwd: ROOT, env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: '0' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nx ${argv.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+nx(['run', 'accountservice:image']);
+const walls = { build: [], imageOci: [], imageEngine: [] };
+for (let i = 0; i < RUNS; i++) {
+  walls.build.push(nx(['run', 'accountservice:build']));
+  walls.imageEngine.push(nx(['run', 'accountservice:image', '--builder=engine']));
+  walls.imageOci.push(nx(['run', 'accountservice:image', '--builder=oci'])); // last: leaves the receipt as the default (auto → oci) makes it
+}
+for (const [k, v] of Object.entries(walls)) results.nx[k] = { medianMs: Math.round(median(v)), runs: v.map((t) => Math.round(t)) };
+results.nx.ratioOci = +(results.nx.imageOci.medianMs / results.nx.build.medianMs).toFixed(2);
+results.nx.ratioEngine = +(results.nx.imageEngine.medianMs / results.nx.build.medianMs).toFixed(2);
+spawnSync('docker', ['image', 'rm', '-f', ...spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => r.includes(REPO))], { stdio: 'ignore' });
+fs.rmSync(ws, { recursive: true, force: true });
+fs.mkdirSync(path.join(ROOT, 'tmp/bench'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'tmp/bench/oci-image.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(JSON.stringify(results, null, 2));
