@@ -421,19 +421,22 @@ describe('createDependencies (on a real folder, with Nx file hashes)', () => {
   };
   let version = 0;
   const hashes: Record<string, string> = {};
-  const context = (): CreateDependenciesContext => {
+  const context = (toProcess?: string[]): CreateDependenciesContext => {
     const projects = { svc: { root: 'svc', name: 'svc' }, common: { root: 'libs/common', name: 'common' }, web: { root: 'web', name: 'web' } };
     const fileData = (prefix: string): FileData[] =>
       Object.keys(tree)
         .filter((f) => f.startsWith(`${prefix}/`))
         .map((file) => ({ file, hash: hashes[file] ?? (hashes[file] = `h${version}`) }));
+    const projectFileMap = { svc: fileData('svc'), common: fileData('libs/common'), web: fileData('web') };
+    const only = (files: FileData[]) => (toProcess ? files.filter((f) => toProcess.includes(f.file)) : files);
     return {
       workspaceRoot: root,
       projects,
       nxJsonConfiguration: {},
       externalNodes: {},
-      fileMap: { projectFileMap: { svc: fileData('svc'), common: fileData('libs/common'), web: fileData('web') }, nonProjectFiles: [] },
-      filesToProcess: { projectFileMap: {}, nonProjectFiles: [] },
+      fileMap: { projectFileMap, nonProjectFiles: [] },
+      // Cold: every file; after that, the changed ones (Nx keeps the others' edges from its cache).
+      filesToProcess: { projectFileMap: Object.fromEntries(Object.entries(projectFileMap).map(([p, f]) => [p, only(f)])), nonProjectFiles: [] },
     } as unknown as CreateDependenciesContext;
   };
 
@@ -453,11 +456,18 @@ describe('createDependencies (on a real folder, with Nx file hashes)', () => {
     expect(await createDependencies({}, context())).toEqual([{ source: 'svc', target: 'common', sourceFile: 'svc/main.go', type: 'static' }]);
   });
 
-  it('reads a file again only when its hash changed (what the daemon sees after one edit)', async () => {
+  it('answers for the files Nx asks about, reading a file again only when its hash changed', async () => {
     await createDependencies({}, context());
+    expect(await createDependencies({}, context(['libs/common/greet/greet.go']))).toEqual([]);
     fs.writeFileSync(path.join(root, 'svc/main.go'), 'package main\n\nfunc main() {}\n'); // same hash: not read again
-    expect(await createDependencies({}, context())).toHaveLength(1);
+    expect(await createDependencies({}, context(['svc/main.go']))).toHaveLength(1);
     hashes['svc/main.go'] = 'changed';
-    expect(await createDependencies({}, context())).toEqual([]);
+    expect(await createDependencies({}, context(['svc/main.go']))).toEqual([]);
+  });
+
+  it('resolves through a changed go.work even when only a .go file is processed', async () => {
+    write('go.work', 'go 1.25.0\n\nuse ./svc\n'); // common is no longer in the workspace
+    fs.utimesSync(path.join(root, 'go.work'), new Date(), new Date(Date.now() + 5000));
+    expect(await createDependencies({}, context(['svc/main.go']))).toEqual([]);
   });
 });

@@ -36,7 +36,14 @@ import {
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
 import { buildDependencyClosure, goImportEdges } from './go-graph/dependencies';
-import { findGoWorks, goFilesFromWorkspaceContext, goModulesFromProjects, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
+import {
+  findGoWorks,
+  goFilesFromWorkspaceContext,
+  goFilesHash,
+  goModulesFromProjects,
+  readGoModAt,
+  scanModuleFiles,
+} from './go-graph/workspace-files';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -86,10 +93,17 @@ export async function goModuleFactsFor(
     const root = rootOf(p);
     return { root, project: nameOf(root), goMod: readGoModAt(workspaceRoot, root) };
   });
-  const resolver = new GoResolver(modules, findGoWorks(workspaceRoot, modules.map((m) => m.root)));
+  const resolver = resolverFor(workspaceRoot, modules);
   let closure: Map<string, string[]> | undefined;
   try {
-    closure = buildDependencyClosure(scanModuleFiles(workspaceRoot, await listGoFiles(workspaceRoot, modules.map((m) => m.root))), resolver);
+    // The daemon recomputes the graph after every edit: with no Go file and no go.mod/go.work changed
+    // (one native hash, a few ms) the closure is the one computed last time.
+    const hash = listGoFiles === goFilesFromWorkspaceContext ? await goFilesHash(workspaceRoot) : undefined;
+    if (hash !== undefined && lastClosure?.resolver === resolver && lastClosure.hash === hash) closure = lastClosure.closure;
+    else {
+      closure = buildDependencyClosure(scanModuleFiles(workspaceRoot, await listGoFiles(workspaceRoot, modules.map((m) => m.root))), resolver);
+      if (hash !== undefined) lastClosure = { resolver, hash, closure };
+    }
   } catch {
     closure = undefined;
   }
@@ -102,6 +116,22 @@ export async function goModuleFactsFor(
     });
   }
   return facts;
+}
+
+let lastClosure: { resolver: GoResolver; hash: string; closure: Map<string, string[]> } | undefined;
+let lastResolver: { key: unknown[]; resolver: GoResolver } | undefined;
+
+/**
+ * The resolver for these modules, built again only when a go.mod or go.work (their parsed objects
+ * are memoised by stat/hash, so identity means unchanged) or a project name changed.
+ */
+function resolverFor(workspaceRoot: string, modules: GoModule[]): GoResolver {
+  const works = findGoWorks(workspaceRoot, modules.map((m) => m.root));
+  const key: unknown[] = [workspaceRoot, ...modules.flatMap((m) => [m.root, m.project, m.goMod]), ...works.flatMap((w) => [w.dir, w.work])];
+  if (lastResolver && lastResolver.key.length === key.length && lastResolver.key.every((k, i) => k === key[i])) return lastResolver.resolver;
+  const resolver = new GoResolver(modules, works);
+  lastResolver = { key, resolver };
+  return resolver;
 }
 
 const warned = new Set<string>();
@@ -154,11 +184,20 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
 /** Alias kept for Nx's compatibility guidance (Nx 22–23 read either name). */
 export const createNodesV2 = createNodes;
 
-/** Go import edges (static, with the importing file) between the workspace's Go module projects. */
+/**
+ * Go import edges (static, with the importing file) between the workspace's Go module projects, for
+ * the files Nx asks about: `filesToProcess` (every file on a cold start; after that the changed ones,
+ * Nx keeps the edges of the others from its cache).
+ */
 export const createDependencies: CreateDependencies<NxSwarmPluginOptions> = (_options, context) => {
-  const { modules, filesByRoot } = goModulesFromProjects(context.workspaceRoot, context.projects, context.fileMap.projectFileMap);
+  const { modules, filesByRoot } = goModulesFromProjects(
+    context.workspaceRoot,
+    context.projects,
+    context.fileMap.projectFileMap,
+    context.filesToProcess.projectFileMap,
+  );
   if (modules.length === 0) return [];
-  const resolver = new GoResolver(modules, findGoWorks(context.workspaceRoot, modules.map((m) => m.root)));
+  const resolver = resolverFor(context.workspaceRoot, modules);
   const files = scanModuleFiles(context.workspaceRoot, filesByRoot);
   return goImportEdges(files, resolver).map(
     (e): RawProjectGraphDependency => ({ source: e.source, target: e.target, sourceFile: e.sourceFile, type: 'static' as DependencyType.static }),

@@ -39,15 +39,11 @@ export const isTestFile = (file: string): boolean => file.endsWith('_test.go');
 export function goImportEdges(files: ScannedGoFile[], resolver: GoResolver): GoEdge[] {
   const edges: GoEdge[] = [];
   for (const f of files) {
-    const targets = new Set<string>();
-    for (const imp of f.imports) {
-      const target = resolver.resolve(f.root, imp.path);
-      if (!target || target.root === f.root) continue;
-      targets.add(target.project);
-    }
+    const targets = fileTargets(f, resolver);
+    if (!targets.length) continue;
     const source = resolver.projectAt(f.root);
     if (!source) continue;
-    for (const target of [...targets].sort()) edges.push({ source, target, sourceFile: f.file });
+    for (const target of targets) edges.push({ source, target, sourceFile: f.file });
   }
   return edges;
 }
@@ -56,11 +52,34 @@ export function goImportEdges(files: ScannedGoFile[], resolver: GoResolver): GoE
  * For each module, the workspace modules its binaries compile in: the closure over imports in
  * non-test files (a `_test.go` import is in no binary, so it is in no build's inputs). Project names.
  */
+const resolvedByResolver = new WeakMap<GoResolver, WeakMap<ScannedGoFile, string[]>>();
+
+/** The projects a file's imports resolve to, remembered per (resolver, scanned file) object. */
+function fileTargets(f: ScannedGoFile, resolver: GoResolver): string[] {
+  let cache = resolvedByResolver.get(resolver);
+  if (!cache) resolvedByResolver.set(resolver, (cache = new WeakMap()));
+  const hit = cache.get(f);
+  if (hit) return hit;
+  const targets = new Set<string>();
+  for (const imp of f.imports) {
+    const target = resolver.resolve(f.root, imp.path);
+    if (target && target.root !== f.root) targets.add(target.project);
+  }
+  const out = [...targets].sort();
+  cache.set(f, out);
+  return out;
+}
+
 export function buildDependencyClosure(files: ScannedGoFile[], resolver: GoResolver): Map<string, string[]> {
   const direct = new Map<string, Set<string>>();
-  for (const e of goImportEdges(files.filter((f) => !isTestFile(f.file)), resolver)) {
-    if (!direct.has(e.source)) direct.set(e.source, new Set());
-    direct.get(e.source)!.add(e.target);
+  for (const f of files) {
+    if (isTestFile(f.file)) continue;
+    const targets = fileTargets(f, resolver);
+    if (!targets.length) continue;
+    const source = resolver.projectAt(f.root);
+    if (!source) continue;
+    if (!direct.has(source)) direct.set(source, new Set());
+    for (const t of targets) direct.get(source)!.add(t);
   }
   const closure = new Map<string, string[]>();
   for (const source of direct.keys()) {

@@ -75,6 +75,8 @@ export function goModulesFromProjects(
   workspaceRoot: string,
   projects: Record<string, ProjectConfiguration>,
   projectFileMap: ProjectFileMap,
+  /** The files to scan (Nx's filesToProcess); default: all of projectFileMap. */
+  toProcess: ProjectFileMap = projectFileMap,
 ): { modules: GoModule[]; filesByRoot: Map<string, FileData[]> } {
   const modules: GoModule[] = [];
   const filesByRoot = new Map<string, FileData[]>();
@@ -84,8 +86,9 @@ export function goModulesFromProjects(
     const files = projectFileMap[name] ?? [];
     const goModFile = files.find((f) => f.file === join(root, 'go.mod'));
     if (!goModFile) continue;
-    modules.push({ root, project: name, goMod: readGoModAt(workspaceRoot, root, goModFile.hash) });
-    filesByRoot.set(root, files);
+    // By stat, like createNodes: one parsed object per go.mod version (the resolver cache keys on it).
+    modules.push({ root, project: name, goMod: readGoModAt(workspaceRoot, root) });
+    filesByRoot.set(root, toProcess[name] ?? []);
   }
   return { modules, filesByRoot };
 }
@@ -95,42 +98,63 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
   const out: ScannedGoFile[] = [];
   for (const [root, files] of filesByRoot) {
     for (const f of files) {
-      if (!isModuleGoFile(f.file, root)) continue;
-      const abs = path.join(workspaceRoot, f.file);
-      const imports = remember(`go:${abs}`, f.hash, () => scanGoImports(readText(abs)).imports);
-      out.push({ file: f.file, root, imports });
+      const key = `go:${workspaceRoot}\0${f.file}`;
+      const hit = memo.get(key) as { key: string; value: ScannedGoFile | null } | undefined;
+      if (hit && hit.key === `${f.hash}\0${root}`) {
+        if (hit.value) out.push(hit.value);
+        continue;
+      }
+      const value = isModuleGoFile(f.file, root)
+        ? { file: f.file, root, imports: scanGoImports(readText(path.join(workspaceRoot, f.file))).imports }
+        : null;
+      memo.set(key, { key: `${f.hash}\0${root}`, value });
+      if (value) out.push(value);
     }
   }
   return out;
 }
 
+// An internal Nx API (nx/src/utils/workspace-context, Nx 20–23): the file index Nx keeps anyway (in
+// the daemon when one runs). Without it createNodes has no file list and falls back to ^production.
+type WorkspaceContextApi = {
+  getAllFileDataInContext: (root: string) => Promise<FileData[]>;
+  hashWithWorkspaceContext: (root: string, globs: string[], exclude?: string[]) => Promise<string>;
+};
+function workspaceContextApi(): WorkspaceContextApi {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('nx/src/utils/workspace-context') as WorkspaceContextApi;
+}
+
+/** One hash over every .go file of the workspace (native, a few ms): unchanged means nothing to rescan. */
+export async function goFilesHash(workspaceRoot: string): Promise<string> {
+  return workspaceContextApi().hashWithWorkspaceContext(workspaceRoot, ['**/*.go']);
+}
+
+let ownerCache: { signature: string; owner: Map<string, string | null> } | undefined;
+
 /**
- * Every Go file of the given modules with its content hash, from Nx's workspace context (the file
- * index Nx keeps anyway; through the daemon when one runs). Each file belongs to the deepest
- * module folder above it, as in Nx's project file map.
+ * Every Go file of the given modules with its content hash, from Nx's workspace context. Each file
+ * belongs to the deepest module folder above it, as in Nx's project file map.
  */
 export async function goFilesFromWorkspaceContext(workspaceRoot: string, moduleRoots: string[]): Promise<Map<string, FileData[]>> {
-  // An internal Nx API (nx/src/utils/workspace-context, Nx 20–23); without it there is no file list
-  // and createNodes falls back to the conservative ^production inputs.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { getAllFileDataInContext } = require('nx/src/utils/workspace-context') as {
-    getAllFileDataInContext: (root: string) => Promise<FileData[]>;
-  };
-  const all = await getAllFileDataInContext(workspaceRoot);
+  const all = await workspaceContextApi().getAllFileDataInContext(workspaceRoot);
+  const signature = `${workspaceRoot}\0${[...moduleRoots].sort().join('\0')}`;
+  if (ownerCache?.signature !== signature) ownerCache = { signature, owner: new Map() };
+  const owner = ownerCache.owner;
   const roots = new Set(moduleRoots);
-  const owner = new Map<string, string | null>();
   const ownerOf = (dir: string): string | null => {
     const hit = owner.get(dir);
     if (hit !== undefined) return hit;
-    const found = roots.has(dir) ? dir : dir === '.' ? null : ownerOf(path.posix.dirname(dir) === dir ? '.' : path.posix.dirname(dir));
+    const parent = dir === '.' ? undefined : path.posix.dirname(dir);
+    const found = roots.has(dir) ? dir : parent === undefined ? null : ownerOf(parent === '' ? '.' : parent);
     owner.set(dir, found);
     return found;
   };
   const out = new Map<string, FileData[]>(moduleRoots.map((r) => [r, []]));
   for (const f of all) {
     if (!f.file.endsWith('.go')) continue;
-    const dir = path.posix.dirname(f.file);
-    const root = ownerOf(dir === '' ? '.' : dir);
+    const slash = f.file.lastIndexOf('/');
+    const root = ownerOf(slash < 0 ? '.' : f.file.slice(0, slash));
     if (root !== null) out.get(root)!.push(f);
   }
   return out;
