@@ -63,7 +63,7 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
   it('holds compiled JavaScript, the schemas and the manifests, and no tests or TypeScript sources', () => {
     const executors = JSON.parse(fs.readFileSync(path.join(ws, 'node_modules/nx-swarm/executors.json'), 'utf8')).executors;
     const generators = JSON.parse(fs.readFileSync(path.join(ws, 'node_modules/nx-swarm/generators.json'), 'utf8')).generators;
-    expect(Object.keys(executors).sort()).toEqual(['docker-image', 'go-cross-build', 'swarm-deploy', 'swarm-service-rm']);
+    expect(Object.keys(executors).sort()).toEqual(['docker-image', 'go-cross-build', 'go-serve', 'go-tidy', 'swarm-deploy', 'swarm-service-rm']);
     const wanted = [
       'package.json',
       'README.md',
@@ -79,6 +79,9 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
     const r = await nx('g', 'nx-swarm:go-service', NAME, '--no-interactive');
     expect(r.exitCode).toBe(0);
     expect(r.all).toContain(`CREATE apps/${NAME}/Dockerfile`);
+    // The shared Go module the service imports, and the go.work that ties them together.
+    expect(r.all).toContain('CREATE libs/go/common/go.mod');
+    expect(fs.readFileSync(path.join(ws, 'go.work'), 'utf8')).toContain(`./apps/${NAME}`);
     const nxJson = JSON.parse(fs.readFileSync(path.join(ws, 'nx.json'), 'utf8'));
     expect(nxJson.plugins).toEqual([{ plugin: 'nx-swarm', exclude: ['**/test/fixtures/**'] }]);
   });
@@ -90,6 +93,9 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
     expect(Object.fromEntries(Object.entries<{ executor: string }>(targets).map(([name, t]) => [name, t.executor]))).toEqual({
       build: 'nx-swarm:go-cross-build',
       test: 'nx:run-commands',
+      vet: 'nx:run-commands',
+      tidy: 'nx-swarm:go-tidy',
+      serve: 'nx-swarm:go-serve',
       image: 'nx-swarm:docker-image',
       deploy: 'nx-swarm:swarm-deploy',
       undeploy: 'nx-swarm:swarm-service-rm',
