@@ -116,6 +116,8 @@ describe('quotes-service through the executors: internal, on my_network, reached
   beforeAll(() => {
     ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-q-ws-'));
     copyWithoutOutputs(QUOTES_DIR, path.join(ws, PROJECT_ROOT));
+    // quotes-service imports the shared module (a relative replace in its go.mod).
+    copyWithoutOutputs(path.join(QUOTES_DIR, '../../libs'), path.join(ws, 'libs'));
   });
   afterAll(async () => {
     await removeServices([SERVICE]);
@@ -238,7 +240,7 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
       files: [{ from: 'dist/apps/quotes-service/quotes-service-linux-amd64', to: 'quotes-service-linux-amd64' }],
       repository: `${REPO_PREFIX}quotes`,
     });
-    expect(project.targets.build).toMatchObject({ executor: 'nx-swarm:go-cross-build', cache: true, inputs: ['goBuild', '^production'] });
+    expect(project.targets.build).toMatchObject({ executor: 'nx-swarm:go-cross-build', cache: true, inputs: ['goBuild', { input: 'production', projects: ['common', 'nx-swarm'] }] });
   });
 
   let accountTasks: string[] = [];

@@ -200,7 +200,9 @@ export async function preflight(api: SwarmApi, input: PreflightInput): Promise<P
   const wantsServices = o.ports.some((p) => p.published);
   const [image, services] = await Promise.all([api.inspectImage(input.image.localRefs), wantsServices ? api.listServices() : Promise.resolve([])]);
   if (!image) {
-    if (input.image.source === 'receipt') {
+    // A receipt of a pushed image is pinned by digest: the nodes pull it (the daemonless builder
+    // pushes straight to the registry, so this engine may never have had it).
+    if (input.image.source === 'receipt' && !input.image.pushed) {
       throw new DeployError(
         `The image ${input.image.ref} named by ${input.receiptFile} is not on the engine at ${input.engine.describe} ` +
           `(removed, or built against another engine). Run the image target first (\`nx run ${input.projectName}:image\`).`,
