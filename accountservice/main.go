@@ -15,13 +15,12 @@ import (
 	"log"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/nx-swarm/accountservice/internal/dbclient"
 	"github.com/nx-swarm/accountservice/internal/service"
+	"github.com/nx-swarm/libs/go/common/health"
 	"github.com/nx-swarm/libs/go/common/server"
 )
 
@@ -41,24 +40,14 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(runHealthcheck(os.Args[2:], os.Getenv, os.Stdout))
-	}
+	health.Dispatch("accountservice", defaultPort)
 
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "accountservice:", err)
-		os.Exit(2)
-	}
+	server.ExitOnConfigError("accountservice", err)
 
 	logger := log.New(os.Stdout, "", log.LstdFlags)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := server.SignalContext()
 	defer stop()
-	// After the first signal, restore default handling so a second one kills.
-	context.AfterFunc(ctx, stop)
 
 	if err := run(ctx, cfg, logger); err != nil {
 		logger.Printf("accountservice: %v", err)
@@ -70,7 +59,7 @@ func main() {
 // parseConfig reads flags from args, with PORT and ACCOUNTS_DB from getenv
 // as defaults. Flags win over the environment.
 func parseConfig(args []string, getenv func(string) string, errOut io.Writer) (config, error) {
-	port, err := envPort(getenv)
+	port, err := server.EnvPort(getenv, defaultPort)
 	if err != nil {
 		return config{}, err
 	}

@@ -5,11 +5,8 @@ import (
 	"context"
 	"io"
 	"log"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,38 +42,6 @@ func TestParseConfig(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Fatalf("config = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestRunHealthcheckPort(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		w.WriteHeader(http.StatusNotFound)
-	}))
-	defer srv.Close()
-	port := strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
-
-	tests := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want int
-	}{
-		{"flag", []string{"-port", port}, nil, 0},
-		{"env", nil, map[string]string{"PORT": port}, 0},
-		{"flag wins over env", []string{"-port", port}, map[string]string{"PORT": "1"}, 0},
-		{"bad env", nil, map[string]string{"PORT": "x"}, 1},
-		{"bad flag", []string{"-nope"}, nil, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runHealthcheck(tt.args, envMap(tt.env), io.Discard); got != tt.want {
-				t.Fatalf("runHealthcheck = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -14,7 +14,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,11 +22,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
+	"github.com/nx-swarm/libs/go/common/health"
 	"github.com/nx-swarm/libs/go/common/server"
 )
 
@@ -42,24 +40,14 @@ const (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(runHealthcheck(os.Args[2:], os.Getenv, os.Stdout))
-	}
+	health.Dispatch(serviceName, defaultPort)
 
 	port, err := parsePort(os.Args[1:], os.Getenv, os.Stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintf(os.Stderr, "%s: %v\n", serviceName, err)
-		os.Exit(2)
-	}
+	server.ExitOnConfigError(serviceName, err)
 
 	logger := log.New(os.Stdout, "", log.LstdFlags)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := server.SignalContext()
 	defer stop()
-	// After the first signal, restore default handling so a second one kills.
-	context.AfterFunc(ctx, stop)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(port))
 	if err != nil {
@@ -79,7 +67,7 @@ func main() {
 
 // parsePort reads -port from args, with PORT from getenv as the default. The flag wins.
 func parsePort(args []string, getenv func(string) string, errOut io.Writer) (int, error) {
-	port, err := envPort(getenv)
+	port, err := server.EnvPort(getenv, defaultPort)
 	if err != nil {
 		return 0, err
 	}

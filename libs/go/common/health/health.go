@@ -8,12 +8,34 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
+
+	"github.com/nx-swarm/libs/go/common/server"
 )
 
 // Timeout bounds one check; it stays under the images' HEALTHCHECK --timeout.
 const Timeout = 2 * time.Second
+
+// Dispatch runs the `healthcheck` mode and exits when the process was started as
+// "NAME healthcheck [-port N]"; otherwise it returns. Call it first thing in main.
+func Dispatch(name string, defaultPort int) {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(Main(name, os.Args[2:], os.Getenv, defaultPort, os.Stdout))
+	}
+}
+
+// Main is a service's whole `healthcheck` mode: the port from PORT (defaultPort when unset), -port
+// in args wins. It returns the exit code.
+func Main(name string, args []string, getenv func(string) string, defaultPort int, out io.Writer) int {
+	port, err := server.EnvPort(getenv, defaultPort)
+	if err != nil {
+		fmt.Fprintln(out, "unhealthy:", err)
+		return 1
+	}
+	return Run(name, args, port, out)
+}
 
 // Run implements "SERVICE healthcheck [-port N]": GET http://127.0.0.1:PORT/health, with port as
 // the default of -port. It returns the process exit code (0 healthy, 1 not) and prints one line.

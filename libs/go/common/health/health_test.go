@@ -77,3 +77,37 @@ func TestRunPort(t *testing.T) {
 		t.Fatalf("bad flag: Run = %d, want 1", got)
 	}
 }
+
+func TestMainPort(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	port := strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"flag", []string{"-port", port}, nil, 0},
+		{"env", nil, map[string]string{"PORT": port}, 0},
+		{"flag wins over env", []string{"-port", port}, map[string]string{"PORT": "1"}, 0},
+		{"bad env", nil, map[string]string{"PORT": "x"}, 1},
+		{"bad flag", []string{"-nope"}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			if got := Main("svc", tt.args, env(tt.env), 1, &out); got != tt.want {
+				t.Fatalf("Main = %d (%q), want %d", got, out.String(), tt.want)
+			}
+		})
+	}
+}

@@ -5,11 +5,15 @@ package server
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -28,6 +32,27 @@ func EnvPort(getenv func(string) string, def int) (int, error) {
 		return 0, fmt.Errorf("invalid PORT %q", v)
 	}
 	return p, nil
+}
+
+// ExitOnConfigError ends the process when parsing the command line failed: exit 0 after -h, else
+// the reason and exit 2. A nil error returns.
+func ExitOnConfigError(name string, err error) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(2)
+}
+
+// SignalContext is cancelled by the first SIGTERM (docker service update/rm) or SIGINT; after it,
+// default handling is back, so a second signal kills.
+func SignalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
 
 // New returns an http.Server for h with production timeouts. Taking the handler as a parameter
