@@ -82,6 +82,24 @@ describe('RegistryClient auth flow (fake fetch)', () => {
     expect(String(error)).not.toContain('wrong-secret');
   });
 
+  it('a plain-HTTP registry (an insecure registry of the engines): parallel requests all fall back to http', async () => {
+    const urls: string[] = [];
+    const fetchFn = (async (url: string) => {
+      urls.push(url);
+      // Let every https attempt fail before any http one answers, as parallel blob HEADs do.
+      await new Promise((r) => setTimeout(r, url.startsWith('https:') ? 5 : 20));
+      if (url.startsWith('https:')) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: 'wrong version number' } });
+      return new Response(null, { status: 200 });
+    }) as unknown as typeof fetch;
+    const client = new RegistryClient({ domain: '192.168.213.1:5213', fetch: fetchFn });
+    const digests = ['a', 'b', 'c'].map((c) => `sha256:${c.repeat(64)}`);
+    expect(await Promise.all(digests.map((d) => client.hasBlob('nxlab/x', d)))).toEqual([true, true, true]);
+    expect(urls.filter((u) => u.startsWith('http:'))).toHaveLength(3);
+    // Later requests go straight to http.
+    await client.hasBlob('nxlab/x', digests[0]);
+    expect(urls[urls.length - 1]).toMatch(/^http:\/\/192\.168\.213\.1:5213\//);
+  });
+
   it('an unreachable registry says so', async () => {
     const client = new RegistryClient({ domain: '127.0.0.1:1', fetch: (async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); }) as unknown as typeof fetch });
     await expect(client.hasBlob('a', 'sha256:aaaa')).rejects.toThrow(/registry at 127.0.0.1:1 is unreachable .*ECONNREFUSED/);

@@ -204,7 +204,10 @@ export class RegistryClient {
       res = await this.fetchFn(url, { method, headers, body, redirect: 'follow' });
     } catch (error) {
       const cause = causeOf(error);
-      if (!this.triedHttp && url.startsWith('https://') && /EPROTO|wrong version number|SSL|TLS|certificate/i.test(cause)) {
+      // Parallel requests (the blob HEADs) may all fail over TLS before the first one falls back:
+      // every one of them retries over http once the base has switched.
+      const fellBack = this.base.startsWith('http://') && !isLoopbackHost(this.opts.domain);
+      if (url.startsWith('https://') && /EPROTO|wrong version number|SSL|TLS|certificate/i.test(cause) && (!this.triedHttp || fellBack)) {
         this.triedHttp = true;
         this.base = this.base.replace(/^https:/, 'http:');
         return this.raw(method, url.replace(/^https:/, 'http:'), headers, body);
