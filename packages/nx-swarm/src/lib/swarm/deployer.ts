@@ -12,7 +12,7 @@ import { ConvergenceInput } from './convergence';
 import { DeployError } from './deploy-error';
 import { DeployOptions, DeployOptionsError, normalizeDeployOptions } from './deploy-options';
 import { follow } from './follow';
-import { chooseImage } from './image-ref';
+import { chooseImage, placementPlatforms } from './image-ref';
 import { SwarmDeployOptions, formatDuration } from './options';
 import { CurrentState, DeployPlan, describePlan, planDeploy } from './plan';
 import { KernelProbe, PreflightResult, preflight } from './preflight';
@@ -143,6 +143,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       forceUpdate: current.service?.Spec.TaskTemplate.ForceUpdate ?? 0,
       monitorNs,
       healthcheck,
+      platforms: placementPlatforms(image),
     });
     return planDeploy(current, { spec, orderNote: o.orderNote, imagePushed: image.pushed, networkNames: pre.networkNames }, pre.nodes);
   };

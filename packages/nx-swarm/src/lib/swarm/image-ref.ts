@@ -32,3 +32,21 @@ export function chooseImage(explicit: string | undefined, receipt: ImageReceipt 
   }
   return { ref: receipt.contentRef, localRefs: [receipt.contentRef], source: 'receipt', pushed: false, receipt };
 }
+
+/**
+ * Placement.Platforms for a receipt of a pushed image index (the OCI builder's multi-arch push): one
+ * { Architecture, OS } per platform. [] otherwise (a single image, or an explicit reference).
+ */
+export function placementPlatforms(image: ChosenImage): { Architecture: string; OS: string }[] {
+  const receipt = image.receipt;
+  if (!image.pushed || !receipt?.indexDigest || !receipt.platforms?.length) return [];
+  const seen = new Set<string>();
+  const out: { Architecture: string; OS: string }[] = [];
+  for (const { platform } of receipt.platforms) {
+    const [os, arch] = platform.split('/');
+    if (!os || !arch || seen.has(`${os}/${arch}`)) continue;
+    seen.add(`${os}/${arch}`);
+    out.push({ Architecture: arch, OS: os });
+  }
+  return out;
+}

@@ -56,6 +56,7 @@ export interface ServiceSpec {
       Constraints?: string[];
       Preferences?: { Spread: { SpreadDescriptor: string } }[];
       MaxReplicas?: number;
+      Platforms?: { Architecture: string; OS: string }[];
       [k: string]: unknown;
     };
     Networks?: { Target: string; Aliases?: string[] }[];
@@ -83,6 +84,12 @@ export interface BuildSpecInput {
   monitorNs?: number;
   /** ContainerSpec.Healthcheck, when the deployer adjusted it (StartInterval). Default o.healthcheck. */
   healthcheck?: HealthConfigSpec;
+  /**
+   * Placement.Platforms: the platforms of the image index the service runs (what `docker service
+   * create` fills in from the registry), so each node of a mixed amd64/arm64 swarm gets a task only
+   * where the index has its binary.
+   */
+  platforms?: { Architecture: string; OS: string }[];
 }
 
 function policySpec(p: UpdatePolicy, monitorNs = p.monitorNs): UpdateConfigSpec {
@@ -120,8 +127,10 @@ export function buildServiceSpec(o: DeployOptions, input: BuildSpecInput): Servi
       ...(rp.windowNs !== undefined ? { Window: rp.windowNs } : {}),
     };
   }
-  if (o.constraints.length || o.placementPreferences.length || o.maxReplicasPerNode) {
+  const platforms = input.platforms?.length ? input.platforms : undefined;
+  if (o.constraints.length || o.placementPreferences.length || o.maxReplicasPerNode || platforms) {
     taskTemplate.Placement = {
+      ...(platforms ? { Platforms: platforms.map((p) => ({ Architecture: p.Architecture, OS: p.OS })) } : {}),
       ...(o.constraints.length ? { Constraints: [...o.constraints] } : {}),
       ...(o.placementPreferences.length
         ? { Preferences: o.placementPreferences.map((p) => ({ Spread: { SpreadDescriptor: p.slice('spread='.length) } })) }
