@@ -17,7 +17,15 @@ test('typeOf', async (t) => {
     [{ type: 'array', items: { enum: ['a', 'b'] } }, '(`a` | `b`)[]'],
     [{ type: 'string', enum: ['vip', 'dnsrr'] }, '`vip` | `dnsrr`'],
     [{ oneOf: [{ type: 'string' }, { type: 'number', minimum: 0 }] }, 'string | number ≥ 0'],
-    [{ oneOf: [{ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] } }, { type: 'array', items: { type: 'string' } }] }, 'object of (string | number) | string[]'],
+    [
+      {
+        oneOf: [
+          { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] } },
+          { type: 'array', items: { type: 'string' } },
+        ],
+      },
+      'object of (string | number) | string[]',
+    ],
     [{ type: 'object', additionalProperties: { type: 'string' } }, 'object of string'],
     [{}, 'any'],
   ];
@@ -92,13 +100,19 @@ test('run: updates, then reports up to date; --check reports drift and a missing
     write('docs/executors/a.md', `# a\n${START}\nhand-written\n${END}\nprose\n`);
 
     const checked = run({ root, check: true });
-    assert.deepEqual(checked.map((r) => [r.name, r.status]), [['a', 'drifted'], ['b', 'error']]);
+    assert.deepEqual(
+      checked.map((r) => [r.name, r.status]),
+      [
+        ['a', 'drifted'],
+        ['b', 'error'],
+      ],
+    );
     assert.match(checked[1].error, /docs\/executors\/b.md is missing/);
     assert.match(fs.readFileSync(path.join(root, 'docs/executors/a.md'), 'utf8'), /hand-written/);
 
     assert.equal(run({ root, check: false })[0].status, 'updated');
     const doc = fs.readFileSync(path.join(root, 'docs/executors/a.md'), 'utf8');
-    assert.match(doc, /\| `x` \| string \|  \| X. \|/);
+    assert.match(doc, /\| `x` \| string \| {2}\| X. \|/);
     assert.match(doc, /prose\n$/);
     assert.equal(run({ root, check: true })[0].status, 'up to date');
 

@@ -21,6 +21,9 @@ for mod in $(find packages/nx-swarm/test/fixtures -name go.mod | sort); do
   fi
 done
 
+echo "== lint: eslint (Nx's flat configs) and prettier --check (npm run lint; npm run format fixes the style)"
+npm run --silent lint
+
 echo "== plugin unit tests (no daemon)"
 $NX run nx-swarm:test --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-unit.json"
 

@@ -1,5 +1,5 @@
 /* Unit tests: table-driven, no daemon, no network. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const preset = require('./jest.preset.js');
 export default {
   ...preset,

@@ -2,7 +2,7 @@
  * Integration tests: the real Docker Engine, swarm, registry and Go toolchain (started by
  * tools/bootstrap.sh). They run one file at a time (`runInBand`): they share one engine and ports.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const preset = require('./jest.preset.js');
 export default {
   ...preset,

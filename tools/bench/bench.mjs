@@ -11,7 +11,7 @@
 // (npm run bench passes it) also edit → serving in the three-node lab (tools/swarm-lab, brought up
 // and down again when it was not up). Traffic goes to 127.0.0.1 and the lab's own addresses only. It edits accountservice/internal/dbclient/dbclient.go to make a
 // new version and always restores it. Writes tmp/bench/results.json and the Markdown report.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -373,7 +373,7 @@ async function main() {
   log('copyall.sh: cold (no image, no service)');
   removeService();
   removeImages();
-  let t = timed('bash', ['tools/bench/copyall.sh']);
+  const t = timed('bash', ['tools/bench/copyall.sh']);
   results.copyall.coldSeconds = t.seconds + (await waitForBody((b) => b.includes('Person_0'), 60000));
   const copyRuns = [];
   for (let i = 0; i < RUNS; i++) {
@@ -456,7 +456,10 @@ async function main() {
     edits.push(serving);
     editDeploy.push(d.seconds);
     phases.push(phasesOf(d.lines, serving));
-    log(`nx-swarm edit one file → new version serving ${i + 1}: ${serving.toFixed(2)} s (deploy verified after ${d.seconds.toFixed(2)} s)`, phases.at(-1));
+    log(
+      `nx-swarm edit one file → new version serving ${i + 1}: ${serving.toFixed(2)} s (deploy verified after ${d.seconds.toFixed(2)} s)`,
+      phases.at(-1),
+    );
   }
   restore();
   results.nxswarm.editServingSeconds = { median: median(edits), runs: edits };
@@ -617,18 +620,30 @@ Edit one .go file → new version answering, split by the time-stamped output of
   \`my_network\` (an overlay), which is what makes moby wait a fixed 2 s before stopping the old
   task. That leaves ${f(5 - floor.serving)} s for Nx, the Go build and the image build, which take
   ${f(ph.nxStart + ph.build + ph.image + ph.deploy)} s here (the build task alone ${f(ph.build)} s).
-  The target cannot be met on one node. ${r.lab ? `In the three-node lab (\`npm run bench\` runs it too, see
+  The target cannot be met on one node. ${
+    r.lab
+      ? `In the three-node lab (\`npm run bench\` runs it too, see
   [reliability.md](reliability.md)) start-first removes the stop-first gap: the new task starts on
   the free node while the old ones serve, and the new version answers through the edge after
   ${f(r.lab.editServingSeconds.median)} s. What remains is the build, the push to the lab registry and the edge,
-  which skips a node for 2 s after it refused a connection.` : 'Several nodes with start-first (the lab, see [reliability.md](reliability.md)) remove the stop-first gap, but not the build.'}
+  which skips a node for 2 s after it refused a connection.`
+      : 'Several nodes with start-first (the lab, see [reliability.md](reliability.md)) remove the stop-first gap, but not the build.'
+  }
 
 ## Redeploy under a steady 100 req/s (one node, host-mode port)
 
 | | copyall.sh (rm + create) | nx-swarm (rolling update) |
 | --- | --- | --- |
 | requests sent | ${lc.sent} | ${ln.sent} |
-| failed | ${lc.failed} (${Object.entries(lc.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}) | ${ln.failed} (${Object.entries(ln.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}) |
+| failed | ${lc.failed} (${
+    Object.entries(lc.errors)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ') || 'none'
+  }) | ${ln.failed} (${
+    Object.entries(ln.errors)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ') || 'none'
+  }) |
 | longest outage | ${f(lc.longestOutageMs / 1000)} s | ${f(ln.longestOutageMs / 1000)} s |
 
 On one node a fixed host-mode port allows one task, so the update is stop-first and a short gap is

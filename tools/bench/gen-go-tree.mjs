@@ -29,8 +29,36 @@ function rng(seed) {
   };
 }
 
-const STD = ['context', 'errors', 'fmt', 'io', 'log/slog', 'net/http', 'os', 'sort', 'strconv', 'strings', 'sync', 'time', 'encoding/json', 'bytes', 'math', 'regexp', 'path/filepath', 'crypto/sha256', 'database/sql', 'net/url'];
-const THIRD_PARTY = ['github.com/google/uuid', 'go.uber.org/zap', 'github.com/prometheus/client_golang/prometheus', 'google.golang.org/grpc', 'github.com/stretchr/testify/require', 'golang.org/x/sync/errgroup'];
+const STD = [
+  'context',
+  'errors',
+  'fmt',
+  'io',
+  'log/slog',
+  'net/http',
+  'os',
+  'sort',
+  'strconv',
+  'strings',
+  'sync',
+  'time',
+  'encoding/json',
+  'bytes',
+  'math',
+  'regexp',
+  'path/filepath',
+  'crypto/sha256',
+  'database/sql',
+  'net/url',
+];
+const THIRD_PARTY = [
+  'github.com/google/uuid',
+  'go.uber.org/zap',
+  'github.com/prometheus/client_golang/prometheus',
+  'google.golang.org/grpc',
+  'github.com/stretchr/testify/require',
+  'golang.org/x/sync/errgroup',
+];
 const GROUPS = ['core', 'data', 'net', 'platform'];
 const SUBPACKAGES = ['internal/store', 'internal/model', 'pkg/api', 'pkg/util'];
 const pad = (n) => String(n).padStart(3, '0');
@@ -127,7 +155,11 @@ export function generateGoTree({ dir, modules = 200, files = 10_000, serviceEver
   fs.writeFileSync(path.join(target, 'package.json'), JSON.stringify({ name: 'go-graph-bench', private: true }, null, 2) + '\n');
   fs.writeFileSync(
     path.join(target, 'nx.json'),
-    JSON.stringify({ $schema: './node_modules/nx/schemas/nx-schema.json', neverConnectToCloud: true, useInferencePlugins: false, plugins: [] }, null, 2) + '\n',
+    JSON.stringify(
+      { $schema: './node_modules/nx/schemas/nx-schema.json', neverConnectToCloud: true, useInferencePlugins: false, plugins: [] },
+      null,
+      2,
+    ) + '\n',
   );
   fs.writeFileSync(path.join(target, '.gitignore'), 'node_modules\ndist\n.nx\n');
   // node_modules: links to this repository's, nx-swarm to the given build (the published shape).
@@ -141,7 +173,12 @@ export function generateGoTree({ dir, modules = 200, files = 10_000, serviceEver
   fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules/.bin/nx')), path.join(nm, '.bin/nx'));
   // A copy, not a link: its requires (@nx/devkit, …) resolve through this node_modules, as installed.
   if (nxSwarm) fs.cpSync(path.resolve(nxSwarm), path.join(nm, 'nx-swarm'), { recursive: true });
-  const git = (...a) => execFileSync('git', a, { cwd: target, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+  const git = (...a) =>
+    execFileSync('git', a, {
+      cwd: target,
+      stdio: 'ignore',
+      env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' },
+    });
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-qm', 'generated Go tree');
@@ -162,6 +199,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     serviceEvery: Number(flag('--service-every', 5)),
     nxSwarm: flag('--nx-swarm'),
   });
-  console.error(`gen-go-tree: ${r.modules} modules (${r.services} services), ${r.files} .go files in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(
+    `gen-go-tree: ${r.modules} modules (${r.services} services), ${r.files} .go files in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   console.log(r.dir);
 }

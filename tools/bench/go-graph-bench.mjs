@@ -62,15 +62,37 @@ function buildNxSwarm(ref) {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(src, 'node_modules'));
   }
   const pkg = path.join(src, 'packages/nx-swarm');
-  log(`compiling nx-swarm at ${ref === 'worktree' ? 'the working tree' : `${ref} (${sh('git', ['-C', ROOT, 'rev-parse', '--short', ref]).stdout.trim()})`} (tsc) …`);
+  log(
+    `compiling nx-swarm at ${ref === 'worktree' ? 'the working tree' : `${ref} (${sh('git', ['-C', ROOT, 'rev-parse', '--short', ref]).stdout.trim()})`} (tsc) …`,
+  );
   // Type errors elsewhere in a working tree must not stop the bench: tsc still emits.
-  sh(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(pkg, 'tsconfig.lib.json'), '--outDir', path.join(out, 'src'), '--rootDir', path.join(pkg, 'src'), '--declaration', 'false', '--sourceMap', 'false', '--incremental', 'false'], { allowFail: true });
+  sh(
+    path.join(ROOT, 'node_modules/.bin/tsc'),
+    [
+      '-p',
+      path.join(pkg, 'tsconfig.lib.json'),
+      '--outDir',
+      path.join(out, 'src'),
+      '--rootDir',
+      path.join(pkg, 'src'),
+      '--declaration',
+      'false',
+      '--sourceMap',
+      'false',
+      '--incremental',
+      'false',
+    ],
+    { allowFail: true },
+  );
   if (!fs.existsSync(path.join(out, 'src/index.js'))) throw new Error('tsc produced no src/index.js for nx-swarm');
   for (const f of ['package.json', 'executors.json', 'generators.json']) fs.copyFileSync(path.join(pkg, f), path.join(out, f));
   const copyJson = (from, to) => {
     for (const e of fs.readdirSync(from, { withFileTypes: true })) {
       if (e.isDirectory()) copyJson(path.join(from, e.name), path.join(to, e.name));
-      else if (e.name.endsWith('.json')) fs.mkdirSync(to, { recursive: true }), fs.copyFileSync(path.join(from, e.name), path.join(to, e.name));
+      else if (e.name.endsWith('.json')) {
+        fs.mkdirSync(to, { recursive: true });
+        fs.copyFileSync(path.join(from, e.name), path.join(to, e.name));
+      }
     }
   };
   copyJson(path.join(pkg, 'src'), path.join(out, 'src'));
@@ -104,7 +126,8 @@ function coldRun(dir, extraEnv = {}) {
 }
 
 /** "Time taken for 'X' 12.3ms" lines (NX_PERF_LOGGING) about plugin loading and the graph, in ms. */
-const PERF_KEEP = /^(loadSpecifiedNxPlugins|Load Nx Plugin: (nx-swarm|@nx-go\/nx-go)|(nx-swarm|@nx-go\/nx-go):create(Nodes|Dependencies)|createProjectGraphAsync >> .*|createDependencies|createNodes:merge|total execution time for createProjectGraph\(\))$/;
+const PERF_KEEP =
+  /^(loadSpecifiedNxPlugins|Load Nx Plugin: (nx-swarm|@nx-go\/nx-go)|(nx-swarm|@nx-go\/nx-go):create(Nodes|Dependencies)|createProjectGraphAsync >> .*|createDependencies|createNodes:merge|total execution time for createProjectGraph\(\))$/;
 function perfLines(out) {
   const rows = [];
   for (const m of out.matchAll(/Time taken for '([^']+)' ([\d.]+)ms/g)) if (PERF_KEEP.test(m[1])) rows.push({ name: m[1], ms: Number(m[2]) });
@@ -125,7 +148,11 @@ function graphEdges(dir) {
   nx(dir, ['graph', `--file=${file}`], { NX_DAEMON: 'false' });
   const { graph } = JSON.parse(fs.readFileSync(file, 'utf8'));
   fs.rmSync(file);
-  return Object.values(graph.dependencies).flat().filter((d) => !d.target.startsWith('npm:')).map((d) => `${d.source}>${d.target}`).sort();
+  return Object.values(graph.dependencies)
+    .flat()
+    .filter((d) => !d.target.startsWith('npm:'))
+    .map((d) => `${d.source}>${d.target}`)
+    .sort();
 }
 
 // --- incremental: a child in the tree polls the daemon -----------------------------------------------
@@ -219,8 +246,9 @@ function section(r) {
     '',
     `| | projects | edges | cold \`nx show projects\` (s, median of ${r.runs}) | added to Nx alone | incremental, edit → graph (ms, median of ${2 * r.runs}) | added to Nx alone |`,
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...Object.keys(VARIANTS).map((v) =>
-      `| ${v === 'nx-alone' ? 'Nx alone (no Go plugin)' : v === 'nx-swarm' ? 'Nx + nx-swarm' : `Nx + @nx-go/nx-go ${r.nxGoVersion}`} | ${c[v].projects} | ${r.edges[v]} | ${f(c[v].median)} (${c[v].runs.map(f).join(', ')}) | ${v === 'nx-alone' ? '' : `+${f(add(v))} s`} | ${ms(i[v].median)} (${ms(Math.min(...i[v].runs))}–${ms(Math.max(...i[v].runs))}) | ${v === 'nx-alone' ? '' : `+${ms(addInc(v))} ms`} |`,
+    ...Object.keys(VARIANTS).map(
+      (v) =>
+        `| ${v === 'nx-alone' ? 'Nx alone (no Go plugin)' : v === 'nx-swarm' ? 'Nx + nx-swarm' : `Nx + @nx-go/nx-go ${r.nxGoVersion}`} | ${c[v].projects} | ${r.edges[v]} | ${f(c[v].median)} (${c[v].runs.map(f).join(', ')}) | ${v === 'nx-alone' ? '' : `+${f(add(v))} s`} | ${ms(i[v].median)} (${ms(Math.min(...i[v].runs))}–${ms(Math.max(...i[v].runs))}) | ${v === 'nx-alone' ? '' : `+${ms(addInc(v))} ms`} |`,
     ),
     '',
     `Goals: nx-swarm adds ≤ 1 s to the cold graph: ${within(add('nx-swarm'), 1)} (+${f(add('nx-swarm'))} s); ≤ 100 ms to the incremental one: ${within(addInc('nx-swarm'), 100)} (+${ms(addInc('nx-swarm'))} ms);`,
@@ -230,19 +258,27 @@ function section(r) {
     '',
     'Cold: `NX_DAEMON=false nx show projects` with `.nx/workspace-data` removed before each run, variants interleaved round by round.',
     'Incremental: daemon on; a service file gains (then loses) an import of a library it did not use; the time from the write until the',
-    'daemon pushes a recomputed graph that has (no longer has) the edge to a listener registered through Nx\'s daemon client (as Nx Console',
+    "daemon pushes a recomputed graph that has (no longer has) the edge to a listener registered through Nx's daemon client (as Nx Console",
     "does; no CLI start-up in it, the daemon's file-watcher latency in every row). For Nx alone: until the first recomputed graph.",
     '',
     '### Where the time goes (one cold run each with `NX_PERF_LOGGING=true`, ms)',
     '',
     '| measure | ' + Object.keys(VARIANTS).join(' | ') + ' |',
-    '| --- | ' + Object.keys(VARIANTS).map(() => '---').join(' | ') + ' |',
+    '| --- | ' +
+      Object.keys(VARIANTS)
+        .map(() => '---')
+        .join(' | ') +
+      ' |',
     ...perfTable(r.perf),
     '',
     "### Where the incremental time goes (the daemon's log with `NX_PERF_LOGGING=true`, median per recomputation, ms)",
     '',
     '| measure | ' + Object.keys(VARIANTS).join(' | ') + ' |',
-    '| --- | ' + Object.keys(VARIANTS).map(() => '---').join(' | ') + ' |',
+    '| --- | ' +
+      Object.keys(VARIANTS)
+        .map(() => '---')
+        .join(' | ') +
+      ' |',
     ...perfTable(Object.fromEntries(Object.keys(VARIANTS).map((v) => [v, r.incremental[v].perf]))),
     '',
     SECTION_END,
@@ -266,10 +302,15 @@ function whereSummary(r) {
 function perfTable(perf) {
   const names = [];
   for (const rows of Object.values(perf)) for (const row of rows) if (!names.includes(row.name)) names.push(row.name);
-  return names.map((n) => `| ${n} | ${Object.keys(VARIANTS).map((v) => {
-    const hits = (perf[v] ?? []).filter((row) => row.name === n);
-    return hits.length ? hits.map((h) => Math.round(h.ms)).join(' + ') : '';
-  }).join(' | ')} |`);
+  return names.map(
+    (n) =>
+      `| ${n} | ${Object.keys(VARIANTS)
+        .map((v) => {
+          const hits = (perf[v] ?? []).filter((row) => row.name === n);
+          return hits.length ? hits.map((h) => Math.round(h.ms)).join(' + ') : '';
+        })
+        .join(' | ')} |`,
+  );
 }
 
 function writeSection(file, text) {
@@ -289,7 +330,10 @@ function writeSection(file, text) {
 
 // --- main --------------------------------------------------------------------------------------------
 async function main() {
-  const loadBefore = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   if (os.loadavg()[0] > os.cpus().length) log(`warning: load ${loadBefore} on ${os.cpus().length} cores; the figures will be noisy`);
   // --nx-swarm-build DIR: an already built package (e.g. to try a change of the plugin's JS).
   const ref = flag('--ref', 'HEAD');
@@ -300,7 +344,11 @@ async function main() {
   const result = {
     date: new Date().toISOString(),
     ref,
-    nxSwarmAt: flag('--nx-swarm-build') ? `a given build (${flag('--nx-swarm-build')})` : ref === 'worktree' ? 'the working tree' : `commit ${sh('git', ['-C', ROOT, 'rev-parse', '--short', ref]).stdout.trim()}`,
+    nxSwarmAt: flag('--nx-swarm-build')
+      ? `a given build (${flag('--nx-swarm-build')})`
+      : ref === 'worktree'
+        ? 'the working tree'
+        : `commit ${sh('git', ['-C', ROOT, 'rev-parse', '--short', ref]).stdout.trim()}`,
     runs: RUNS,
     loadBefore,
     nxVersion: JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/nx/package.json'), 'utf8')).version,
@@ -347,7 +395,12 @@ async function main() {
     for (const [v, plugins] of Object.entries(VARIANTS)) {
       setPlugins(tree.dir, plugins);
       const { samples, perf } = await incremental(tree.dir, edit, v !== 'nx-alone', RUNS);
-      result.incremental[v] = { runs: samples.map((s) => s.ms), median: median(samples.map((s) => s.ms)), recomputations: samples.map((s) => s.recomputations), perf };
+      result.incremental[v] = {
+        runs: samples.map((s) => s.ms),
+        median: median(samples.map((s) => s.ms)),
+        recomputations: samples.map((s) => s.recomputations),
+        perf,
+      };
       log(`incremental ${v}: ${samples.map((s) => Math.round(s.ms)).join(', ')} ms`);
       await sleep(500);
     }
@@ -355,7 +408,10 @@ async function main() {
     if (!args.includes('--keep') && !flag('--dir')) fs.rmSync(tree.dir, { recursive: true, force: true });
     if (!flag('--nx-swarm-build')) fs.rmSync(nxSwarm, { recursive: true, force: true });
   }
-  result.loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  result.loadAfter = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   fs.mkdirSync(path.join(ROOT, 'tmp/bench'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'tmp/bench/go-graph.json'), JSON.stringify(result, null, 2));
   const text = section(result);
@@ -371,7 +427,8 @@ if (args.includes('--report-only')) {
   const text = section(JSON.parse(fs.readFileSync(path.join(ROOT, 'tmp/bench/go-graph.json'), 'utf8')));
   if (OUT) writeSection(OUT, text);
   console.log(text);
-} else main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+} else
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

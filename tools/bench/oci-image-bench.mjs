@@ -25,7 +25,8 @@ const { logger } = require('@nx/devkit');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-oci-bench-'));
-for (const name of ['Dockerfile', '.dockerignore', 'docker']) fs.cpSync(path.join(ROOT, 'accountservice', name), path.join(ws, 'accountservice', name), { recursive: true });
+for (const name of ['Dockerfile', '.dockerignore', 'docker'])
+  fs.cpSync(path.join(ROOT, 'accountservice', name), path.join(ws, 'accountservice', name), { recursive: true });
 fs.mkdirSync(path.join(ws, 'dist/accountservice'), { recursive: true });
 for (const arch of ['amd64', 'arm64']) {
   const src = path.join(ROOT, `dist/accountservice/accountservice-linux-${arch}`);
@@ -33,9 +34,22 @@ for (const arch of ['amd64', 'arm64']) {
   fs.copyFileSync(src, path.join(ws, `dist/accountservice/accountservice-linux-${arch}`));
 }
 const context = {
-  root: ws, cwd: ws, isVerbose: false, projectName: 'accountservice', targetName: 'image',
-  projectsConfigurations: { version: 2, projects: { accountservice: { root: 'accountservice', targets: { build: { executor: 'nx-swarm:go-cross-build', options: { targets: ['linux/amd64', 'linux/arm64'] } } } } } },
-  nxJsonConfiguration: {}, projectGraph: { nodes: {}, dependencies: {} },
+  root: ws,
+  cwd: ws,
+  isVerbose: false,
+  projectName: 'accountservice',
+  targetName: 'image',
+  projectsConfigurations: {
+    version: 2,
+    projects: {
+      accountservice: {
+        root: 'accountservice',
+        targets: { build: { executor: 'nx-swarm:go-cross-build', options: { targets: ['linux/amd64', 'linux/arm64'] } } },
+      },
+    },
+  },
+  nxJsonConfiguration: {},
+  projectGraph: { nodes: {}, dependencies: {} },
 };
 const files = [{ from: 'dist/accountservice/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }];
 const REPO = `nxswarm-bench-${Date.now().toString(36)}/accountservice`;
@@ -43,7 +57,8 @@ let lines = [];
 for (const level of ['info', 'warn', 'error']) logger[level] = (...a) => lines.push(a.join(' '));
 
 function changeBinaries(n) {
-  for (const arch of ['amd64', 'arm64']) fs.appendFileSync(path.join(ws, `dist/accountservice/accountservice-linux-${arch}`), Buffer.from(`run${String(n).padStart(5, '0')}`));
+  for (const arch of ['amd64', 'arm64'])
+    fs.appendFileSync(path.join(ws, `dist/accountservice/accountservice-linux-${arch}`), Buffer.from(`run${String(n).padStart(5, '0')}`));
 }
 
 async function timed(options) {
@@ -69,11 +84,20 @@ const results = { runs: RUNS, load: {}, push: {}, nx: {} };
 let n = 0;
 const port = await freePort();
 const regDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-bench-registry-'));
-fs.writeFileSync(path.join(regDir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+fs.writeFileSync(
+  path.join(regDir, 'config.yml'),
+  `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${regDir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+);
 const registry = spawn('docker-registry', ['serve', path.join(regDir, 'config.yml')], { stdio: 'ignore' });
 try {
   for (let i = 0; i < 50; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const cases = {
@@ -91,8 +115,14 @@ try {
       if (i > 0) times.push(ms); // the first run warms modules and connections
     }
     const unchanged = await timed({ repository: REPO, files, tags: ['latest'], ...extra });
-    (name.startsWith('load') ? results.load : results.push)[name] = { changedMs: times.map((t) => Math.round(t)), medianMs: Math.round(median(times)), unchangedMs: Math.round(unchanged) };
-    process.stderr.write(`${name}: changed content median ${Math.round(median(times))} ms (${times.map((t) => Math.round(t)).join(', ')}), unchanged ${Math.round(unchanged)} ms\n`);
+    (name.startsWith('load') ? results.load : results.push)[name] = {
+      changedMs: times.map((t) => Math.round(t)),
+      medianMs: Math.round(median(times)),
+      unchangedMs: Math.round(unchanged),
+    };
+    process.stderr.write(
+      `${name}: changed content median ${Math.round(median(times))} ms (${times.map((t) => Math.round(t)).join(', ')}), unchanged ${Math.round(unchanged)} ms\n`,
+    );
   }
 } finally {
   registry.kill('SIGTERM');
@@ -102,7 +132,11 @@ try {
 // Whole tasks through the nx CLI (the workspace's own accountservice; unchanged content).
 const nx = (argv) => {
   const t = process.hrtime.bigint();
-  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/nx'), argv, { cwd: ROOT, env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: '0' }, encoding: 'utf8' });
+  const r = spawnSync(path.join(ROOT, 'node_modules/.bin/nx'), argv, {
+    cwd: ROOT,
+    env: { ...process.env, NX_DAEMON: 'false', FORCE_COLOR: '0' },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`nx ${argv.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 };
@@ -116,7 +150,18 @@ for (let i = 0; i < RUNS; i++) {
 for (const [k, v] of Object.entries(walls)) results.nx[k] = { medianMs: Math.round(median(v)), runs: v.map((t) => Math.round(t)) };
 results.nx.ratioOci = +(results.nx.imageOci.medianMs / results.nx.build.medianMs).toFixed(2);
 results.nx.ratioEngine = +(results.nx.imageEngine.medianMs / results.nx.build.medianMs).toFixed(2);
-spawnSync('docker', ['image', 'rm', '-f', ...spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n').filter((r) => r.includes(REPO))], { stdio: 'ignore' });
+spawnSync(
+  'docker',
+  [
+    'image',
+    'rm',
+    '-f',
+    ...spawnSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((r) => r.includes(REPO)),
+  ],
+  { stdio: 'ignore' },
+);
 fs.rmSync(ws, { recursive: true, force: true });
 fs.mkdirSync(path.join(ROOT, 'tmp/bench'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'tmp/bench/oci-image.json'), JSON.stringify(results, null, 2) + '\n');

@@ -37,10 +37,7 @@ function fakeInstall(name, rel, sourceText, compiledText) {
   write(path.join(install, `${rel}.js`), compiledText);
   fs.mkdirSync(path.join(install, 'dev'));
   fs.copyFileSync(path.join(ROOT, 'tools/plugin/dev-loader.cjs'), path.join(install, 'dev/loader.js'));
-  write(
-    path.join(install, '.nx-swarm-install.json'),
-    JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }),
-  );
+  write(path.join(install, '.nx-swarm-install.json'), JSON.stringify({ source: path.relative(install, source), fingerprint: fingerprint(source) }));
   return { ws, source, install };
 }
 
@@ -56,7 +53,10 @@ test('rewriteManifests sends every entry point through dev/ wrappers', () => {
       },
     }),
   );
-  write(path.join(dir, 'generators.json'), JSON.stringify({ generators: { init: { factory: './src/generators/init/generator', schema: './s.json' } } }));
+  write(
+    path.join(dir, 'generators.json'),
+    JSON.stringify({ generators: { init: { factory: './src/generators/init/generator', schema: './s.json' } } }),
+  );
 
   const wrappers = rewriteManifests(dir);
 
@@ -122,7 +122,8 @@ test('the loader runs the compiled copy while it is current and the source once 
 });
 
 test('the plugin entry reloads the source in a long-lived process (the Nx daemon) once it changes', () => {
-  const entry = (what) => `export const createNodes = ['**/marker.json', () => '${what}'] as const;\nexport const createNodesV2 = createNodes;\nexport const other = 1;\n`;
+  const entry = (what) =>
+    `export const createNodes = ['**/marker.json', () => '${what}'] as const;\nexport const createNodesV2 = createNodes;\nexport const other = 1;\n`;
   const { ws, source, install } = fakeInstall(
     'entry',
     'src/index',

@@ -158,7 +158,7 @@ describe('docker-image executor (real engine)', () => {
     expect(await docker('image', 'inspect', '-f', '{{.Created}}', first.contentRef)).toBe(createdBefore);
     expect(result.text).toContain('build skipped');
     expect(result.text).not.toMatch(/Step \d+\/\d+/);
-    // eslint-disable-next-line no-console
+
     console.log(`docker-image skip run: ${result.ms} ms`);
     expect(result.ms).toBeLessThan(1500); // target < 300 ms; generous bound for a loaded 2-core box
   });
@@ -184,7 +184,11 @@ describe('docker-image executor (real engine)', () => {
     fs.mkdirSync(path.dirname(other), { recursive: true });
     fs.copyFileSync(binary, other);
     fs.appendFileSync(other, Buffer.from([0]));
-    const result = await run({ ...baseOptions, tags: [], files: [{ from: 'dist/other/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }] });
+    const result = await run({
+      ...baseOptions,
+      tags: [],
+      files: [{ from: 'dist/other/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }],
+    });
     expect(result.success).toBe(true);
     expect(receipt()).toMatchObject({ built: true });
     expect(receipt().contentTag).not.toBe(first.contentTag);
@@ -192,8 +196,8 @@ describe('docker-image executor (real engine)', () => {
 
   it.each([
     ['an unknown instruction', 'FROM scratch\nFROBNICATE /x\n', /unknown instruction: FROBNICATE/i],
-    ['a COPY of a missing file (OCI builder, the engine\'s wording)', 'FROM scratch\nCOPY not-there /x\n', /COPY failed: .*not-there/],
-  ])('fails with the builder\'s message on %s', async (_name, dockerfile, message) => {
+    ["a COPY of a missing file (OCI builder, the engine's wording)", 'FROM scratch\nCOPY not-there /x\n', /COPY failed: .*not-there/],
+  ])("fails with the builder's message on %s", async (_name, dockerfile, message) => {
     const project = path.join(root, `bad-${Math.random().toString(36).slice(2, 8)}`);
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'Dockerfile'), dockerfile);
@@ -252,7 +256,7 @@ describe('docker-image push (real registry with htpasswd)', () => {
     expect(receipt()).toMatchObject({ built: false, pushed: true, registryDigest: pushed.registryDigest });
     expect(result.text).toContain('push skipped');
     expect(result.text).not.toMatch(/Pushing|Pushed/);
-    // eslint-disable-next-line no-console
+
     console.log(`docker-image skip run with push check: ${result.ms} ms`);
   });
 

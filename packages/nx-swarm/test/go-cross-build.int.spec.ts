@@ -66,7 +66,10 @@ describe('go-cross-build (real Go toolchain)', () => {
     fs.writeFileSync(path.join(dir, 'main.go'), 'package main\n\nfunc main() {\n\tundefinedThing()\n}\n');
     const result = await execa(
       process.execPath,
-      ['-e', `require('@swc-node/register'); require(${JSON.stringify(path.join(__dirname, '../src/executors/go-cross-build/executor.ts'))}).default({ outputPath: ${JSON.stringify(path.relative(WORKSPACE_ROOT, path.join(tmp, 'broken-out')))} }, ${JSON.stringify(contextFor(WORKSPACE_ROOT, 'broken', path.relative(WORKSPACE_ROOT, dir)))}).then(r => process.exit(r.success ? 0 : 1))`],
+      [
+        '-e',
+        `require('@swc-node/register'); require(${JSON.stringify(path.join(__dirname, '../src/executors/go-cross-build/executor.ts'))}).default({ outputPath: ${JSON.stringify(path.relative(WORKSPACE_ROOT, path.join(tmp, 'broken-out')))} }, ${JSON.stringify(contextFor(WORKSPACE_ROOT, 'broken', path.relative(WORKSPACE_ROOT, dir)))}).then(r => process.exit(r.success ? 0 : 1))`,
+      ],
       { cwd: WORKSPACE_ROOT, reject: false, all: true, env: { GOTOOLCHAIN: 'local' } },
     );
     expect(result.exitCode).toBe(1);
@@ -88,7 +91,9 @@ describe('go-cross-build (real Go toolchain)', () => {
 
   it('refuses a target go tool dist list does not know', async () => {
     const ctx = contextFor(WORKSPACE_ROOT, 'accountservice', 'accountservice');
-    expect(await runExecutor({ targets: ['linux/z80'], outputPath: path.relative(WORKSPACE_ROOT, path.join(tmp, 'y')) }, ctx)).toEqual({ success: false });
+    expect(await runExecutor({ targets: ['linux/z80'], outputPath: path.relative(WORKSPACE_ROOT, path.join(tmp, 'y')) }, ctx)).toEqual({
+      success: false,
+    });
     expect(errors.join('\n')).toMatch(/cannot build "linux\/z80": not in `go tool dist list`/);
   });
 

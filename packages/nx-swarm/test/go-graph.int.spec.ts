@@ -65,11 +65,19 @@ function makeWorkspace(layout: Layout, tag: string): string {
   copyWithoutOutputs(path.join(WORKSPACE_ROOT, 'packages'), path.join(ws, 'packages'));
   write(ws, 'libs/common/go.mod', `module ${LIB_MODULE}\n\ngo 1.22\n`);
   write(ws, 'libs/common/greet/greet.go', 'package greet\n\n// Hello is what every service says.\nfunc Hello() string { return "hello v1" }\n');
-  write(ws, 'libs/common/greet/greet_test.go', 'package greet\n\nimport "testing"\n\nfunc TestHello(t *testing.T) {\n\tif Hello() == "" {\n\t\tt.Fatal("empty")\n\t}\n}\n');
+  write(
+    ws,
+    'libs/common/greet/greet_test.go',
+    'package greet\n\nimport "testing"\n\nfunc TestHello(t *testing.T) {\n\tif Hello() == "" {\n\t\tt.Fatal("empty")\n\t}\n}\n',
+  );
   // A test helper module that only svc-b's tests import: in svc-b's test inputs, not its build's.
   write(ws, 'libs/testkit/go.mod', 'module example.com/goblog/testkit\n\ngo 1.22\n');
   write(ws, 'libs/testkit/kit.go', 'package testkit\n\n// Want is what the tests expect.\nfunc Want() string { return "standalone v1" }\n');
-  write(ws, 'svc-b/main_test.go', 'package main\n\nimport (\n\t"testing"\n\n\t"example.com/goblog/testkit"\n)\n\nfunc TestMessage(t *testing.T) {\n\tif message() != testkit.Want() {\n\t\tt.Fatal(message())\n\t}\n}\n');
+  write(
+    ws,
+    'svc-b/main_test.go',
+    'package main\n\nimport (\n\t"testing"\n\n\t"example.com/goblog/testkit"\n)\n\nfunc TestMessage(t *testing.T) {\n\tif message() != testkit.Want() {\n\t\tt.Fatal(message())\n\t}\n}\n',
+  );
   for (const [svc, imports] of [
     ['svc-a', true],
     ['svc-b', false],
@@ -110,7 +118,11 @@ const PORTS = { a: 18100 + (process.pid % 400), b: 18600 + (process.pid % 400), 
 async function affected(ws: string): Promise<string[]> {
   const r = await runNx(ws, 'show', 'projects', '--affected', '--base=HEAD');
   expect(r.exitCode).toBe(0);
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('>') && !l.includes(' ')).sort();
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('>') && !l.includes(' '))
+    .sort();
 }
 
 async function printed(ws: string, svc: string): Promise<string> {
@@ -144,7 +156,11 @@ describe.each<Layout>(['replace', 'go.work'])('Go graph, %s layout (real nx CLI)
     const r = await nx('graph', '--file=graph.json');
     expect(r.exitCode).toBe(0);
     const graph = JSON.parse(fs.readFileSync(path.join(ws, 'graph.json'), 'utf8')).graph;
-    expect(Object.keys(graph.nodes).filter((n) => n !== 'nx-swarm').sort()).toEqual(['common', 'svc-a', 'svc-b', 'testkit']);
+    expect(
+      Object.keys(graph.nodes)
+        .filter((n) => n !== 'nx-swarm')
+        .sort(),
+    ).toEqual(['common', 'svc-a', 'svc-b', 'testkit']);
     expect(graph.dependencies['svc-a']).toEqual([{ source: 'svc-a', target: 'common', type: 'static' }]);
     expect(graph.dependencies['svc-b']).toEqual([{ source: 'svc-b', target: 'testkit', type: 'static' }]);
     const lib = JSON.parse((await nx('show', 'project', 'common', '--json')).stdout);
@@ -228,10 +244,18 @@ describe('nx affected -t deploy on the real swarm (go.work layout)', () => {
     await git('commit', '-qm', 'scratch workspace');
   });
   afterAll(async () => {
-    for (const s of services) await docker.getService(s).remove().catch(() => undefined);
+    for (const s of services)
+      await docker
+        .getService(s)
+        .remove()
+        .catch(() => undefined);
     for (const svc of ['svc-a', 'svc-b']) {
       const images = await docker.listImages({ filters: JSON.stringify({ reference: [`nxit/gograph-d-${svc}`] }) });
-      for (const img of images) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+      for (const img of images)
+        await docker
+          .getImage(img.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
@@ -306,8 +330,7 @@ describe('nx run svc-a:serve (continuous)', () => {
 describe('with the Nx daemon on', () => {
   let ws: string;
   const env = { ...nxCliEnv(), NX_DAEMON: 'true' };
-  const nx = (...args: string[]) =>
-    execa(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, reject: false, all: true, env, extendEnv: false });
+  const nx = (...args: string[]) => execa(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, reject: false, all: true, env, extendEnv: false });
 
   beforeAll(async () => {
     ws = makeWorkspace('go.work', 'daemon');

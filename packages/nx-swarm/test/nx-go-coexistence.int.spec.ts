@@ -95,9 +95,16 @@ describe('nx-swarm next to @nx-go/nx-go 4.1.1 (real nx CLI, engine, swarm)', () 
   });
 
   afterAll(async () => {
-    await docker.getService(SERVICE).remove().catch(() => undefined);
+    await docker
+      .getService(SERVICE)
+      .remove()
+      .catch(() => undefined);
     const images = await docker.listImages({ filters: JSON.stringify({ reference: [REPOSITORY] }) });
-    for (const img of images) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const img of images)
+      await docker
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
 

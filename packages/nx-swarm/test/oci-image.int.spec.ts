@@ -86,7 +86,9 @@ afterAll(async () => {
   if (saved.DOCKER_HOST === undefined) delete process.env.DOCKER_HOST;
   else process.env.DOCKER_HOST = saved.DOCKER_HOST;
   await execa('docker', ['rm', '-f', CONTAINER], { reject: false });
-  const refs = (await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false })).stdout.split('\n').filter((r) => r.includes(`nxswarm-oci-${RUN}`));
+  const refs = (await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { reject: false })).stdout
+    .split('\n')
+    .filter((r) => r.includes(`nxswarm-oci-${RUN}`));
   if (refs.length) await execa('docker', ['image', 'rm', '-f', ...refs], { reject: false });
   await registry?.stop();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
@@ -107,7 +109,7 @@ describe('OCI builder → registry, no engine', () => {
       expect(first).toMatchObject({ builder: 'oci', pushed: true, repository: `${registry.host}/${REPO}` });
       expect(first.registryDigest).toBe(`${registry.host}/${REPO}@${first.indexDigest}`);
       expect(first.platforms!.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
-      // eslint-disable-next-line no-console
+
       console.log(`oci push (2 platforms, cold): ${r.ms} ms`);
     } finally {
       delete process.env.DOCKER_HOST;
@@ -128,7 +130,10 @@ describe('OCI builder → registry, no engine', () => {
         config: { digest: string };
         layers: Array<{ digest: string; mediaType: string }>;
       };
-      const config = (await (await registryGet(`/v2/${REPO}/blobs/${manifest.config.digest}`)).json()) as { architecture: string; config: { User: string } };
+      const config = (await (await registryGet(`/v2/${REPO}/blobs/${manifest.config.digest}`)).json()) as {
+        architecture: string;
+        config: { User: string };
+      };
       expect(config.architecture).toBe(m.platform.architecture);
       expect(config.config.User).toBe('65532:65532');
       const files = [];
@@ -150,7 +155,7 @@ describe('OCI builder → registry, no engine', () => {
     expect(r.receipt.registryDigest).toBe(first.registryDigest);
     expect(r.text).toMatch(/push: 0 blob\(s\) uploaded \(0\.0 KB\), 5 already there, 0 manifest\(s\) put, tags already current/);
     expect(r.receipt.built).toBe(false);
-    // eslint-disable-next-line no-console
+
     console.log(`oci push (2 platforms, nothing new): ${r.ms} ms`);
   });
 
@@ -158,7 +163,8 @@ describe('OCI builder → registry, no engine', () => {
     const other = makeWorkspace();
     fs.cpSync(path.join(root, 'dist'), path.join(other, 'dist'), { recursive: true });
     const later = new Date(Date.now() + 86_400_000);
-    for (const f of ['dist/accountservice/accountservice-linux-amd64', 'accountservice/Dockerfile', 'accountservice/docker/data']) fs.utimesSync(path.join(other, f), later, later);
+    for (const f of ['dist/accountservice/accountservice-linux-amd64', 'accountservice/Dockerfile', 'accountservice/docker/data'])
+      fs.utimesSync(path.join(other, f), later, later);
     const r = await run(options({ tags: ['other-checkout'] }), other);
     expect(r.success).toBe(true);
     expect(r.receipt.indexDigest).toBe(first.indexDigest);
@@ -170,19 +176,32 @@ describe('OCI builder → registry, no engine', () => {
     fs.mkdirSync(path.join(baseWs, 'base'));
     fs.writeFileSync(path.join(baseWs, 'base', 'Dockerfile'), 'FROM scratch\nCOPY motd /etc/motd\nENV FROM_BASE=yes\nLABEL layer=base\n');
     fs.writeFileSync(path.join(baseWs, 'base', 'motd'), 'base layer\n');
-    const base = await run({ repository: `nxswarm-oci-${RUN}/base`, registry: registry.host, push: true, platforms: ['linux/amd64', 'linux/arm64'] }, baseWs, 'base');
+    const base = await run(
+      { repository: `nxswarm-oci-${RUN}/base`, registry: registry.host, push: true, platforms: ['linux/amd64', 'linux/arm64'] },
+      baseWs,
+      'base',
+    );
     expect(base.success).toBe(true);
 
-    fs.writeFileSync(path.join(root, 'accountservice', 'Dockerfile.onbase'), `FROM ${registry.host}/nxswarm-oci-${RUN}/base:latest\nCOPY accountservice-linux-amd64 /accountservice\nENTRYPOINT ["/accountservice"]\n`);
+    fs.writeFileSync(
+      path.join(root, 'accountservice', 'Dockerfile.onbase'),
+      `FROM ${registry.host}/nxswarm-oci-${RUN}/base:latest\nCOPY accountservice-linux-amd64 /accountservice\nENTRYPOINT ["/accountservice"]\n`,
+    );
     const r = await run(options({ dockerfile: 'Dockerfile.onbase', repository: `nxswarm-oci-${RUN}/onbase` }));
     expect(r.success).toBe(true);
     expect(r.text).toMatch(/base image .*nxswarm-oci-.*\/base:latest \(linux\/amd64\): sha256:/);
     expect(r.text).toMatch(/base layer: mounted from nxswarm-oci-.*\/base/);
     expect(r.text).not.toMatch(/base layer: uploaded/);
-    const index = (await (await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/manifests/latest`, 'application/vnd.oci.image.index.v1+json')).json()) as { manifests: Array<{ digest: string }> };
-    const manifest = (await (await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/manifests/${index.manifests[0].digest}`, 'application/vnd.oci.image.manifest.v1+json')).json()) as { layers: unknown[]; config: { digest: string } };
+    const index = (await (await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/manifests/latest`, 'application/vnd.oci.image.index.v1+json')).json()) as {
+      manifests: Array<{ digest: string }>;
+    };
+    const manifest = (await (
+      await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/manifests/${index.manifests[0].digest}`, 'application/vnd.oci.image.manifest.v1+json')
+    ).json()) as { layers: unknown[]; config: { digest: string } };
     expect(manifest.layers).toHaveLength(2);
-    const config = (await (await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/blobs/${manifest.config.digest}`)).json()) as { config: { Env: string[]; Labels: Record<string, string> } };
+    const config = (await (await registryGet(`/v2/nxswarm-oci-${RUN}/onbase/blobs/${manifest.config.digest}`)).json()) as {
+      config: { Env: string[]; Labels: Record<string, string> };
+    };
     expect(config.config.Env).toContain('FROM_BASE=yes');
     expect(config.config.Labels).toEqual({ layer: 'base' });
 
@@ -225,7 +244,9 @@ describe('OCI builder → engine (load)', () => {
     const port = (await execa('docker', ['port', CONTAINER, '6767/tcp'])).stdout.split('\n')[0].split(':').pop();
     let body = '';
     for (let i = 0; i < 120 && !body.includes('Person_0'); i++) {
-      body = await fetch(`http://127.0.0.1:${port}/accounts/10000`).then((x) => x.text()).catch(() => '');
+      body = await fetch(`http://127.0.0.1:${port}/accounts/10000`)
+        .then((x) => x.text())
+        .catch(() => '');
       if (!body.includes('Person_0')) await new Promise((res) => setTimeout(res, 250));
     }
     expect(body).toContain('Person_0');
@@ -241,7 +262,7 @@ describe('OCI builder → engine (load)', () => {
     expect(again.success).toBe(true);
     expect(again.text).toContain('load skipped');
     expect(again.receipt.imageId).toBe(amd64Config);
-    // eslint-disable-next-line no-console
+
     console.log(`oci load: first ${r.ms} ms, unchanged ${again.ms} ms`);
   }, 120_000);
 });

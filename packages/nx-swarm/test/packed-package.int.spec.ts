@@ -68,8 +68,14 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
       'package.json',
       'README.md',
       'src/index.js',
-      ...Object.values<{ implementation: string; schema: string }>(executors).flatMap((e) => [`${e.implementation.replace(/^\.\//, '')}.js`, e.schema.replace(/^\.\//, '')]),
-      ...Object.values<{ factory: string; schema: string }>(generators).flatMap((g) => [`${g.factory.replace(/^\.\//, '')}.js`, g.schema.replace(/^\.\//, '')]),
+      ...Object.values<{ implementation: string; schema: string }>(executors).flatMap((e) => [
+        `${e.implementation.replace(/^\.\//, '')}.js`,
+        e.schema.replace(/^\.\//, ''),
+      ]),
+      ...Object.values<{ factory: string; schema: string }>(generators).flatMap((g) => [
+        `${g.factory.replace(/^\.\//, '')}.js`,
+        g.schema.replace(/^\.\//, ''),
+      ]),
     ];
     for (const file of wanted) expect(packedFiles).toContain(file);
     expect(packedFiles.filter((f) => /\.spec\.|(^|\/)test\/|(?<!\.d)\.ts$/.test(f))).toEqual([]);

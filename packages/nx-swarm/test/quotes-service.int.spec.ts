@@ -240,7 +240,11 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
       files: [{ from: 'dist/apps/quotes-service/quotes-service-linux-amd64', to: 'quotes-service-linux-amd64' }],
       repository: `${REPO_PREFIX}quotes`,
     });
-    expect(project.targets.build).toMatchObject({ executor: 'nx-swarm:go-cross-build', cache: true, inputs: ['goBuild', { input: 'production', projects: ['common', 'nx-swarm'] }] });
+    expect(project.targets.build).toMatchObject({
+      executor: 'nx-swarm:go-cross-build',
+      cache: true,
+      inputs: ['goBuild', { input: 'production', projects: ['common', 'nx-swarm'] }],
+    });
   });
 
   let accountTasks: string[] = [];

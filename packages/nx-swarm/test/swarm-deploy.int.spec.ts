@@ -43,7 +43,7 @@ const PROJECT_ROOT = 'apps/acct';
 
 let ws: string;
 let port: number;
-let ids: Record<string, string> = {};
+const ids: Record<string, string> = {};
 let second: SecondEngine | undefined;
 const log = captureLogger();
 

@@ -41,7 +41,6 @@ const ARTIFACTS = path.join(WORKSPACE_ROOT, 'tmp/test-artifacts');
 const DOCS_SCREENSHOT = path.join(WORKSPACE_ROOT, 'docs/images/swarm-visualizer.png');
 const CHROMIUM = '/usr/bin/chromium';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const project = require(path.join(WORKSPACE_ROOT, VIZ_ROOT, 'project.json'));
 
 let ws: string;
@@ -68,9 +67,7 @@ const TERMINAL = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphane
 /** Task ids of a service the page should draw, according to the engine itself (same rule as the visualizer). */
 async function engineVisibleTasks(service: string): Promise<string[]> {
   const tasks = await engine.listTasks({ filters: JSON.stringify({ service: [service] }) });
-  return tasks
-    .filter((t) => t.DesiredState === 'running' || (t.Status?.State && !TERMINAL.has(t.Status.State)))
-    .map((t) => t.ID as string);
+  return tasks.filter((t) => t.DesiredState === 'running' || (t.Status?.State && !TERMINAL.has(t.Status.State))).map((t) => t.ID as string);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,11 +124,18 @@ async function shownTasks(service = ACC): Promise<ShownTask[]> {
 }
 
 async function shownService(service = ACC): Promise<{ running: number; desired: number } | undefined> {
-  return page.$eval(`tr[data-service="${service}"]`, (e) => ({ running: Number(e.getAttribute('data-running')), desired: Number(e.getAttribute('data-desired')) })).catch(() => undefined);
+  return page
+    .$eval(`tr[data-service="${service}"]`, (e) => ({
+      running: Number(e.getAttribute('data-running')),
+      desired: Number(e.getAttribute('data-desired')),
+    }))
+    .catch(() => undefined);
 }
 
 async function activity(): Promise<{ kind: string; id: string; text: string }[]> {
-  return page.$$eval('#activity li', (els) => els.map((e) => ({ kind: e.getAttribute('data-kind') ?? '', id: e.getAttribute('data-id') ?? '', text: e.textContent ?? '' })));
+  return page.$$eval('#activity li', (els) =>
+    els.map((e) => ({ kind: e.getAttribute('data-kind') ?? '', id: e.getAttribute('data-id') ?? '', text: e.textContent ?? '' })),
+  );
 }
 
 const describeTasks = async () => JSON.stringify(await shownTasks());
@@ -151,7 +155,10 @@ async function buildAccountserviceImage(version: 'v1' | 'v2'): Promise<string> {
         ? (src) => replaceInFile(path.join(src, 'internal/dbclient/dbclient.go'), '"Person_" + strconv.Itoa(i)', '"Person_v2_" + strconv.Itoa(i)')
         : undefined,
   });
-  await mustSucceed(`docker-image (accountservice ${version})`, imageExecutor({ context: dir, repository: ACC_REPO, tags: [version] }, context('acct', ACC_ROOT)));
+  await mustSucceed(
+    `docker-image (accountservice ${version})`,
+    imageExecutor({ context: dir, repository: ACC_REPO, tags: [version] }, context('acct', ACC_ROOT)),
+  );
   const receipt = JSON.parse(fs.readFileSync(path.join(ws, 'dist', ACC_ROOT, 'image.json'), 'utf8'));
   return receipt.contentTag as string;
 }
@@ -192,7 +199,10 @@ beforeAll(async () => {
   expect(fs.statSync(path.join(ws, VIZ_ROOT, 'web/dist/app.js')).size).toBeGreaterThan(1000);
 
   // build (go-cross-build), linux/amd64 only to save time
-  await mustSucceed('go-cross-build', goBuildExecutor({ ...project.targets.build.options, targets: ['linux/amd64'] }, context('swarm-visualizer', VIZ_ROOT)));
+  await mustSucceed(
+    'go-cross-build',
+    goBuildExecutor({ ...project.targets.build.options, targets: ['linux/amd64'] }, context('swarm-visualizer', VIZ_ROOT)),
+  );
   // image (docker-image): the project's options, a repository of our own
   await mustSucceed(
     'docker-image (visualizer)',
@@ -214,7 +224,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('swarm-visualizer (deployed with nx-swarm, watched in headless Chromium)', () => {
-  it('deploys with the project\'s deploy target: socket bind-mounted read-only, manager constraint, host-mode port', async () => {
+  it("deploys with the project's deploy target: socket bind-mounted read-only, manager constraint, host-mode port", async () => {
     const { options, configurations } = project.targets.deploy;
     await mustSucceed(
       'swarm-deploy (visualizer)',
@@ -246,7 +256,16 @@ describe('swarm-visualizer (deployed with nx-swarm, watched in headless Chromium
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1440, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     const errors: string[] = [];
@@ -342,7 +361,11 @@ describe('swarm-visualizer (deployed with nx-swarm, watched in headless Chromium
         const at = Date.now();
         if (e) track('engine', e, at);
         if (t) {
-          track('page', t.map((x) => x.id), at);
+          track(
+            'page',
+            t.map((x) => x.id),
+            at,
+          );
           const key = JSON.stringify(t);
           if (!pictures.length || JSON.stringify(pictures[pictures.length - 1]) !== key) pictures.push(t);
           const mixed = t.some((x) => x.tag === oldTag) && t.some((x) => x.tag === newTag);

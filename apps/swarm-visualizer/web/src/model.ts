@@ -106,8 +106,7 @@ interface Keyed {
 
 /** Same orders as the Go side (internal/snapshot): the page relies on them. */
 export const order = {
-  nodes: (a: Node, b: Node) =>
-    Number(b.role === 'manager') - Number(a.role === 'manager') || cmp(a.hostname, b.hostname) || cmp(a.id, b.id),
+  nodes: (a: Node, b: Node) => Number(b.role === 'manager') - Number(a.role === 'manager') || cmp(a.hostname, b.hostname) || cmp(a.id, b.id),
   services: (a: Service, b: Service) => cmp(a.name, b.name) || cmp(a.id, b.id),
   tasks: (a: Task, b: Task) =>
     cmp(a.serviceName, b.serviceName) || (a.slot ?? 0) - (b.slot ?? 0) || cmp(a.nodeId ?? '', b.nodeId ?? '') || cmp(a.id, b.id),
@@ -202,7 +201,8 @@ export function changes(a: Snapshot, b: Snapshot): Activity[] {
     else if (before.state !== n.state || before.availability !== n.availability || before.role !== n.role)
       out.push({ kind: 'node', id: n.id, text: `node ${n.hostname}: ${n.role}, ${n.state}, ${n.availability}` });
   }
-  for (const n of a.nodes ?? []) if (!(b.nodes ?? []).some((x) => x.id === n.id)) out.push({ kind: 'node', id: n.id, text: `node ${n.hostname} left` });
+  for (const n of a.nodes ?? [])
+    if (!(b.nodes ?? []).some((x) => x.id === n.id)) out.push({ kind: 'node', id: n.id, text: `node ${n.hostname} left` });
   return out;
 }
 

@@ -18,7 +18,11 @@ import {
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Node_ | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Node_ | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -110,8 +114,19 @@ function taskCard(t: Task, v: ViewState): HTMLElement {
       'data-tag': t.tag,
       'data-health': t.health ?? '',
     },
-    el('div', { class: 'task-head' }, el('span', { class: 'task-name' }, taskLabel(t)), badge(leaving ? `${t.state} · leaving` : t.state, stateKind(t.state))),
-    el('div', { class: 'task-meta' }, el('code', { class: 'tag' }, t.tag), healthBadge(t), ...(t.ports ?? []).filter((p) => p.published).map((p) => el('span', { class: 'port' }, `:${p.published}`))),
+    el(
+      'div',
+      { class: 'task-head' },
+      el('span', { class: 'task-name' }, taskLabel(t)),
+      badge(leaving ? `${t.state} · leaving` : t.state, stateKind(t.state)),
+    ),
+    el(
+      'div',
+      { class: 'task-meta' },
+      el('code', { class: 'tag' }, t.tag),
+      healthBadge(t),
+      ...(t.ports ?? []).filter((p) => p.published).map((p) => el('span', { class: 'port' }, `:${p.published}`)),
+    ),
     t.err ? el('div', { class: 'task-err' }, t.err) : null,
   );
   return colour(card, t.serviceName);
@@ -130,7 +145,12 @@ function nodeBox(n: Node | undefined, tasks: Task[], v: ViewState): HTMLElement 
   const specs = [n.platform, n.cpus ? `${n.cpus} CPU` : '', formatBytes(n.memoryBytes)].filter(Boolean).join(' · ');
   return el(
     'section',
-    { class: `node${down ? ' down' : ''}${n.availability !== 'active' ? ' unavailable' : ''}`, 'data-node-id': n.id, 'data-hostname': n.hostname, title: `node ${n.id}${n.addr ? `\naddress ${n.addr}` : ''}${n.message ? `\n${n.message}` : ''}` },
+    {
+      class: `node${down ? ' down' : ''}${n.availability !== 'active' ? ' unavailable' : ''}`,
+      'data-node-id': n.id,
+      'data-hostname': n.hostname,
+      title: `node ${n.id}${n.addr ? `\naddress ${n.addr}` : ''}${n.message ? `\n${n.message}` : ''}`,
+    },
     el(
       'header',
       {},
@@ -145,9 +165,7 @@ function nodeBox(n: Node | undefined, tasks: Task[], v: ViewState): HTMLElement 
       ),
       el('div', { class: 'node-specs' }, specs),
     ),
-    tasks.length
-      ? el('ul', { class: 'tasks' }, ...tasks.map((t) => taskCard(t, v)))
-      : el('p', { class: 'empty' }, 'no tasks'),
+    tasks.length ? el('ul', { class: 'tasks' }, ...tasks.map((t) => taskCard(t, v))) : el('p', { class: 'empty' }, 'no tasks'),
   );
 }
 
@@ -168,7 +186,12 @@ function serviceRow(sv: Service): HTMLElement {
   const tag = sv.image.includes(':') ? sv.image.slice(sv.image.lastIndexOf(':') + 1) : 'latest';
   const row = el(
     'tr',
-    { 'data-service': sv.name, 'data-running': sv.running, 'data-desired': sv.desired, title: `service ${sv.id}\n${sv.image}${sv.networks?.length ? `\nnetworks: ${sv.networks.join(', ')}` : ''}${sv.endpointMode ? `\nendpoint mode: ${sv.endpointMode}` : ''}` },
+    {
+      'data-service': sv.name,
+      'data-running': sv.running,
+      'data-desired': sv.desired,
+      title: `service ${sv.id}\n${sv.image}${sv.networks?.length ? `\nnetworks: ${sv.networks.join(', ')}` : ''}${sv.endpointMode ? `\nendpoint mode: ${sv.endpointMode}` : ''}`,
+    },
     el('td', {}, el('span', { class: 'swatch' })),
     el('td', { class: 'svc-name' }, sv.name, sv.mode !== 'replicated' ? el('span', { class: 'mode' }, ` ${sv.mode}`) : null),
     el('td', { class: `replicas ${ok ? 'ok' : 'warn'}` }, replicas),
@@ -177,7 +200,13 @@ function serviceRow(sv: Service): HTMLElement {
     el(
       'td',
       { class: 'svc-status' },
-      sv.updateState ? badge(sv.updateState.replace('_', ' '), sv.updateState.startsWith('rollback') || sv.updateState === 'paused' ? 'bad' : sv.updateState === 'completed' ? 'muted' : 'warn', sv.updateMessage) : null,
+      sv.updateState
+        ? badge(
+            sv.updateState.replace('_', ' '),
+            sv.updateState.startsWith('rollback') || sv.updateState === 'paused' ? 'bad' : sv.updateState === 'completed' ? 'muted' : 'warn',
+            sv.updateMessage,
+          )
+        : null,
       sv.lastError ? el('div', { class: 'svc-err' }, sv.lastError) : null,
     ),
   );
@@ -194,7 +223,20 @@ export function renderServices(root: HTMLElement, s: Snapshot): void {
     el(
       'table',
       {},
-      el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', {}, 'service'), el('th', {}, 'tasks'), el('th', {}, 'image'), el('th', {}, 'published'), el('th', {}, ''))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', {}, ''),
+          el('th', {}, 'service'),
+          el('th', {}, 'tasks'),
+          el('th', {}, 'image'),
+          el('th', {}, 'published'),
+          el('th', {}, ''),
+        ),
+      ),
       el('tbody', {}, ...services.map(serviceRow)),
     ),
   );
@@ -204,7 +246,14 @@ export function renderNetworks(root: HTMLElement, s: Snapshot): void {
   const nets = s.networks ?? [];
   root.replaceChildren(
     ...(nets.length
-      ? nets.map((n) => el('li', { 'data-network': n.name }, n.name, el('span', { class: 'muted' }, ` ${n.driver}${n.ingress ? ' · ingress' : ''}${n.attachable ? ' · attachable' : ''}`)))
+      ? nets.map((n) =>
+          el(
+            'li',
+            { 'data-network': n.name },
+            n.name,
+            el('span', { class: 'muted' }, ` ${n.driver}${n.ingress ? ' · ingress' : ''}${n.attachable ? ' · attachable' : ''}`),
+          ),
+        )
       : [el('li', { class: 'empty' }, '—')]),
   );
 }
@@ -212,7 +261,13 @@ export function renderNetworks(root: HTMLElement, s: Snapshot): void {
 export function renderActivity(root: HTMLElement, v: ViewState): void {
   root.replaceChildren(
     ...v.activity.map(({ at, entry }) =>
-      el('li', { class: `act ${entry.kind}`, 'data-kind': entry.kind, 'data-id': entry.id }, el('time', {}, at.toLocaleTimeString()), ' ', entry.text),
+      el(
+        'li',
+        { class: `act ${entry.kind}`, 'data-kind': entry.kind, 'data-id': entry.id },
+        el('time', {}, at.toLocaleTimeString()),
+        ' ',
+        entry.text,
+      ),
     ),
   );
 }
@@ -220,7 +275,10 @@ export function renderActivity(root: HTMLElement, v: ViewState): void {
 export function renderHeader(root: HTMLElement, v: ViewState): void {
   const s = v.snapshot;
   const sw = s.swarm;
-  const conn = v.connection === 'live' ? badge('● live', 'ok', 'changes arrive as they happen') : badge(v.connection === 'connecting' ? 'connecting…' : 'reconnecting…', 'warn');
+  const conn =
+    v.connection === 'live'
+      ? badge('● live', 'ok', 'changes arrive as they happen')
+      : badge(v.connection === 'connecting' ? 'connecting…' : 'reconnecting…', 'warn');
   const services = s.services?.length ?? 0;
   const tasks = (s.tasks ?? []).filter((t) => t.desired === 'running').length;
   const parts: (HTMLElement | null)[] = [

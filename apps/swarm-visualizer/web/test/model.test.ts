@@ -5,7 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Patch, type Snapshot, type Task, applyPatch, changes, formatBytes, formatPort, preferredColor, serviceColors, serviceHash, tasksByNode } from '../src/model';
+import {
+  type Patch,
+  type Snapshot,
+  type Task,
+  applyPatch,
+  changes,
+  formatBytes,
+  formatPort,
+  preferredColor,
+  serviceColors,
+  serviceHash,
+  tasksByNode,
+} from '../src/model';
 
 const task = (id: string, slot: number, over: Partial<Task> = {}): Task => ({
   id,
@@ -26,13 +38,33 @@ const base = (): Snapshot => ({
   seq: 4,
   time: '2026-11-25T12:00:00Z',
   swarm: { manager: true, engine: '20.10.24', api: '1.41' },
-  nodes: [{ id: 'n1', hostname: 'vm', role: 'manager', leader: true, state: 'ready', availability: 'active', engineVersion: '20.10.24', platform: 'linux/x86_64' }],
+  nodes: [
+    {
+      id: 'n1',
+      hostname: 'vm',
+      role: 'manager',
+      leader: true,
+      state: 'ready',
+      availability: 'active',
+      engineVersion: '20.10.24',
+      platform: 'linux/x86_64',
+    },
+  ],
   services: [{ id: 's1', name: 'acc', mode: 'replicated', desired: 1, running: 1, image: 'someprefix/acc:c-aaaaaaaaaaaa' }],
   tasks: [task('t1', 1)],
   networks: null,
 });
 
-const patch = (over: Partial<Patch>): Patch => ({ from: 4, to: 5, time: '2026-11-25T12:00:01Z', nodes: {}, services: {}, tasks: {}, networks: {}, ...over });
+const patch = (over: Partial<Patch>): Patch => ({
+  from: 4,
+  to: 5,
+  time: '2026-11-25T12:00:01Z',
+  nodes: {},
+  services: {},
+  tasks: {},
+  networks: {},
+  ...over,
+});
 
 test('scale 1 → 3: tasks are added in order, the service is replaced', () => {
   const next = applyPatch(
@@ -43,7 +75,10 @@ test('scale 1 → 3: tasks are added in order, the service is replaced', () => {
     }),
   );
   assert.equal(next.seq, 5);
-  assert.deepEqual(next.tasks!.map((t) => t.id), ['t1', 't2', 't3']);
+  assert.deepEqual(
+    next.tasks!.map((t) => t.id),
+    ['t1', 't2', 't3'],
+  );
   assert.equal(next.services![0].desired, 3);
   assert.deepEqual(
     changes(base(), next).map((c) => [c.kind, c.id]),
@@ -59,10 +94,20 @@ test('scale 1 → 3: tasks are added in order, the service is replaced', () => {
 
 test('rolling update step: the old task leaves, the new one arrives', () => {
   const leaving = applyPatch(base(), patch({ tasks: { upsert: [task('t1', 1, { desired: 'shutdown' })] } }));
-  assert.deepEqual(changes(base(), leaving).map((c) => c.text), ['acc.1 c-aaaaaaaaaaaa running → running, leaving']);
+  assert.deepEqual(
+    changes(base(), leaving).map((c) => c.text),
+    ['acc.1 c-aaaaaaaaaaaa running → running, leaving'],
+  );
 
-  const replaced = applyPatch(leaving, { ...patch({ tasks: { upsert: [task('t9', 1, { tag: 'c-bbbbbbbbbbbb' })], remove: ['t1'] } }), from: 5, to: 6 });
-  assert.deepEqual(replaced.tasks!.map((t) => [t.id, t.tag]), [['t9', 'c-bbbbbbbbbbbb']]);
+  const replaced = applyPatch(leaving, {
+    ...patch({ tasks: { upsert: [task('t9', 1, { tag: 'c-bbbbbbbbbbbb' })], remove: ['t1'] } }),
+    from: 5,
+    to: 6,
+  });
+  assert.deepEqual(
+    replaced.tasks!.map((t) => [t.id, t.tag]),
+    [['t9', 'c-bbbbbbbbbbbb']],
+  );
   assert.deepEqual(
     changes(leaving, replaced).map((c) => [c.kind, c.text]),
     [
@@ -81,7 +126,10 @@ test('applyPatch does not modify its input, and handles null lists from Go', () 
   const before = JSON.stringify(s);
   const next = applyPatch(s, patch({ networks: { upsert: [{ id: 'net1', name: 'my_network', driver: 'overlay' }] }, tasks: { remove: ['t1'] } }));
   assert.equal(JSON.stringify(s), before);
-  assert.deepEqual(next.networks!.map((n) => n.name), ['my_network']);
+  assert.deepEqual(
+    next.networks!.map((n) => n.name),
+    ['my_network'],
+  );
   assert.deepEqual(next.tasks, []);
 });
 
@@ -90,12 +138,31 @@ test('swarm changes and node order (managers first)', () => {
     base(),
     patch({
       swarm: { manager: false, error: 'cannot read the Docker Engine' },
-      nodes: { upsert: [{ id: 'n0', hostname: 'a-worker', role: 'worker', leader: false, state: 'down', availability: 'drain', engineVersion: '27', platform: 'linux/aarch64' }] },
+      nodes: {
+        upsert: [
+          {
+            id: 'n0',
+            hostname: 'a-worker',
+            role: 'worker',
+            leader: false,
+            state: 'down',
+            availability: 'drain',
+            engineVersion: '27',
+            platform: 'linux/aarch64',
+          },
+        ],
+      },
     }),
   );
   assert.equal(next.swarm.error, 'cannot read the Docker Engine');
-  assert.deepEqual(next.nodes!.map((n) => n.hostname), ['vm', 'a-worker']);
-  assert.deepEqual(changes(base(), next).map((c) => c.text), ['node a-worker joined (worker)']);
+  assert.deepEqual(
+    next.nodes!.map((n) => n.hostname),
+    ['vm', 'a-worker'],
+  );
+  assert.deepEqual(
+    changes(base(), next).map((c) => c.text),
+    ['node a-worker joined (worker)'],
+  );
 });
 
 test('service colours: stable per name, distinct among the services present', () => {
@@ -128,6 +195,12 @@ test('tasks grouped by node; unscheduled tasks under ""', () => {
   const s = base();
   s.tasks!.push(task('t5', 5, { nodeId: undefined, state: 'pending' }));
   const m = tasksByNode(s);
-  assert.deepEqual(m.get('n1')!.map((t) => t.id), ['t1']);
-  assert.deepEqual(m.get('')!.map((t) => t.id), ['t5']);
+  assert.deepEqual(
+    m.get('n1')!.map((t) => t.id),
+    ['t1'],
+  );
+  assert.deepEqual(
+    m.get('')!.map((t) => t.id),
+    ['t5'],
+  );
 });

@@ -214,9 +214,9 @@ export const GO_BUILD_INPUTS = [
   '{workspaceRoot}/go.work',
   '{workspaceRoot}/go.work.sum',
   { runtime: 'go env GOVERSION' },
-  ...['GOFLAGS', 'GOEXPERIMENT', 'GOTOOLCHAIN', 'GOPROXY', 'GOPRIVATE', 'GOAMD64', 'GOARM64', 'CC', 'CGO_CFLAGS', 'CGO_LDFLAGS'].map(
-    (env) => ({ env }),
-  ),
+  ...['GOFLAGS', 'GOEXPERIMENT', 'GOTOOLCHAIN', 'GOPROXY', 'GOPRIVATE', 'GOAMD64', 'GOARM64', 'CC', 'CGO_CFLAGS', 'CGO_LDFLAGS'].map((env) => ({
+    env,
+  })),
 ];
 
 /**
@@ -337,7 +337,9 @@ function uncacheableBecause(facts: ServiceFacts): string | undefined {
 function goModuleMetadata(facts: ServiceFacts): Record<string, unknown> {
   if (!facts.goModule) return {};
   const { path: modulePath, diagnostics } = facts.goModule;
-  return { goModule: { ...(modulePath ? { path: modulePath } : {}), ...(diagnostics.length ? { warnings: diagnostics.map((d) => d.message) } : {}) } };
+  return {
+    goModule: { ...(modulePath ? { path: modulePath } : {}), ...(diagnostics.length ? { warnings: diagnostics.map((d) => d.message) } : {}) },
+  };
 }
 
 /** test, vet and tidy: the targets every Go module gets, library or service. */
@@ -366,7 +368,11 @@ function goModuleTargets(facts: ServiceFacts, opts: NormalizedPluginOptions): Re
       cache: !uncacheable,
       inputs: testInputs,
       options: { command: 'go vet ./...', cwd: '{projectRoot}', env: { GOTOOLCHAIN: 'local' } },
-      metadata: { description: `Report suspicious constructs (go vet ./...)${notCachedNote}`, technologies: ['go'], help: { command: 'go help vet', example: { options: { args: ['-json'] } } } },
+      metadata: {
+        description: `Report suspicious constructs (go vet ./...)${notCachedNote}`,
+        technologies: ['go'],
+        help: { command: 'go help vet', example: { options: { args: ['-json'] } } },
+      },
     };
   }
   if (names.tidy) {
@@ -401,10 +407,7 @@ function yieldToProjectJson(targets: Record<string, TargetConfiguration>, facts:
 }
 
 /** The inferred project fragment for a Go library module (a go.mod with no Dockerfile beside it). */
-export function inferGoLibraryProject(
-  facts: ServiceFacts,
-  opts: NormalizedPluginOptions,
-): Omit<ProjectConfiguration, 'root'> & { root: string } {
+export function inferGoLibraryProject(facts: ServiceFacts, opts: NormalizedPluginOptions): Omit<ProjectConfiguration, 'root'> & { root: string } {
   const targets = goModuleTargets(facts, opts);
   yieldToProjectJson(targets, facts);
   const names = opts.targetNames;
@@ -423,10 +426,7 @@ export function inferGoLibraryProject(
 }
 
 /** The inferred project fragment for one Go service. */
-export function inferGoServiceProject(
-  facts: ServiceFacts,
-  opts: NormalizedPluginOptions,
-): Omit<ProjectConfiguration, 'root'> & { root: string } {
+export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPluginOptions): Omit<ProjectConfiguration, 'root'> & { root: string } {
   const { projectRoot } = facts;
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};

@@ -40,26 +40,72 @@ describe('normalizePluginOptions', () => {
       'renamed targets',
       { buildTargetName: 'go-build', imageTargetName: 'docker:build', deployTargetName: 'swarm:deploy' },
       {
-        targetNames: { build: 'go-build', test: 'test', vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'docker:build', deploy: 'swarm:deploy', undeploy: 'undeploy' },
+        targetNames: {
+          build: 'go-build',
+          test: 'test',
+          vet: 'vet',
+          tidy: 'tidy',
+          serve: 'serve',
+          image: 'docker:build',
+          deploy: 'swarm:deploy',
+          undeploy: 'undeploy',
+        },
       },
     ],
     [
       'targets switched off',
       { deployTargetName: false, undeployTargetName: false, testTargetName: false },
-      { targetNames: { build: 'build', test: undefined, vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'image', deploy: undefined, undeploy: undefined } },
+      {
+        targetNames: {
+          build: 'build',
+          test: undefined,
+          vet: 'vet',
+          tidy: 'tidy',
+          serve: 'serve',
+          image: 'image',
+          deploy: undefined,
+          undeploy: undefined,
+        },
+      },
     ],
     [
       'nx-go keeps the Go targets',
       { leaveGoTargetsTo: 'nx-go' },
-      { targetNames: { build: 'cross-build', test: undefined, vet: undefined, tidy: undefined, serve: undefined, image: 'image', deploy: 'deploy', undeploy: 'undeploy' } },
+      {
+        targetNames: {
+          build: 'cross-build',
+          test: undefined,
+          vet: undefined,
+          tidy: undefined,
+          serve: undefined,
+          image: 'image',
+          deploy: 'deploy',
+          undeploy: 'undeploy',
+        },
+      },
     ],
     [
       'nx-go with an explicit build name',
       { leaveGoTargetsTo: 'nx-go', buildTargetName: 'linux-build' },
-      { targetNames: { build: 'linux-build', test: undefined, vet: undefined, tidy: undefined, serve: undefined, image: 'image', deploy: 'deploy', undeploy: 'undeploy' } },
+      {
+        targetNames: {
+          build: 'linux-build',
+          test: undefined,
+          vet: undefined,
+          tidy: undefined,
+          serve: undefined,
+          image: 'image',
+          deploy: 'deploy',
+          undeploy: 'undeploy',
+        },
+      },
     ],
     ['image platform added to the build platforms', { platforms: ['linux/arm64'] }, { platforms: ['linux/arm64', 'linux/amd64'] }],
-    ['arm image platform', { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }, { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' }],
+    [
+      'arm image platform',
+      { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' },
+      { platforms: ['linux/arm/v7'], imagePlatform: 'linux/arm/v7' },
+    ],
     ['deploy configurations replaced', { deployConfigurations: { prod: { replicas: 3 } } }, { deployConfigurations: { prod: { replicas: 3 } } }],
     ['no deploy configurations', { deployConfigurations: {} }, { deployConfigurations: {} }],
   ])('%s', (_title, options, expected) => {
@@ -86,9 +132,7 @@ describe('normalizePluginOptions', () => {
   });
 
   it('lists every problem at once', () => {
-    expect(() => normalizePluginOptions({ buildTargetName: 'a b', platforms: ['x'] })).toThrow(
-      /buildTargetName[\s\S]*"x" is not a Go target/,
-    );
+    expect(() => normalizePluginOptions({ buildTargetName: 'a b', platforms: ['x'] })).toThrow(/buildTargetName[\s\S]*"x" is not a Go target/);
   });
 });
 
@@ -150,7 +194,12 @@ describe('inferGoServiceProject', () => {
 
   it.each<[string, string[] | undefined, string[] | undefined, unknown[]]>([
     ['no graph facts: every dependency (^production)', undefined, undefined, ['goBuild', '^production']],
-    ['the modules its binaries compile in, and implicit dependencies', ['common', 'util'], ['nx-swarm'], ['goBuild', { input: 'production', projects: ['common', 'nx-swarm', 'util'] }]],
+    [
+      'the modules its binaries compile in, and implicit dependencies',
+      ['common', 'util'],
+      ['nx-swarm'],
+      ['goBuild', { input: 'production', projects: ['common', 'nx-swarm', 'util'] }],
+    ],
     ['nothing compiled in: only its own files', [], undefined, ['goBuild']],
   ])('build inputs, %s', (_t, buildDeps, implicitDependencies, inputs) => {
     const p = inferGoServiceProject(
@@ -261,9 +310,24 @@ describe('inferGoServiceProject', () => {
     ['no executor (refines)', { options: { push: true } }, { executor: 'nx-swarm:docker-image' }, false],
     ['another executor', { executor: '@nx/docker:build' }, { executor: 'nx-swarm:docker-image' }, true],
     ['command sugar', { command: 'make' }, { executor: 'nx-swarm:go-cross-build' }, true],
-    ['same command', { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, false],
-    ['other command', { executor: 'nx:run-commands', options: { command: 'go test -race ./...' } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, true],
-    ['commands list', { executor: 'nx:run-commands', options: { commands: ['go test ./...', 'tsc'] } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, true],
+    [
+      'same command',
+      { executor: 'nx:run-commands', options: { command: 'go test ./...' } },
+      { executor: 'nx:run-commands', options: { command: 'go test ./...' } },
+      false,
+    ],
+    [
+      'other command',
+      { executor: 'nx:run-commands', options: { command: 'go test -race ./...' } },
+      { executor: 'nx:run-commands', options: { command: 'go test ./...' } },
+      true,
+    ],
+    [
+      'commands list',
+      { executor: 'nx:run-commands', options: { commands: ['go test ./...', 'tsc'] } },
+      { executor: 'nx:run-commands', options: { command: 'go test ./...' } },
+      true,
+    ],
     ['run-commands options only', { options: { env: { A: '1' } } }, { executor: 'nx:run-commands', options: { command: 'go test ./...' } }, false],
   ])('replacesInferredTarget: %s', (_t, explicit, inferred, expected) => {
     expect(replacesInferredTarget(explicit, inferred)).toBe(expected);
@@ -419,7 +483,7 @@ describe('createDependencies (on a real folder, with Nx file hashes)', () => {
     fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     fs.writeFileSync(path.join(root, file), text);
   };
-  let version = 0;
+  const version = 0;
   const hashes: Record<string, string> = {};
   const context = (toProcess?: string[]): CreateDependenciesContext => {
     const projects = { svc: { root: 'svc', name: 'svc' }, common: { root: 'libs/common', name: 'common' }, web: { root: 'web', name: 'web' } };

@@ -101,7 +101,16 @@ export async function goModuleFactsFor(
     const hash = listGoFiles === goFilesFromWorkspaceContext ? await goFilesHash(workspaceRoot) : undefined;
     if (hash !== undefined && lastClosure?.resolver === resolver && lastClosure.hash === hash) closure = lastClosure.closure;
     else {
-      closure = buildDependencyClosure(scanModuleFiles(workspaceRoot, await listGoFiles(workspaceRoot, modules.map((m) => m.root))), resolver);
+      closure = buildDependencyClosure(
+        scanModuleFiles(
+          workspaceRoot,
+          await listGoFiles(
+            workspaceRoot,
+            modules.map((m) => m.root),
+          ),
+        ),
+        resolver,
+      );
       if (hash !== undefined) lastClosure = { resolver, hash, closure };
     }
   } catch {
@@ -126,7 +135,10 @@ let lastResolver: { key: unknown[]; resolver: GoResolver } | undefined;
  * are memoised by stat/hash, so identity means unchanged) or a project name changed.
  */
 function resolverFor(workspaceRoot: string, modules: GoModule[]): GoResolver {
-  const works = findGoWorks(workspaceRoot, modules.map((m) => m.root));
+  const works = findGoWorks(
+    workspaceRoot,
+    modules.map((m) => m.root),
+  );
   const key: unknown[] = [workspaceRoot, ...modules.flatMap((m) => [m.root, m.project, m.goMod]), ...works.flatMap((w) => [w.dir, w.work])];
   if (lastResolver && lastResolver.key.length === key.length && lastResolver.key.every((k, i) => k === key[i])) return lastResolver.resolver;
   const resolver = new GoResolver(modules, works);
@@ -199,7 +211,10 @@ export const createDependencies: CreateDependencies<NxSwarmPluginOptions> = (_op
   if (modules.length === 0) return [];
   const resolver = resolverFor(context.workspaceRoot, modules);
   const files = scanModuleFiles(context.workspaceRoot, filesByRoot);
-  return goImportEdges(files, resolver).map(
-    (e): RawProjectGraphDependency => ({ source: e.source, target: e.target, sourceFile: e.sourceFile, type: 'static' as DependencyType.static }),
-  );
+  return goImportEdges(files, resolver).map((e): RawProjectGraphDependency => ({
+    source: e.source,
+    target: e.target,
+    sourceFile: e.sourceFile,
+    type: 'static' as DependencyType.static,
+  }));
 };

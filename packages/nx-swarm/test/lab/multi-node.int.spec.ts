@@ -103,7 +103,11 @@ async function deployAndLook(opts: SwarmDeployOptions) {
 }
 
 const manager = () => dockerFor(state.dockerHost);
-const errorLines = (out: string) => out.split('\n').filter((l) => l.startsWith('[error]')).join('\n');
+const errorLines = (out: string) =>
+  out
+    .split('\n')
+    .filter((l) => l.startsWith('[error]'))
+    .join('\n');
 /** "v2" for the ref of images.v2, for figures. */
 const tag = (ref?: string) => Object.values(images).find((i) => i.ref === ref)?.name ?? ref ?? '-';
 
@@ -141,7 +145,10 @@ function record(f: Figure, out?: string) {
   figures.push(f);
   process.stdout.write(`lab figure: ${JSON.stringify(f)}\n`);
   if (out !== undefined) {
-    const file = path.join(path.dirname(FIGURES_FILE), `${String(figures.length).padStart(2, '0')}-${f.scenario.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`);
+    const file = path.join(
+      path.dirname(FIGURES_FILE),
+      `${String(figures.length).padStart(2, '0')}-${f.scenario.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.log`,
+    );
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, out + '\n');
   }
@@ -227,14 +234,32 @@ describe('multi-node swarm lab', () => {
     const edge = edgeStats(load.edgeLogOffset);
     expect(report.failed).toBe(0);
     expect(Object.keys(edge.byUpstream).sort()).toEqual(state.nodes.map((n) => `${n.address}:${state.edgeTarget}`).sort());
-    record({ scenario: 'spread', outcome: `created, 3/3 on ${tasks.map((t) => t.node).sort().join(', ')}`, seconds: result.seconds, load: summarizeLoad(report), edge });
+    record({
+      scenario: 'spread',
+      outcome: `created, 3/3 on ${tasks
+        .map((t) => t.node)
+        .sort()
+        .join(', ')}`,
+      seconds: result.seconds,
+      load: summarizeLoad(report),
+      edge,
+    });
   });
 
   it('rolling update to a new version under 100 req/s through the edge: 0 failed requests', async () => {
     await ensureRunning(images.v1);
     const mark = log.mark();
     const { value: result, report, edge } = await underLoad(() => deploy(options(images.v2.ref)));
-    record({ scenario: 'rolling update v1→v2', outcome: result.success ? 'updated' : 'failed', seconds: result.seconds, load: summarizeLoad(report), edge }, log.since(mark));
+    record(
+      {
+        scenario: 'rolling update v1→v2',
+        outcome: result.success ? 'updated' : 'failed',
+        seconds: result.seconds,
+        load: summarizeLoad(report),
+        edge,
+      },
+      log.since(mark),
+    );
     expect(result.success).toBe(true);
     await waitConverged(manager(), SERVICE, images.v2.ref, 3, 10_000);
     expect(report.failed).toBe(0);
@@ -252,14 +277,20 @@ describe('multi-node swarm lab', () => {
       const { value: result, report, edge } = await underLoad(() => deploy(options(images[bad.name].ref)));
       const out = log.since(mark);
       const after = await serviceView(manager(), SERVICE);
-      record({
-        scenario: `bad release (${bad.what})`,
-        outcome: `${result.success ? 'REPORTED SUCCESS' : 'failed'}; service ${after?.updateState}, spec image ${after?.image === images.v2.ref ? 'v2 (old)' : after?.image}`,
-        seconds: result.seconds,
-        load: summarizeLoad(report),
-        edge,
-        notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 8),
-      }, out);
+      record(
+        {
+          scenario: `bad release (${bad.what})`,
+          outcome: `${result.success ? 'REPORTED SUCCESS' : 'failed'}; service ${after?.updateState}, spec image ${after?.image === images.v2.ref ? 'v2 (old)' : after?.image}`,
+          seconds: result.seconds,
+          load: summarizeLoad(report),
+          edge,
+          notes: out
+            .split('\n')
+            .filter((l) => l.startsWith('[error]') || l.startsWith('[warn]'))
+            .slice(0, 8),
+        },
+        out,
+      );
       expect(result.success).toBe(false);
       // The diagnosis is what the executor reports as the failure (its error lines), not progress lines.
       expect(errorLines(out)).toMatch(bad.expect);
@@ -336,20 +367,31 @@ describe('multi-node swarm lab', () => {
       finalProblem = (error as Error).message;
     }
     const end = await serviceView(manager(), SERVICE);
-    record({
-      scenario: `worker engine ${victim} killed (SIGKILL) during a deploy v2→v3`,
-      outcome:
-        `deploy ${result.success ? 'succeeded' : 'failed'} after ${result.seconds.toFixed(1)} s (engine killed at ${killedAfterS.toFixed(1)} s); ` +
-        `right after: update ${during.service?.updateState}, spec ${tag(during.service?.image)}, ` +
-        `tasks ${during.tasks.map((t) => `${t.node || '-'}:${tag(t.image)}/${t.state}`).join(' ')}; ` +
-        `redeploy after the node returned: ${again.success ? `success (${again.report?.action})` : 'FAILED'} in ${again.seconds.toFixed(1)} s; ` +
-        `end: spec ${tag(end?.image)}, update ${end?.updateState}, ` +
-        (finalProblem ? `NOT converged on v3` : `3/3 v3 on ${final.map((t) => t.node).sort().join(', ')}`),
-      seconds: result.seconds,
-      load: summarizeLoad(report),
-      edge,
-      notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 8),
-    }, out);
+    record(
+      {
+        scenario: `worker engine ${victim} killed (SIGKILL) during a deploy v2→v3`,
+        outcome:
+          `deploy ${result.success ? 'succeeded' : 'failed'} after ${result.seconds.toFixed(1)} s (engine killed at ${killedAfterS.toFixed(1)} s); ` +
+          `right after: update ${during.service?.updateState}, spec ${tag(during.service?.image)}, ` +
+          `tasks ${during.tasks.map((t) => `${t.node || '-'}:${tag(t.image)}/${t.state}`).join(' ')}; ` +
+          `redeploy after the node returned: ${again.success ? `success (${again.report?.action})` : 'FAILED'} in ${again.seconds.toFixed(1)} s; ` +
+          `end: spec ${tag(end?.image)}, update ${end?.updateState}, ` +
+          (finalProblem
+            ? `NOT converged on v3`
+            : `3/3 v3 on ${final
+                .map((t) => t.node)
+                .sort()
+                .join(', ')}`),
+        seconds: result.seconds,
+        load: summarizeLoad(report),
+        edge,
+        notes: out
+          .split('\n')
+          .filter((l) => l.startsWith('[error]') || l.startsWith('[warn]'))
+          .slice(0, 8),
+      },
+      out,
+    );
     expect(finalProblem).toBe('');
     // Bounded: a verdict within its deadline (plus polling slack).
     expect(result.seconds).toBeLessThan(timeoutS + 15);
@@ -388,12 +430,18 @@ describe('multi-node swarm lab', () => {
     );
     const out = log.since(mark);
     const after = await serviceView(manager(), SERVICE);
-    record({
-      scenario: 'registry stopped during the push',
-      outcome: `docker-image ${built.success ? 'SUCCEEDED' : 'failed'}; service version ${before!.version} → ${after!.version}`,
-      load: summarizeLoad(report),
-      notes: out.split('\n').filter((l) => l.startsWith('[error]')).slice(0, 4),
-    }, out);
+    record(
+      {
+        scenario: 'registry stopped during the push',
+        outcome: `docker-image ${built.success ? 'SUCCEEDED' : 'failed'}; service version ${before!.version} → ${after!.version}`,
+        load: summarizeLoad(report),
+        notes: out
+          .split('\n')
+          .filter((l) => l.startsWith('[error]'))
+          .slice(0, 4),
+      },
+      out,
+    );
     expect(built.success).toBe(false);
     expect(out).toMatch(new RegExp(`\\[error\\].*${state.registry.replace(/\./g, '\\.')}`));
     expect(out).toMatch(/connection refused|connect/i);
@@ -405,7 +453,12 @@ describe('multi-node swarm lab', () => {
   it('a local-only image on the multi-node swarm: warned before deploying, REJECTED tasks explained with the fix, rolled back', async () => {
     // Built on the manager only, never pushed, no registry in its name: what a single-node setup produces.
     await ensureRunning(images.v3);
-    const built = await buildLabImage(state, ws, 'local', { patch: renamePeople('PersonLocal_'), push: false, registry: null, repository: 'nxlab-local/accountservice' });
+    const built = await buildLabImage(state, ws, 'local', {
+      patch: renamePeople('PersonLocal_'),
+      push: false,
+      registry: null,
+      repository: 'nxlab-local/accountservice',
+    });
     expect(built.success).toBe(true);
     const local = built.image!;
     const mark = log.mark();
@@ -417,13 +470,16 @@ describe('multi-node swarm lab', () => {
     const warnAt = lines.findIndex((l) => /\[warn\].*never pushed[\s\S]*REJECTED/.test(l));
     const updateAt = lines.findIndex((l) => /Updating nxlab-acct/.test(l));
     const after = await serviceView(manager(), SERVICE);
-    record({
-      scenario: 'local-only image on 3 nodes',
-      outcome: `${result.success ? 'REPORTED SUCCESS' : 'failed'}; warning ${warnAt >= 0 ? 'before' : 'MISSING'} the update; service ${after?.updateState}`,
-      seconds: result.seconds,
-      load: summarizeLoad(report),
-      notes: lines.filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 6),
-    }, out);
+    record(
+      {
+        scenario: 'local-only image on 3 nodes',
+        outcome: `${result.success ? 'REPORTED SUCCESS' : 'failed'}; warning ${warnAt >= 0 ? 'before' : 'MISSING'} the update; service ${after?.updateState}`,
+        seconds: result.seconds,
+        load: summarizeLoad(report),
+        notes: lines.filter((l) => l.startsWith('[error]') || l.startsWith('[warn]')).slice(0, 6),
+      },
+      out,
+    );
     expect(warnAt).toBeGreaterThanOrEqual(0);
     expect(updateAt).toBeGreaterThan(warnAt);
     expect(result.success).toBe(false);
@@ -441,14 +497,23 @@ describe('multi-node swarm lab', () => {
     );
     const out = log.since(mark);
     const final = await waitConverged(manager(), SERVICE, images.v1.ref, 3, 20_000);
-    record({
-      scenario: 'two deploys at once, same image (v3→v1)',
-      outcome: results
-        .map((r) => `${r.success ? `success (${r.report?.action})` : 'failed'} in ${r.seconds.toFixed(1)} s, running then: ${r.runningAtReturn.map(tag).join(',')}`)
-        .join(' / '),
-      load: summarizeLoad(report),
-      notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l)).slice(0, 6),
-    }, out);
+    record(
+      {
+        scenario: 'two deploys at once, same image (v3→v1)',
+        outcome: results
+          .map(
+            (r) =>
+              `${r.success ? `success (${r.report?.action})` : 'failed'} in ${r.seconds.toFixed(1)} s, running then: ${r.runningAtReturn.map(tag).join(',')}`,
+          )
+          .join(' / '),
+        load: summarizeLoad(report),
+        notes: out
+          .split('\n')
+          .filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l))
+          .slice(0, 6),
+      },
+      out,
+    );
     expect(out).not.toMatch(/out of sequence/i);
     expect(results.map((r) => r.success)).toEqual([true, true]);
     // A success means v1 runs everywhere when the executor returns, for both callers.
@@ -470,15 +535,21 @@ describe('multi-node swarm lab', () => {
     const svc = await serviceView(manager(), SERVICE);
     const finalImage = svc!.image;
     const final = await waitConverged(manager(), SERVICE, finalImage, 3, 30_000);
-    record({
-      scenario: 'two deploys at once, different images (v1→v2 and, 1.5 s later, →v3)',
-      outcome:
-        `v2 deploy ${results[0].success ? 'succeeded' : 'failed'} in ${results[0].seconds.toFixed(1)} s (running then: ${results[0].runningAtReturn.map(tag).join(',')}), ` +
-        `v3 deploy ${results[1].success ? 'succeeded' : 'failed'} in ${results[1].seconds.toFixed(1)} s (running then: ${results[1].runningAtReturn.map(tag).join(',')}); ` +
-        `final ${tag(finalImage)}, update ${svc!.updateState}`,
-      load: summarizeLoad(report),
-      notes: out.split('\n').filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l)).slice(0, 6),
-    }, out);
+    record(
+      {
+        scenario: 'two deploys at once, different images (v1→v2 and, 1.5 s later, →v3)',
+        outcome:
+          `v2 deploy ${results[0].success ? 'succeeded' : 'failed'} in ${results[0].seconds.toFixed(1)} s (running then: ${results[0].runningAtReturn.map(tag).join(',')}), ` +
+          `v3 deploy ${results[1].success ? 'succeeded' : 'failed'} in ${results[1].seconds.toFixed(1)} s (running then: ${results[1].runningAtReturn.map(tag).join(',')}); ` +
+          `final ${tag(finalImage)}, update ${svc!.updateState}`,
+        load: summarizeLoad(report),
+        notes: out
+          .split('\n')
+          .filter((l) => l.startsWith('[error]') || l.startsWith('[warn]') || /sequence|up to date/i.test(l))
+          .slice(0, 6),
+      },
+      out,
+    );
     expect(out).not.toMatch(/out of sequence/i);
     // The last writer wins: the v3 deploy converges. The superseded v2 deploy may fail (superseded)
     // but must not report success unless v2 really ran everywhere when it returned.

@@ -25,10 +25,7 @@ function copySource(from: string, to: string): void {
 }
 
 /** Builds `outDir/accountservice-linux-amd64` and returns its path. */
-export async function buildAccountserviceBinary(
-  outDir: string,
-  opts: BuildAccountserviceOptions = {},
-): Promise<string> {
+export async function buildAccountserviceBinary(outDir: string, opts: BuildAccountserviceOptions = {}): Promise<string> {
   fs.mkdirSync(outDir, { recursive: true });
   let srcDir = ACCOUNTSERVICE_DIR;
   let tmp: string | undefined;

@@ -113,7 +113,9 @@ export async function cleanup(services: string[], images: string[]): Promise<voi
   // wait for the containers to go so the images can be removed
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
-    const { stdout } = await execa('docker', ['ps', '-aq', ...services.flatMap((s) => ['--filter', `label=com.docker.swarm.service.name=${s}`])], { reject: false });
+    const { stdout } = await execa('docker', ['ps', '-aq', ...services.flatMap((s) => ['--filter', `label=com.docker.swarm.service.name=${s}`])], {
+      reject: false,
+    });
     if (!stdout.trim()) break;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -139,11 +141,16 @@ export async function startSecondDockerd(): Promise<SecondEngine> {
     [
       '--net',
       'dockerd',
-      '--data-root', path.join(dir, 'data'),
-      '--exec-root', path.join(dir, 'exec'),
-      '-H', `unix://${sock}`,
-      '--pidfile', path.join(dir, 'd.pid'),
-      '--bridge', 'none',
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '-H',
+      `unix://${sock}`,
+      '--pidfile',
+      path.join(dir, 'd.pid'),
+      '--bridge',
+      'none',
       '--iptables=false',
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] },

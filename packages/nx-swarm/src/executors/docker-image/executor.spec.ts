@@ -37,7 +37,12 @@ describe('docker-image executor', () => {
   });
 
   it.each([
-    ['the build output is missing', false, { files }, /files\[0\]\.from dist\/svc\/svc-linux-amd64 does not exist\. Run the build target first \(nx run svc:build\)/],
+    [
+      'the build output is missing',
+      false,
+      { files },
+      /files\[0\]\.from dist\/svc\/svc-linux-amd64 does not exist\. Run the build target first \(nx run svc:build\)/,
+    ],
     ['the repository is invalid', true, { files, repository: 'Bad Repo' }, /Invalid repository/],
     ['a tag is invalid', true, { files, tags: ['-nope'] }, /Invalid tag/],
   ])('fails before calling the daemon when %s', async (_n, withBinary, options, message) => {
@@ -86,7 +91,13 @@ describe('docker-image executor', () => {
 
   it.each([
     ['the platforms option', { platforms: ['linux/arm64'] }, {}, ['linux/arm64'], 'the platforms option'],
-    ['the build matrix', {}, { build: { executor: 'nx-swarm:go-cross-build', options: { targets: ['linux/amd64', 'darwin/arm64', 'linux/arm64'] } } }, ['linux/amd64', 'linux/arm64'], "the build target's matrix"],
+    [
+      'the build matrix',
+      {},
+      { build: { executor: 'nx-swarm:go-cross-build', options: { targets: ['linux/amd64', 'darwin/arm64', 'linux/arm64'] } } },
+      ['linux/amd64', 'linux/arm64'],
+      "the build target's matrix",
+    ],
     ['the platform option', { platform: 'linux/arm64' }, {}, ['linux/arm64'], 'the platform option'],
     ['nothing', {}, { build: { executor: 'nx:run-commands' } }, ['linux/amd64'], 'the default'],
   ])('default platforms from %s', (_n, plan, targets, platforms, from) => {

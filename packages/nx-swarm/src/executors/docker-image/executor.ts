@@ -59,10 +59,7 @@ function fail(message: string, kind?: string): { success: false } {
   return { success: false };
 }
 
-export default async function runExecutor(
-  options: DockerImageExecutorSchema,
-  context: ExecutorContext,
-): Promise<{ success: boolean }> {
+export default async function runExecutor(options: DockerImageExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
   const started = Date.now();
   const projectName = context.projectName ?? 'app';
   const projectRoot = context.projectsConfigurations?.projects[projectName]?.root ?? '.';
@@ -85,9 +82,14 @@ export default async function runExecutor(
 
   const receiptFile = imageReceiptPath(context.root, projectRoot);
   let verdict: DockerfilePlan =
-    plan.builder === 'engine' ? { kind: 'engine', reason: 'builder: engine' } : planDockerfile(fs.readFileSync(plan.dockerfile, 'utf8'), { target: plan.target });
+    plan.builder === 'engine'
+      ? { kind: 'engine', reason: 'builder: engine' }
+      : planDockerfile(fs.readFileSync(plan.dockerfile, 'utf8'), { target: plan.target });
   if (verdict.kind === 'engine' && plan.builder === 'oci') {
-    return fail(`builder "oci" cannot build ${path.relative(context.root, plan.dockerfile)}: ${verdict.reason}. Use builder "auto" or "engine".`, 'build');
+    return fail(
+      `builder "oci" cannot build ${path.relative(context.root, plan.dockerfile)}: ${verdict.reason}. Use builder "auto" or "engine".`,
+      'build',
+    );
   }
 
   if (verdict.kind === 'oci') {
@@ -110,7 +112,16 @@ async function runOci(
   const { platforms, from } = defaultPlatforms(plan, context, projectName);
   let receipt: ImageReceipt;
   try {
-    receipt = await ociImage({ plan, dockerfilePlan, platforms, platformsFrom: from, workspaceRoot: context.root, env: process.env, readText, log: (l) => logger.info(l) });
+    receipt = await ociImage({
+      plan,
+      dockerfilePlan,
+      platforms,
+      platformsFrom: from,
+      workspaceRoot: context.root,
+      env: process.env,
+      readText,
+      log: (l) => logger.info(l),
+    });
   } catch (error) {
     if (error instanceof NeedsEngine && plan.builder === 'auto') return { fallback: error.message };
     if (error instanceof NeedsEngine) return fail(`builder "oci" cannot build this Dockerfile: ${error.message}`, 'build');
@@ -127,7 +138,13 @@ async function runOci(
   return { success: true };
 }
 
-async function runEngine(plan: ImagePlan, context: ExecutorContext, receiptFile: string, started: number, reason: string): Promise<{ success: boolean }> {
+async function runEngine(
+  plan: ImagePlan,
+  context: ExecutorContext,
+  receiptFile: string,
+  started: number,
+  reason: string,
+): Promise<{ success: boolean }> {
   const { ImageError, applyImage, prepareImage } = require('../../lib/docker/image-build') as typeof import('../../lib/docker/image-build');
   const { connectEngine, daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
   const projectName = context.projectName ?? 'app';

@@ -14,10 +14,7 @@ import { manifestFor, writeManifest } from '../../lib/go/build-manifest';
 import { unknownTargets } from '../../lib/go/targets';
 import type { GoCrossBuildExecutorSchema } from './schema';
 
-export default async function runExecutor(
-  options: GoCrossBuildExecutorSchema,
-  context: ExecutorContext,
-): Promise<{ success: boolean }> {
+export default async function runExecutor(options: GoCrossBuildExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
   const started = Date.now();
   const { name: projectName, root: projectRoot } = projectOf(context);
   const extraEnv = options.env ?? {};
@@ -61,7 +58,9 @@ export default async function runExecutor(
     const manifest = manifestFor(plan.steps, version, Boolean(options.cgo));
     const manifestFile = writeManifest(plan.outputDir, manifest);
     for (const b of manifest.binaries) {
-      logger.info(`✔ ${path.relative(context.root, path.join(plan.outputDir, b.file))}  ${(b.size / 1024 / 1024).toFixed(1)} MiB  sha256:${b.sha256.slice(0, 12)}`);
+      logger.info(
+        `✔ ${path.relative(context.root, path.join(plan.outputDir, b.file))}  ${(b.size / 1024 / 1024).toFixed(1)} MiB  sha256:${b.sha256.slice(0, 12)}`,
+      );
     }
     logger.info(
       `Built ${manifest.binaries.length} binar${manifest.binaries.length === 1 ? 'y' : 'ies'} in ${((Date.now() - started) / 1000).toFixed(1)} s; manifest ${path.relative(context.root, manifestFile)}`,

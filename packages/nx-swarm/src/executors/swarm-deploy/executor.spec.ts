@@ -23,9 +23,17 @@ describe('swarm-deploy executor (no daemon)', () => {
   });
 
   it.each<[string, object, RegExp]>([
-    ['invalid options, all listed', { mode: 'global', replicas: 2, timeout: '5 d' }, /can't be combined with mode "global"[\s\S]*timeout "5 d" is not a duration/],
+    [
+      'invalid options, all listed',
+      { mode: 'global', replicas: 2, timeout: '5 d' },
+      /can't be combined with mode "global"[\s\S]*timeout "5 d" is not a duration/,
+    ],
     ['ingress + dnsrr', { ports: [{ target: 1, published: 2 }], endpointMode: 'dnsrr' }, /can't be used with endpointMode "dnsrr"/],
-    ['no receipt, no image', {}, /No image to deploy: dist\/accountservice\/image\.json does not exist\. Run the image target first \(`nx run accountservice:image`\)/],
+    [
+      'no receipt, no image',
+      {},
+      /No image to deploy: dist\/accountservice\/image\.json does not exist\. Run the image target first \(`nx run accountservice:image`\)/,
+    ],
   ])('%s → success false with a human message', async (_n, options, message) => {
     const result = await runExecutor(options, ctx(root), { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } });
     expect(result.success).toBe(false);
@@ -64,7 +72,32 @@ describe('swarm-deploy executor (no daemon)', () => {
   it('schema.json documents every option with a description', () => {
     const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'schema.json'), 'utf8'));
     const names = Object.keys(schema.properties);
-    expect(names).toEqual(expect.arrayContaining(['service', 'image', 'replicas', 'mode', 'networks', 'ports', 'env', 'labels', 'constraints', 'placementPreferences', 'maxReplicasPerNode', 'resources', 'restartPolicy', 'healthcheck', 'updateConfig', 'rollbackConfig', 'endpointMode', 'mounts', 'withRegistryAuth', 'timeout', 'dryRun', 'tryPath']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'service',
+        'image',
+        'replicas',
+        'mode',
+        'networks',
+        'ports',
+        'env',
+        'labels',
+        'constraints',
+        'placementPreferences',
+        'maxReplicasPerNode',
+        'resources',
+        'restartPolicy',
+        'healthcheck',
+        'updateConfig',
+        'rollbackConfig',
+        'endpointMode',
+        'mounts',
+        'withRegistryAuth',
+        'timeout',
+        'dryRun',
+        'tryPath',
+      ]),
+    );
     for (const n of names) expect(schema.properties[n].description).toBeTruthy();
   });
 });

@@ -28,13 +28,16 @@ export default async function runExecutor(
     // Loaded here: dockerode only when there is something to talk to.
     const { connectEngine } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
     const engine = await connectEngine({ env: runtimeEnv(runtime) as EndpointEnv });
-    const result = await removeService(guardedSwarmApi(engine.docker, engine.describe, 'undeploy', (l) => logger.warn(l)), {
-      service,
-      failIfMissing: options.failIfMissing,
-      removeNetworks: options.removeNetworks,
-      timeoutMs,
-      log: (l) => logger.info(l),
-    });
+    const result = await removeService(
+      guardedSwarmApi(engine.docker, engine.describe, 'undeploy', (l) => logger.warn(l)),
+      {
+        service,
+        failIfMissing: options.failIfMissing,
+        removeNetworks: options.removeNetworks,
+        timeoutMs,
+        log: (l) => logger.info(l),
+      },
+    );
     if (result.removed) {
       logger.info(`${service} removed; its tasks are gone and its published ports are free (${(result.elapsedMs / 1000).toFixed(1)} s).`);
     }

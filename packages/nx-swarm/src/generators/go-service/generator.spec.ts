@@ -18,12 +18,22 @@ const EMPTY: WorkspaceFacts = { projects: {}, children: () => undefined };
 
 describe('goWorkWith', () => {
   it.each<[string, string | undefined, string[], string | undefined]>([
-    ['a new go.work uses every Go module, at the highest go version', undefined, ['apps/a', 'libs/go/common'], 'go 1.25.0\n\nuse (\n\t./apps/a\n\t./libs/go/common\n\t./tools/x\n)\n'],
+    [
+      'a new go.work uses every Go module, at the highest go version',
+      undefined,
+      ['apps/a', 'libs/go/common'],
+      'go 1.25.0\n\nuse (\n\t./apps/a\n\t./libs/go/common\n\t./tools/x\n)\n',
+    ],
     ['adds to a use block', 'go 1.25.0\n\nuse (\n\t./accountservice\n)\n', ['apps/a'], 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./apps/a\n)\n'],
     ['adds single use lines', 'go 1.25.0\nuse ./accountservice\n', ['apps/a'], 'go 1.25.0\nuse ./accountservice\n\nuse ./apps/a\n'],
     ['nothing to add', 'go 1.25.0\nuse ./apps/a\nuse ./libs/go/common\n', ['apps/a', 'libs/go/common'], undefined],
   ])('%s', (_t, existing, uses, expected) => {
-    expect(goWorkWith(existing, uses, [{ root: 'tools/x', go: '1.25.0' }, { root: 'apps/a', go: '1.22' }])).toBe(expected);
+    expect(
+      goWorkWith(existing, uses, [
+        { root: 'tools/x', go: '1.25.0' },
+        { root: 'apps/a', go: '1.22' },
+      ]),
+    ).toBe(expected);
   });
 });
 
@@ -44,8 +54,16 @@ describe('normalizeGoServiceOptions', () => {
     ],
     ['a directory, normalised', { name: 'web', directory: './services//web/' }, { projectRoot: 'services/web' }],
     ['ports', { name: 'web', port: 3000, publishedPort: 80 }, { port: 3000, publishedPort: 80 }],
-    ['a module and Go version', { name: 'a1', module: 'github.com/acme/a1', goVersion: '1.25.0' }, { module: 'github.com/acme/a1', goVersion: '1.25.0' }],
-    ['extra tags, deduplicated', { name: 'web', tags: 'team:x, lang:go ,scope:public' }, { tags: ['lang:go', 'type:service', 'team:x', 'scope:public'] }],
+    [
+      'a module and Go version',
+      { name: 'a1', module: 'github.com/acme/a1', goVersion: '1.25.0' },
+      { module: 'github.com/acme/a1', goVersion: '1.25.0' },
+    ],
+    [
+      'extra tags, deduplicated',
+      { name: 'web', tags: 'team:x, lang:go ,scope:public' },
+      { tags: ['lang:go', 'type:service', 'team:x', 'scope:public'] },
+    ],
   ])('%s', (_title, options, expected) => {
     expect(normalizeGoServiceOptions(options, EMPTY)).toMatchObject(expected);
   });
@@ -66,9 +84,24 @@ describe('normalizeGoServiceOptions', () => {
     ['an absolute directory', { name: 'web', directory: '/srv/web' }, EMPTY, /must be a folder inside the workspace/],
     ['a directory outside', { name: 'web', directory: '../web' }, EMPTY, /must be a folder inside the workspace/],
     ['the workspace root', { name: 'web', directory: '.' }, EMPTY, /must be a folder inside the workspace/],
-    ['a name taken elsewhere', { name: 'web' }, { projects: { web: 'apps/old-web' }, children: () => undefined }, /"web" already exists in apps\/old-web/],
-    ['a folder that is another project', { name: 'web', directory: 'apps/api' }, { projects: { api: 'apps/api' }, children: () => ['x'] }, /apps\/api is already the project "api"/],
-    ['a folder with files', { name: 'web' }, { projects: {}, children: () => ['a.txt', 'b', 'c', 'd'] }, /apps\/web already exists and holds files \(a.txt, b, c, …\)/],
+    [
+      'a name taken elsewhere',
+      { name: 'web' },
+      { projects: { web: 'apps/old-web' }, children: () => undefined },
+      /"web" already exists in apps\/old-web/,
+    ],
+    [
+      'a folder that is another project',
+      { name: 'web', directory: 'apps/api' },
+      { projects: { api: 'apps/api' }, children: () => ['x'] },
+      /apps\/api is already the project "api"/,
+    ],
+    [
+      'a folder with files',
+      { name: 'web' },
+      { projects: {}, children: () => ['a.txt', 'b', 'c', 'd'] },
+      /apps\/web already exists and holds files \(a.txt, b, c, …\)/,
+    ],
     ['port 0', { name: 'web', port: 0 }, EMPTY, /port must be a whole number from 1 to 65535, got 0/],
     ['a fractional published port', { name: 'web', publishedPort: 80.5 }, EMPTY, /publishedPort must be a whole number/],
     ['a module with spaces', { name: 'web', module: 'my module' }, EMPTY, /is not a Go module path/],
@@ -180,7 +213,9 @@ describe('goServiceGenerator (virtual tree)', () => {
   it('fills in the templates', async () => {
     await goServiceGenerator(tree, { name: 'web', port: 3000, module: 'github.com/acme/web', skipFormat: true });
     const read = (f: string) => tree.read(`apps/web/${f}`, 'utf-8')!;
-    expect(read('go.mod')).toMatch(/^module github.com\/acme\/web\n\ngo 1.22\n\n\/\/ The workspace's shared module[\s\S]*\nrequire github.com\/acme\/common v0.0.0-00010101000000-000000000000\n\nreplace github.com\/acme\/common => ..\/..\/libs\/go\/common\n$/);
+    expect(read('go.mod')).toMatch(
+      /^module github.com\/acme\/web\n\ngo 1.22\n\n\/\/ The workspace's shared module[\s\S]*\nrequire github.com\/acme\/common v0.0.0-00010101000000-000000000000\n\nreplace github.com\/acme\/common => ..\/..\/libs\/go\/common\n$/,
+    );
     expect(read('runtime.go')).toContain('"github.com/acme/common/server"');
     expect(read('main.go')).toContain('serviceName = "web"');
     expect(read('main.go')).toContain('defaultPort = 3000');
@@ -206,7 +241,9 @@ describe('goServiceGenerator (virtual tree)', () => {
   it('--standalone: no shared module, no go.work, its own health check and drain', async () => {
     await goServiceGenerator(tree, { name: 'solo', standalone: true, skipFormat: true });
     expect(tree.read('apps/solo/go.mod', 'utf-8')).toBe('module example.com/solo\n\ngo 1.22\n');
-    expect(tree.read('apps/solo/runtime.go', 'utf-8')).toContain('func checkHealth(url string, timeout time.Duration, out io.Writer) int {\n\tctx, cancel');
+    expect(tree.read('apps/solo/runtime.go', 'utf-8')).toContain(
+      'func checkHealth(url string, timeout time.Duration, out io.Writer) int {\n\tctx, cancel',
+    );
     expect(tree.exists('libs/go/common/go.mod')).toBe(false);
     expect(tree.exists('go.work')).toBe(false);
   });

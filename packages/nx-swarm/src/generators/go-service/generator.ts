@@ -19,12 +19,7 @@ import {
   type TargetConfiguration,
   type Tree,
 } from '@nx/devkit';
-import {
-  inferGoServiceProject,
-  normalizePluginOptions,
-  PLUGIN_NAME,
-  type NxSwarmPluginOptions,
-} from '../../plugins/go-service-targets';
+import { inferGoServiceProject, normalizePluginOptions, PLUGIN_NAME, type NxSwarmPluginOptions } from '../../plugins/go-service-targets';
 import { initGenerator, shouldAddPlugin } from '../init/generator';
 import { parseGoMod, parseGoWork } from '../../plugins/go-graph/go-mod';
 import type { GoServiceGeneratorSchema } from './schema';
@@ -92,7 +87,9 @@ export function normalizeGoServiceOptions(options: GoServiceGeneratorSchema, fac
   const rawDir = (options.directory ?? `apps/${name}`).trim().replace(/\\/g, '/');
   const projectRoot = path.posix.normalize(rawDir).replace(/\/+$/, '');
   if (path.posix.isAbsolute(rawDir) || projectRoot === '.' || projectRoot === '' || projectRoot.split('/').includes('..')) {
-    problems.push(`directory ${JSON.stringify(options.directory)} must be a folder inside the workspace, relative to its root (e.g. apps/${name || 'my-service'}).`);
+    problems.push(
+      `directory ${JSON.stringify(options.directory)} must be a folder inside the workspace, relative to its root (e.g. apps/${name || 'my-service'}).`,
+    );
   }
 
   let exists = false;
@@ -115,11 +112,15 @@ export function normalizeGoServiceOptions(options: GoServiceGeneratorSchema, fac
 
   const module = (options.module ?? `example.com/${name}`).trim();
   if (!MODULE_RE.test(module) || module.split('/').some((e) => e === '.' || e === '..')) {
-    problems.push(`module ${JSON.stringify(module)} is not a Go module path: use slash-separated elements of letters, digits, ".", "_", "~", "-" (e.g. github.com/acme/${name || 'svc'}).`);
+    problems.push(
+      `module ${JSON.stringify(module)} is not a Go module path: use slash-separated elements of letters, digits, ".", "_", "~", "-" (e.g. github.com/acme/${name || 'svc'}).`,
+    );
   }
   const goVersion = (options.goVersion ?? '1.22').trim();
   if (!GO_VERSION_RE.test(goVersion)) {
-    problems.push(`goVersion ${JSON.stringify(goVersion)} must be a Go release of 1.22 or later, like 1.22 or 1.25.0 (the code uses ServeMux method patterns).`);
+    problems.push(
+      `goVersion ${JSON.stringify(goVersion)} must be a Go release of 1.22 or later, like 1.22 or 1.25.0 (the code uses ServeMux method patterns).`,
+    );
   }
   const extraTags = (options.tags ?? '')
     .split(',')
@@ -174,7 +175,10 @@ export function goWorkWith(existing: string | undefined, uses: string[], allModu
   const line = (dir: string) => `./${dir}`;
   if (existing === undefined) {
     const roots = [...new Set([...allModules.map((m) => m.root), ...uses])].sort();
-    const go = allModules.map((m) => m.go).filter((v): v is string => Boolean(v)).reduce((max, v) => (goVersionAtLeast(v, max) ? v : max), '1.22');
+    const go = allModules
+      .map((m) => m.go)
+      .filter((v): v is string => Boolean(v))
+      .reduce((max, v) => (goVersionAtLeast(v, max) ? v : max), '1.22');
     return `go ${go}\n\nuse (\n${roots.map((r) => `\t${line(r)}\n`).join('')})\n`;
   }
   const work = parseGoWork(existing);
@@ -249,7 +253,7 @@ export async function goServiceGenerator(tree: Tree, options: GoServiceGenerator
   const facts: WorkspaceFacts = {
     projects: Object.fromEntries([...projects].map(([name, p]) => [name, p.root])),
     children: (dir) => (tree.exists(dir) && !tree.isFile(dir) ? tree.children(dir) : undefined),
-    read: (file) => (tree.exists(file) ? tree.read(file, 'utf-8') ?? undefined : undefined),
+    read: (file) => (tree.exists(file) ? (tree.read(file, 'utf-8') ?? undefined) : undefined),
   };
   const service = normalizeGoServiceOptions(options, facts);
 
@@ -261,27 +265,27 @@ export async function goServiceGenerator(tree: Tree, options: GoServiceGenerator
     .readdirSync(templates)
     .map((f) => f.replace(/__tmpl__$/, ''))
     .filter((f) => !tree.exists(path.posix.join(service.projectRoot, f)));
-  generateFiles(
-    tree,
-    templates,
-    service.projectRoot,
-    { ...service, tmpl: '' },
-    { overwriteStrategy: OverwriteStrategy.KeepExisting },
-  );
+  generateFiles(tree, templates, service.projectRoot, { ...service, tmpl: '' }, { overwriteStrategy: OverwriteStrategy.KeepExisting });
 
   if (!service.standalone) {
     if (!tree.exists(`${service.commonDirectory}/go.mod`)) {
-      generateFiles(tree, path.join(__dirname, 'files-common'), service.commonDirectory, { ...service, tmpl: '' }, { overwriteStrategy: OverwriteStrategy.KeepExisting });
+      generateFiles(
+        tree,
+        path.join(__dirname, 'files-common'),
+        service.commonDirectory,
+        { ...service, tmpl: '' },
+        { overwriteStrategy: OverwriteStrategy.KeepExisting },
+      );
       logger.info(`${PLUGIN_NAME}: created the shared Go module ${service.commonModule} in ${service.commonDirectory}`);
     }
     const modules = [...projects.values()]
       .filter((p) => tree.exists(`${p.root}/go.mod`))
       .map((p) => ({ root: p.root, go: parseGoMod(tree.read(`${p.root}/go.mod`, 'utf-8') ?? '').go }));
-    const work = goWorkWith(tree.exists('go.work') ? tree.read('go.work', 'utf-8') ?? '' : undefined, [service.commonDirectory, service.projectRoot], [
-      ...modules,
-      { root: service.projectRoot, go: service.goVersion },
-      { root: service.commonDirectory, go: service.goVersion },
-    ]);
+    const work = goWorkWith(
+      tree.exists('go.work') ? (tree.read('go.work', 'utf-8') ?? '') : undefined,
+      [service.commonDirectory, service.projectRoot],
+      [...modules, { root: service.projectRoot, go: service.goVersion }, { root: service.commonDirectory, go: service.goVersion }],
+    );
     if (work !== undefined) tree.write('go.work', work);
   }
 

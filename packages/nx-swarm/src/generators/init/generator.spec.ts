@@ -18,15 +18,21 @@ describe('shouldAddPlugin', () => {
 describe('planInit', () => {
   const withInputs: NxJsonConfiguration = { namedInputs: { goBuild: ['x'], goTest: ['y'] } };
   it.each<[string, NxJsonConfiguration, Parameters<typeof planInit>[1], NxJsonConfiguration['plugins'], string[]]>([
-    ['an empty nx.json', {}, { addPlugin: true }, [{ plugin: 'nx-swarm', exclude: ['**/test/fixtures/**'] }], [
-      'registered the nx-swarm plugin in nx.json (excluding **/test/fixtures/**)',
-      'added the goBuild named input',
-      'added the goTest named input',
-    ]],
+    [
+      'an empty nx.json',
+      {},
+      { addPlugin: true },
+      [{ plugin: 'nx-swarm', exclude: ['**/test/fixtures/**'] }],
+      ['registered the nx-swarm plugin in nx.json (excluding **/test/fixtures/**)', 'added the goBuild named input', 'added the goTest named input'],
+    ],
     ['no exclude', withInputs, { addPlugin: true, exclude: [] }, ['nx-swarm'], ['registered the nx-swarm plugin in nx.json']],
-    ['other plugins kept in order', { ...withInputs, plugins: ['@nx/js/typescript'] }, { addPlugin: true, exclude: [] }, ['@nx/js/typescript', 'nx-swarm'], [
-      'registered the nx-swarm plugin in nx.json',
-    ]],
+    [
+      'other plugins kept in order',
+      { ...withInputs, plugins: ['@nx/js/typescript'] },
+      { addPlugin: true, exclude: [] },
+      ['@nx/js/typescript', 'nx-swarm'],
+      ['registered the nx-swarm plugin in nx.json'],
+    ],
     ['already registered as a string', { ...withInputs, plugins: ['nx-swarm'] }, { addPlugin: true }, ['nx-swarm'], []],
     [
       'already registered with options (left alone)',

@@ -9,11 +9,10 @@ let loaded: Logger | undefined;
 function nxLogger(): Logger {
   if (loaded) return loaded;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = (require('nx/src/utils/logger') as { logger: Logger }).logger;
   } catch {
     // An nx that doesn't expose the path: the same logger through @nx/devkit (slower to load).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     loaded = (require('@nx/devkit') as { logger: Logger }).logger;
   }
   return loaded;

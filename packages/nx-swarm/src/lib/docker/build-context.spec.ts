@@ -60,7 +60,11 @@ async function readTar(stream: NodeJS.ReadableStream): Promise<{ header: tar.Hea
 describe('scanBuildContext', () => {
   it('honours .dockerignore, always sends the Dockerfile and .dockerignore, and maps files in', () => {
     const { contextDir, binary } = makeContext(tmp);
-    const scanned = scanBuildContext({ contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), files: [{ from: binary, to: 'app-linux-amd64' }] });
+    const scanned = scanBuildContext({
+      contextDir,
+      dockerfile: path.join(contextDir, 'Dockerfile'),
+      files: [{ from: binary, to: 'app-linux-amd64' }],
+    });
     expect(scanned.entries.map((e) => `${e.type[0]} ${e.path}`)).toEqual([
       'f .dockerignore',
       'f Dockerfile',
@@ -85,7 +89,11 @@ describe('scanBuildContext', () => {
   it('a mapped file replaces a context file at the same path', () => {
     const { contextDir, binary } = makeContext(tmp);
     fs.writeFileSync(path.join(contextDir, 'app-linux-amd64'), 'stale copy');
-    const scanned = scanBuildContext({ contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), files: [{ from: binary, to: 'app-linux-amd64' }] });
+    const scanned = scanBuildContext({
+      contextDir,
+      dockerfile: path.join(contextDir, 'Dockerfile'),
+      files: [{ from: binary, to: 'app-linux-amd64' }],
+    });
     const entry = scanned.entries.find((e) => e.path === 'app-linux-amd64');
     expect(entry).toMatchObject({ type: 'file', source: binary, size: fs.statSync(binary).size });
   });
@@ -135,7 +143,11 @@ describe('context digest over a real directory', () => {
 describe('packBuildContext', () => {
   it('writes sorted entries with normalised mtime, owner and modes', async () => {
     const { contextDir, binary } = makeContext(tmp);
-    const scanned = scanBuildContext({ contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), files: [{ from: binary, to: 'app-linux-amd64' }] });
+    const scanned = scanBuildContext({
+      contextDir,
+      dockerfile: path.join(contextDir, 'Dockerfile'),
+      files: [{ from: binary, to: 'app-linux-amd64' }],
+    });
     const entries = await readTar(packBuildContext(scanned.entries));
     expect(entries.map((e) => e.header.name.replace(/\/$/, ''))).toEqual(scanned.entries.map((e) => e.path));
     for (const { header } of entries) {

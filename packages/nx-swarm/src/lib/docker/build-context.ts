@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- tar-stream 2 ships no types; the local declaration travels with this file
 /// <reference path="./tar-stream.d.ts" />
 /**
  * The build context as the daemon will receive it:
@@ -73,7 +74,7 @@ export function hashFile(file: string): { sha256: string; size: number } {
 /** Is `child` inside `parent` (or equal)? Returns the posix relative path, or undefined. */
 export function relativeInside(parent: string, child: string): string | undefined {
   const rel = path.relative(parent, child);
-  if (rel === '' ) return '';
+  if (rel === '') return '';
   if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
   return toPosix(rel);
 }

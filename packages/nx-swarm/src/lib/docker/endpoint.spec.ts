@@ -59,7 +59,12 @@ describe('resolveDockerEndpoint', () => {
       },
       'tcp+tls://r:2376 (docker context "remote")',
     ],
-    ['currentContext default', {}, { [path.join(cfg, 'config.json')]: '{"currentContext":"default"}' }, 'unix:///var/run/docker.sock (the default socket)'],
+    [
+      'currentContext default',
+      {},
+      { [path.join(cfg, 'config.json')]: '{"currentContext":"default"}' },
+      'unix:///var/run/docker.sock (the default socket)',
+    ],
   ])('%s', (_name, env, fileMap, expected) => {
     const endpoint = resolveDockerEndpoint({ HOME: home, ...env }, files(fileMap));
     expect(describeEndpoint(endpoint)).toBe(expected);
@@ -72,7 +77,12 @@ describe('resolveDockerEndpoint', () => {
   });
 
   it.each([
-    ['DOCKER_CERT_PATH', { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c' }, {}, { verify: true, caPath: '/c/ca.pem', origin: 'DOCKER_CERT_PATH=/c' }],
+    [
+      'DOCKER_CERT_PATH',
+      { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c' },
+      {},
+      { verify: true, caPath: '/c/ca.pem', origin: 'DOCKER_CERT_PATH=/c' },
+    ],
     [
       'DOCKER_TLS_VERIFY alone: ~/.docker',
       { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1' },

@@ -71,11 +71,7 @@ export function contextDirName(name: string): string {
 }
 
 /** Turns one DOCKER_HOST-style address into an endpoint. */
-export function parseDockerHost(
-  value: string,
-  source: string,
-  tls?: { verify: boolean; certDir?: string; origin?: string },
-): DockerEndpoint {
+export function parseDockerHost(value: string, source: string, tls?: { verify: boolean; certDir?: string; origin?: string }): DockerEndpoint {
   const trimmed = value.trim();
   if (trimmed.startsWith('unix://')) {
     return { kind: 'unix', socketPath: trimmed.slice('unix://'.length) || DEFAULT_UNIX_SOCKET, source };
@@ -89,8 +85,7 @@ export function parseDockerHost(
     url = new URL(withScheme);
   } catch {
     throw new Error(
-      `${source} is "${value}", which is not a Docker address. Use unix:///var/run/docker.sock, ` +
-        `tcp://HOST:2376 or ssh://USER@HOST.`,
+      `${source} is "${value}", which is not a Docker address. Use unix:///var/run/docker.sock, ` + `tcp://HOST:2376 or ssh://USER@HOST.`,
     );
   }
   if (url.protocol === 'ssh:') {

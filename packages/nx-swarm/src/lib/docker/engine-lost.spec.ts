@@ -14,13 +14,22 @@ describe('engineLostMessage', () => {
       'nothing sent yet',
       [],
       1,
-      [/during inspectService \(connect ECONNREFUSED \/var\/run\/docker.sock\)\./, /Sent: nothing was written/, /Next: run deploy again when the manager answers\./],
+      [
+        /during inspectService \(connect ECONNREFUSED \/var\/run\/docker.sock\)\./,
+        /Sent: nothing was written/,
+        /Next: run deploy again when the manager answers\./,
+      ],
     ],
     [
       'an update accepted, then lost while following',
       [{ what: 'update of service web to r/web:2 (at spec version 41)', outcome: 'accepted' as const }],
       4,
-      [/still lost after 4 attempts/, /Sent: update of service web to r\/web:2 \(at spec version 41\): accepted\./, /Unknown: the rollout may still be running/, /Next: run deploy again .* follows the rollout/],
+      [
+        /still lost after 4 attempts/,
+        /Sent: update of service web to r\/web:2 \(at spec version 41\): accepted\./,
+        /Unknown: the rollout may still be running/,
+        /Next: run deploy again .* follows the rollout/,
+      ],
     ],
     [
       'an update without an answer',
@@ -29,7 +38,13 @@ describe('engineLostMessage', () => {
       [/: sent, no answer\./, /Unknown: whether the engine applied what got no answer, and the rollout/],
     ],
   ])('%s', (_name, journal, attempts, expected) => {
-    const message = engineLostMessage(ctx, journal.length ? 'listTasks' : 'inspectService', 'connect ECONNREFUSED /var/run/docker.sock', attempts, journal);
+    const message = engineLostMessage(
+      ctx,
+      journal.length ? 'listTasks' : 'inspectService',
+      'connect ECONNREFUSED /var/run/docker.sock',
+      attempts,
+      journal,
+    );
     for (const re of expected) expect(message).toMatch(re);
   });
 });
@@ -94,7 +109,11 @@ describe('guardLostEngine', () => {
       throw refused();
     };
     await expect(guard(f.api).read()).rejects.toThrow(/nothing was written/); // another run: its own journal
-    const again = guardLostEngine(f.api, ctx, { reads: ['read'], writes: { write: (n: string) => `write of ${n}` } as never, sleep: async () => undefined });
+    const again = guardLostEngine(f.api, ctx, {
+      reads: ['read'],
+      writes: { write: (n: string) => `write of ${n}` } as never,
+      sleep: async () => undefined,
+    });
     await again.write('web');
     await expect(again.read()).rejects.toThrow(/Sent: write of web: accepted\.\nUnknown: the rollout/);
   });

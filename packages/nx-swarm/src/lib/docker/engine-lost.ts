@@ -13,7 +13,16 @@
  */
 import { SshTransportError } from './ssh-transport';
 
-const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const LOST_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
 /**
  * Is this error the connection to the engine going away (not an answer of the engine)? An answer
@@ -74,9 +83,7 @@ export function engineLostMessage(ctx: LostContext, during: string, words: strin
     return lines.join('\n');
   }
   lines.push(`Sent: ${[...accepted.map((w) => `${w.what}: accepted`), ...unanswered.map((w) => `${w.what}: sent, no answer`)].join('; ')}.`);
-  lines.push(
-    `Unknown: ${unanswered.length ? 'whether the engine applied what got no answer, and ' : ''}${ctx.unknownAfterWrite}.`,
-  );
+  lines.push(`Unknown: ${unanswered.length ? 'whether the engine applied what got no answer, and ' : ''}${ctx.unknownAfterWrite}.`);
   lines.push(`Next: ${ctx.nextAfterWrite}`);
   return lines.join('\n');
 }

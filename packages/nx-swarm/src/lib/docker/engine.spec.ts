@@ -19,7 +19,10 @@ describe('negotiateApiVersion', () => {
 
 describe('daemonMessage', () => {
   it.each([
-    [{ json: { message: 'This node is not a swarm manager.' }, message: '(HTTP code 503) unexpected - This node is not a swarm manager.' }, 'This node is not a swarm manager.'],
+    [
+      { json: { message: 'This node is not a swarm manager.' }, message: '(HTTP code 503) unexpected - This node is not a swarm manager.' },
+      'This node is not a swarm manager.',
+    ],
     [{ message: '(HTTP code 404) no such image - No such image: x:y' }, 'No such image: x:y'],
     [new Error('connect ENOENT /var/run/docker.sock'), 'connect ENOENT /var/run/docker.sock'],
   ])('%#', (error, expected) => {
@@ -27,13 +30,23 @@ describe('daemonMessage', () => {
   });
 });
 
-const tlsEndpoint = parseDockerHost('tcp://10.0.0.5:2376', 'DOCKER_HOST', { verify: true, certDir: '/ci/certs', origin: 'DOCKER_CERT_PATH=/ci/certs' });
+const tlsEndpoint = parseDockerHost('tcp://10.0.0.5:2376', 'DOCKER_HOST', {
+  verify: true,
+  certDir: '/ci/certs',
+  origin: 'DOCKER_CERT_PATH=/ci/certs',
+});
 const sshError = (stderr: string, code: number, afterData = false) =>
   new SshTransportError(classifySshFailure(stderr, code, { host: 'mgr' }), afterData);
 
 describe('unreachableMessage', () => {
   it.each<[string, ReturnType<typeof parseDockerHost>, Error | string, RegExp, RegExp | null]>([
-    ['no local engine', parseDockerHost('unix:///var/run/docker.sock', 'DOCKER_HOST'), 'connect ENOENT /var/run/docker.sock', /Start an engine/, null],
+    [
+      'no local engine',
+      parseDockerHost('unix:///var/run/docker.sock', 'DOCKER_HOST'),
+      'connect ENOENT /var/run/docker.sock',
+      /Start an engine/,
+      null,
+    ],
     [
       'TLS: the next step is the certificates, not "is the engine running"',
       tlsEndpoint,
@@ -41,7 +54,13 @@ describe('unreachableMessage', () => {
       /tcp\+tls:\/\/10.0.0.5:2376 \(DOCKER_HOST\): TLS: the engine's certificate is not signed.*DOCKER_CERT_PATH=\/ci\/certs/s,
       /engine is running/,
     ],
-    ['TLS, refused port', tlsEndpoint, Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:2376'), { code: 'ECONNREFUSED' }), /engine is running and reachable/, null],
+    [
+      'TLS, refused port',
+      tlsEndpoint,
+      Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:2376'), { code: 'ECONNREFUSED' }),
+      /engine is running and reachable/,
+      null,
+    ],
     [
       "ssh: ssh's words, then the fix",
       parseDockerHost('ssh://mgr', 'DOCKER_HOST'),

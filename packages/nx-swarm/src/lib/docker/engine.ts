@@ -6,12 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import Docker from 'dockerode';
-import {
-  DockerEndpoint,
-  EndpointEnv,
-  describeEndpoint,
-  resolveDockerEndpoint,
-} from './endpoint';
+import { DockerEndpoint, EndpointEnv, describeEndpoint, resolveDockerEndpoint } from './endpoint';
 import { SshTransport, SshTransportError } from './ssh-transport';
 import { TlsFilesSeen, classifyTlsError } from './tls-errors';
 
@@ -52,9 +47,7 @@ export function compareApiVersions(a: string, b: string): number {
 /** The version both sides speak: min(server, ours); error when the server is too old. */
 export function negotiateApiVersion(serverApiVersion: string, serverMinApiVersion?: string): string {
   if (compareApiVersions(serverApiVersion, MIN_API_VERSION) < 0) {
-    throw new Error(
-      `The Docker Engine speaks API ${serverApiVersion}, older than ${MIN_API_VERSION} (Docker 20.10). Upgrade the engine.`,
-    );
+    throw new Error(`The Docker Engine speaks API ${serverApiVersion}, older than ${MIN_API_VERSION} (Docker 20.10). Upgrade the engine.`);
   }
   const chosen = compareApiVersions(serverApiVersion, MAX_API_VERSION) < 0 ? serverApiVersion : MAX_API_VERSION;
   if (serverMinApiVersion && compareApiVersions(chosen, serverMinApiVersion) < 0) {
@@ -88,10 +81,7 @@ export function dockerodeOptions(endpoint: DockerEndpoint, ssh?: SshTransport): 
         ...(tls && !tls.verify ? { rejectUnauthorized: false } : {}),
         // Keep-alive, and no TLS session resumption: TLS front doors (socat, stunnel) that verify
         // client certificates often have no session id context and fail a resumed handshake.
-        agent:
-          endpoint.protocol === 'https'
-            ? new https.Agent({ keepAlive: true, maxCachedSessions: 0 })
-            : new http.Agent({ keepAlive: true }),
+        agent: endpoint.protocol === 'https' ? new https.Agent({ keepAlive: true, maxCachedSessions: 0 }) : new http.Agent({ keepAlive: true }),
       } as Docker.DockerOptions;
     }
   }
@@ -126,7 +116,11 @@ export function unreachableMessage(endpoint: DockerEndpoint, cause: string | Err
   return `Cannot connect to the Docker Engine at ${where}: ${error.message}. ${how}`;
 }
 
-const indent = (text: string) => text.split('\n').map((l) => `  ${l}`).join('\n');
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
 
 // Lost connections live in engine-lost.ts, which loads no dockerode (swarm-api.ts imports it).
 export { connectionLostWords, isConnectionLost } from './engine-lost';

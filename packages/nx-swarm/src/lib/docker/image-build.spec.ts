@@ -7,7 +7,12 @@ import { CONTENT_DIGEST_LABEL } from './context-digest';
 import { ApplyOptions, ImageError, ImagePlan, applyImage, prepareImage, pushFailureHint } from './image-build';
 
 /** A dockerode stand-in recording calls; streams are recorded JSON lines. */
-function fakeDocker(state: { images: Record<string, { Id: string; Labels: Record<string, string>; RepoDigests?: string[] }>; buildLines?: object[]; pushLines?: object[]; distribution?: Record<string, string> }) {
+function fakeDocker(state: {
+  images: Record<string, { Id: string; Labels: Record<string, string>; RepoDigests?: string[] }>;
+  buildLines?: object[];
+  pushLines?: object[];
+  distribution?: Record<string, string>;
+}) {
   const calls: string[] = [];
   const stream = (lines: object[]) => Readable.from(lines.map((l) => JSON.stringify(l) + '\n'));
   const notFound = () => Object.assign(new Error('(HTTP code 404) no such image'), { statusCode: 404 });
@@ -53,7 +58,17 @@ const options = (env: Record<string, string> = {}): ApplyOptions => ({ log: (l) 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-apply-'));
   fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
-  plan = { contextDir: dir, dockerfile: path.join(dir, 'Dockerfile'), files: [], repository: 'r/app', tags: ['latest'], buildArgs: {}, labels: {}, push: false, builder: 'engine' };
+  plan = {
+    contextDir: dir,
+    dockerfile: path.join(dir, 'Dockerfile'),
+    files: [],
+    repository: 'r/app',
+    tags: ['latest'],
+    buildArgs: {},
+    labels: {},
+    push: false,
+    builder: 'engine',
+  };
   logged.length = 0;
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -61,7 +76,9 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('applyImage', () => {
   it('skips the build when the content tag exists with the matching label, and moves the tags', async () => {
     const prepared = prepareImage(plan);
-    const { docker, calls } = fakeDocker({ images: { [prepared.contentRef]: { Id: 'sha256:old', Labels: { [CONTENT_DIGEST_LABEL]: prepared.contentDigest } } } });
+    const { docker, calls } = fakeDocker({
+      images: { [prepared.contentRef]: { Id: 'sha256:old', Labels: { [CONTENT_DIGEST_LABEL]: prepared.contentDigest } } },
+    });
     const result = await applyImage(docker, prepared, options());
     expect(result).toMatchObject({ built: false, imageId: 'sha256:old', pushed: false });
     expect(calls.filter((c) => c.startsWith('build'))).toEqual([]);
@@ -84,7 +101,11 @@ describe('applyImage', () => {
     const prepared = prepareImage(plan);
     const { docker } = fakeDocker({
       images: {},
-      buildLines: [{ stream: 'Step 1/2 : FROM scratch\n' }, { stream: 'Step 2/2 : COPY x /x\n' }, { errorDetail: { message: 'COPY failed: no x' }, error: 'COPY failed: no x' }],
+      buildLines: [
+        { stream: 'Step 1/2 : FROM scratch\n' },
+        { stream: 'Step 2/2 : COPY x /x\n' },
+        { errorDetail: { message: 'COPY failed: no x' }, error: 'COPY failed: no x' },
+      ],
     });
     const error = await applyImage(docker, prepared, options()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageError);
@@ -96,7 +117,13 @@ describe('applyImage', () => {
     const prepared = prepareImage({ ...plan, repository: '127.0.0.1:5000/app', push: true });
     const digest = 'sha256:' + 'a'.repeat(64);
     const { docker, calls } = fakeDocker({
-      images: { [prepared.contentRef]: { Id: 'sha256:old', Labels: { [CONTENT_DIGEST_LABEL]: prepared.contentDigest }, RepoDigests: [`127.0.0.1:5000/app@${digest}`] } },
+      images: {
+        [prepared.contentRef]: {
+          Id: 'sha256:old',
+          Labels: { [CONTENT_DIGEST_LABEL]: prepared.contentDigest },
+          RepoDigests: [`127.0.0.1:5000/app@${digest}`],
+        },
+      },
       distribution: { [prepared.contentRef]: digest, '127.0.0.1:5000/app:latest': digest },
     });
     const result = await applyImage(docker, prepared, options());
@@ -108,16 +135,26 @@ describe('applyImage', () => {
     const cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-cfg-'));
     try {
       const password = 'hunter2-secret';
-      fs.writeFileSync(path.join(cfg, 'config.json'), JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`u:${password}`).toString('base64') } } }));
+      fs.writeFileSync(
+        path.join(cfg, 'config.json'),
+        JSON.stringify({ auths: { '127.0.0.1:5000': { auth: Buffer.from(`u:${password}`).toString('base64') } } }),
+      );
       const prepared = prepareImage({ ...plan, repository: '127.0.0.1:5000/app', push: true });
       const { docker, calls } = fakeDocker({
         images: { [prepared.contentRef]: { Id: 'sha256:old', Labels: { [CONTENT_DIGEST_LABEL]: prepared.contentDigest } } },
-        pushLines: [{ status: 'Preparing', id: 'l1' }, { errorDetail: { message: `denied for ${password}` }, error: 'denied' }],
+        pushLines: [
+          { status: 'Preparing', id: 'l1' },
+          { errorDetail: { message: `denied for ${password}` }, error: 'denied' },
+        ],
       });
       const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined);
-      const error = (await applyImage(docker, prepared, { ...options({ DOCKER_CONFIG: cfg }), readText: read }).catch((e: unknown) => e)) as ImageError;
+      const error = (await applyImage(docker, prepared, { ...options({ DOCKER_CONFIG: cfg }), readText: read }).catch(
+        (e: unknown) => e,
+      )) as ImageError;
       expect(error.kind).toBe('push');
-      expect(error.message).toMatch(/^The push of 127\.0\.0\.1:5000\/app:c-[0-9a-f]{12} failed: denied for \*\*\*\. Credentials for 127\.0\.0\.1:5000 came from auths in /);
+      expect(error.message).toMatch(
+        /^The push of 127\.0\.0\.1:5000\/app:c-[0-9a-f]{12} failed: denied for \*\*\*\. Credentials for 127\.0\.0\.1:5000 came from auths in /,
+      );
       expect(error.message).not.toContain(password);
       expect(calls).toContain(`push 127.0.0.1:5000/app:${prepared.contentTag} auth=true`);
     } finally {
@@ -128,7 +165,11 @@ describe('applyImage', () => {
 
 describe('pushFailureHint', () => {
   const none = { server: '192.168.213.1:5213', source: 'none', credentials: undefined };
-  const some = { server: '192.168.213.1:5213', source: 'auths in /cfg/config.json', credentials: { username: 'u', password: 'p', serveraddress: '192.168.213.1:5213' } };
+  const some = {
+    server: '192.168.213.1:5213',
+    source: 'auths in /cfg/config.json',
+    credentials: { username: 'u', password: 'p', serveraddress: '192.168.213.1:5213' },
+  };
 
   it.each([
     'no basic auth credentials',

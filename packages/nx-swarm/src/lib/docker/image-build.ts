@@ -173,7 +173,11 @@ export function pushFailureHint(error: string, auth: Pick<ResolvedAuth, 'server'
       ? `No credentials for ${auth.server} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json); run \`docker login ${auth.server}\`.`
       : `Credentials for ${auth.server} came from ${auth.source}; check them with \`docker login ${auth.server}\`.`;
   }
-  if (/connection refused|no route to host|network is unreachable|i\/o timeout|dial tcp|no such host|connection reset|TLS handshake timeout|server misbehaving/i.test(error)) {
+  if (
+    /connection refused|no route to host|network is unreachable|i\/o timeout|dial tcp|no such host|connection reset|TLS handshake timeout|server misbehaving/i.test(
+      error,
+    )
+  ) {
     return `The registry at ${auth.server} is unreachable from the engine (is it running, and is ${auth.server} the right address?).`;
   }
   return undefined;
@@ -192,9 +196,7 @@ async function pushTag(
   const ref = `${repository}:${tag}`;
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await docker
-      .getImage(repository)
-      .push({ tag, ...(authHeader ? { authconfig: { key: authHeader } } : {}) })) as NodeJS.ReadableStream;
+    stream = (await docker.getImage(repository).push({ tag, ...(authHeader ? { authconfig: { key: authHeader } } : {}) })) as NodeJS.ReadableStream;
   } catch (error) {
     throw new ImageError(`The daemon refused to push ${ref}: ${safe(daemonMessage(error))}`, 'push');
   }

@@ -54,7 +54,9 @@ export async function ociImage(params: OciRunParams): Promise<ImageReceipt> {
       }
       platforms = [match];
     }
-    log(`builder: oci (${OCI_REASON}); platforms: ${platforms.map(formatPlatform).join(', ')} (${params.platformsFrom})${plan.push ? '' : ', loading into the engine'}`);
+    log(
+      `builder: oci (${OCI_REASON}); platforms: ${platforms.map(formatPlatform).join(', ')} (${params.platformsFrom})${plan.push ? '' : ', loading into the engine'}`,
+    );
 
     const input: OciInput = {
       contextDir: plan.contextDir,
@@ -100,12 +102,28 @@ export async function ociImage(params: OciRunParams): Promise<ImageReceipt> {
     const { loadImage, LoadError } = require('./image-load') as typeof import('./image-load');
     const tags = [built.contentTag, ...plan.tags.filter((t) => t !== built.contentTag)];
     try {
-      const result = await loadImage(engine!.docker, () => ociArchive(input, first, tags.map((t) => `${plan.repository}:${t}`)), first.config.descriptor.digest, plan.repository, tags, log);
+      const result = await loadImage(
+        engine!.docker,
+        () =>
+          ociArchive(
+            input,
+            first,
+            tags.map((t) => `${plan.repository}:${t}`),
+          ),
+        first.config.descriptor.digest,
+        plan.repository,
+        tags,
+        log,
+      );
       receipt.imageId = result.imageId;
       receipt.size = result.size;
       receipt.built = result.loaded;
       receipt.loaded = { platform: formatPlatform(first.platform), imageId: result.imageId, loadedNow: result.loaded };
-      log(result.loaded ? `loaded ${built.contentRef} into ${engine!.describe}` : `${built.contentRef} is already in the engine (${result.imageId.slice(0, 19)}): load skipped`);
+      log(
+        result.loaded
+          ? `loaded ${built.contentRef} into ${engine!.describe}`
+          : `${built.contentRef} is already in the engine (${result.imageId.slice(0, 19)}): load skipped`,
+      );
     } catch (error) {
       if (error instanceof LoadError) throw new OciError(error.message, 'daemon');
       throw error;

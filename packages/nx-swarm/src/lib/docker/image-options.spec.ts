@@ -41,13 +41,25 @@ describe('normalizeOptions: defaults and resolution', () => {
   });
 
   it.each<[string, DockerImageExecutorSchema, object]>([
-    ['files resolved from the workspace root', { files: [BIN] }, { files: [{ from: '/ws/dist/accountservice/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }] }],
-    ['files "to" defaults to the basename', { files: [{ from: BIN.from }] }, { files: [{ from: path.join(ROOT, BIN.from), to: 'accountservice-linux-amd64' }] }],
+    [
+      'files resolved from the workspace root',
+      { files: [BIN] },
+      { files: [{ from: '/ws/dist/accountservice/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }] },
+    ],
+    [
+      'files "to" defaults to the basename',
+      { files: [{ from: BIN.from }] },
+      { files: [{ from: path.join(ROOT, BIN.from), to: 'accountservice-linux-amd64' }] },
+    ],
     ['files "to" normalised', { files: [{ from: BIN.from, to: './bin//app' }] }, { files: [{ from: path.join(ROOT, BIN.from), to: 'bin/app' }] }],
     ['registry prefixes the repository', { registry: '127.0.0.1:5000' }, { repository: '127.0.0.1:5000/someprefix/accountservice' }],
     ['explicit repository and registry', { repository: 'acc', registry: '127.0.0.1:5000' }, { repository: '127.0.0.1:5000/acc' }],
     ['repository with a registry host', { repository: 'localhost:5000/acc' }, { repository: 'localhost:5000/acc' }],
-    ['dockerfile relative to the context', { context: 'other', dockerfile: 'Dockerfile.prod' }, { contextDir: '/ws/other', dockerfile: '/ws/other/Dockerfile.prod' }],
+    [
+      'dockerfile relative to the context',
+      { context: 'other', dockerfile: 'Dockerfile.prod' },
+      { contextDir: '/ws/other', dockerfile: '/ws/other/Dockerfile.prod' },
+    ],
     ['dockerfile outside the context', { dockerfile: '../other/Dockerfile.prod' }, { dockerfile: '/ws/other/Dockerfile.prod' }],
     ['duplicate tags removed', { tags: ['latest', '1.0', 'latest'] }, { tags: ['latest', '1.0'] }],
     ['no convenience tags', { tags: [] }, { tags: [] }],
@@ -69,7 +81,11 @@ describe('normalizeOptions: problems found before the daemon', () => {
     ['an unknown builder', { builder: 'kaniko' as 'oci' }, /builder "kaniko" must be auto, oci or engine/],
     ['an empty platforms list', { platforms: [] }, /platforms must be a non-empty list/],
     ['a bad platform in platforms', { platforms: ['linux/amd64', 'arm64'] }, /platforms: "arm64" is not os\/arch/],
-    ['missing build output', { files: [{ from: 'dist/accountservice/nope' }] }, /files\[0\]\.from dist\/accountservice\/nope does not exist\. Run the build target first \(nx run accountservice:build\)/],
+    [
+      'missing build output',
+      { files: [{ from: 'dist/accountservice/nope' }] },
+      /files\[0\]\.from dist\/accountservice\/nope does not exist\. Run the build target first \(nx run accountservice:build\)/,
+    ],
     ['missing Dockerfile', { dockerfile: 'Dockerfile.missing' }, /The Dockerfile accountservice\/Dockerfile\.missing does not exist/],
     ['missing context', { context: 'nowhere' }, /build context nowhere is not a directory/],
     ['uppercase repository', { repository: 'someprefix/AccountService' }, /Invalid repository: .*must be lowercase/],

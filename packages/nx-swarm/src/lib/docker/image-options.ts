@@ -108,7 +108,8 @@ export function normalizeOptions(options: DockerImageExecutorSchema, env: Normal
   if (!['auto', 'oci', 'engine'].includes(builder)) problems.push(`builder "${String(builder)}" must be auto, oci or engine.`);
   let platforms: string[] | undefined;
   if (options.platforms !== undefined) {
-    if (!Array.isArray(options.platforms) || options.platforms.length === 0) problems.push('platforms must be a non-empty list such as ["linux/amd64", "linux/arm64"].');
+    if (!Array.isArray(options.platforms) || options.platforms.length === 0)
+      problems.push('platforms must be a non-empty list such as ["linux/amd64", "linux/arm64"].');
     else {
       platforms = [...new Set(options.platforms)];
       for (const p of platforms) {

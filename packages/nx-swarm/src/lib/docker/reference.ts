@@ -90,10 +90,7 @@ export function repositoryProblem(name: string): string | undefined {
       if (part.length === 0) return `repository "${name}" has an empty path component`;
       if (part !== part.toLowerCase()) return `repository "${name}" must be lowercase ("${part}")`;
       if (part.includes(':')) return `repository "${name}" must not contain a tag; use the tags option`;
-      return (
-        `repository "${name}": "${part}" is not a valid path component ` +
-        `(lowercase letters and digits, separated by ".", "_", "__" or "-")`
-      );
+      return `repository "${name}": "${part}" is not a valid path component ` + `(lowercase letters and digits, separated by ".", "_", "__" or "-")`;
     }
   }
   return undefined;
@@ -151,9 +148,7 @@ export function repositoryPathOf(repository: string): string {
  * credential helpers): Docker Hub uses "https://index.docker.io/v1/", others their host[:port].
  */
 export function authServerFor(domain: string): string {
-  return domain === DOCKER_HUB_DOMAIN || domain === 'index.docker.io' || domain === 'registry-1.docker.io'
-    ? DOCKER_HUB_AUTH_KEY
-    : domain;
+  return domain === DOCKER_HUB_DOMAIN || domain === 'index.docker.io' || domain === 'registry-1.docker.io' ? DOCKER_HUB_AUTH_KEY : domain;
 }
 
 /** Prefixes a repository with a registry host; errors when the repository already names one. */
@@ -165,9 +160,7 @@ export function withRegistry(repository: string, registry: string | undefined): 
   const parts = repository.split('/');
   if (parts.length > 1 && looksLikeDomain(parts[0])) {
     if (parts[0] === host) return repository;
-    throw new Error(
-      `repository "${repository}" already names the registry "${parts[0]}", and registry is "${registry}". Set only one of them.`,
-    );
+    throw new Error(`repository "${repository}" already names the registry "${parts[0]}", and registry is "${registry}". Set only one of them.`);
   }
   return `${host}/${repository}`;
 }

@@ -1,14 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  decodeRegistryAuth,
-  encodeRegistryAuth,
-  planRegistryAuth,
-  redact,
-  resolveRegistryAuth,
-  runCredentialHelper,
-} from './registry-auth';
+import { decodeRegistryAuth, encodeRegistryAuth, planRegistryAuth, redact, resolveRegistryAuth, runCredentialHelper } from './registry-auth';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const CONFIG = '/home/u/.docker/config.json';
@@ -61,10 +54,19 @@ describe('planRegistryAuth', () => {
       'Docker Hub key',
       'docker.io',
       JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: b64('hub:pw') } } }),
-      { kind: 'inline', server: 'https://index.docker.io/v1/', credentials: { username: 'hub', password: 'pw', serveraddress: 'https://index.docker.io/v1/' } },
+      {
+        kind: 'inline',
+        server: 'https://index.docker.io/v1/',
+        credentials: { username: 'hub', password: 'pw', serveraddress: 'https://index.docker.io/v1/' },
+      },
     ],
     ['other registry only', '127.0.0.1:5000', JSON.stringify({ auths: { 'other:1': { auth: b64('a:b') } } }), { kind: 'none' }],
-    ['credsStore', '127.0.0.1:5000', JSON.stringify({ credsStore: 'pass', auths: { '127.0.0.1:5000': {} } }), { kind: 'helper', helper: 'pass', fallback: undefined }],
+    [
+      'credsStore',
+      '127.0.0.1:5000',
+      JSON.stringify({ credsStore: 'pass', auths: { '127.0.0.1:5000': {} } }),
+      { kind: 'helper', helper: 'pass', fallback: undefined },
+    ],
     [
       'credHelpers wins over credsStore',
       'ghcr.io',

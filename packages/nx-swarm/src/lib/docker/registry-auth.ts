@@ -20,9 +20,7 @@ export interface DockerConfigFile {
 }
 
 /** The credentials sent to the daemon. */
-export type RegistryCredentials =
-  | { username: string; password: string; serveraddress: string }
-  | { identitytoken: string };
+export type RegistryCredentials = { username: string; password: string; serveraddress: string } | { identitytoken: string };
 
 /** Where the credentials for one registry come from. */
 export type AuthPlan =
@@ -151,11 +149,7 @@ export interface HelperRunOptions {
  * Runs `docker-credential-<helper> get` with the server on stdin. Returns undefined when the
  * helper says it has no credentials for this server.
  */
-export async function runCredentialHelper(
-  helper: string,
-  server: string,
-  options: HelperRunOptions = {},
-): Promise<RegistryCredentials | undefined> {
+export async function runCredentialHelper(helper: string, server: string, options: HelperRunOptions = {}): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) throw new Error(`"${helper}" is not a credential helper name.`);
   const { execa } = await import('execa');
   const program = `docker-credential-${helper}`;

@@ -5,7 +5,12 @@ describe('sshDialArgv', () => {
   const base = ['-o', 'ConnectTimeout=30', '-T', '-o', 'BatchMode=yes'];
   it.each([
     ['an alias: ssh config decides user and port', { host: 'mgr' }, {}, [...base, '--', 'mgr', 'docker', 'system', 'dial-stdio']],
-    ['user and port from the URL', { host: 'h.example', username: 'deploy', port: 2222 }, {}, [...base, '-l', 'deploy', '-p', '2222', '--', 'h.example', 'docker', 'system', 'dial-stdio']],
+    [
+      'user and port from the URL',
+      { host: 'h.example', username: 'deploy', port: 2222 },
+      {},
+      [...base, '-l', 'deploy', '-p', '2222', '--', 'h.example', 'docker', 'system', 'dial-stdio'],
+    ],
     [
       'a remote socket path, quoted for the remote shell',
       { host: 'h', socketPath: "/run/my docker's.sock" },
@@ -16,7 +21,22 @@ describe('sshDialArgv', () => {
       'one multiplexed connection, and -F when $HOME has its own config',
       { host: 'mgr' },
       { controlPath: '/tmp/x/cm', configFile: '/home/ci/.ssh/config' },
-      ['-F', '/home/ci/.ssh/config', ...base, '-o', 'ControlMaster=auto', '-o', 'ControlPath=/tmp/x/cm', '-o', 'ControlPersist=60', '--', 'mgr', 'docker', 'system', 'dial-stdio'],
+      [
+        '-F',
+        '/home/ci/.ssh/config',
+        ...base,
+        '-o',
+        'ControlMaster=auto',
+        '-o',
+        'ControlPath=/tmp/x/cm',
+        '-o',
+        'ControlPersist=60',
+        '--',
+        'mgr',
+        'docker',
+        'system',
+        'dial-stdio',
+      ],
     ],
   ])('%s', (_name, target, options, expected) => {
     expect(sshDialArgv(target, options)).toEqual(expected);
@@ -64,7 +84,13 @@ Host key verification failed.
 describe('classifySshFailure', () => {
   const target = { host: 'mgr', username: 'deploy' };
   it.each<[string, string, number | null, SshFailureKind, RegExp]>([
-    ['changed host key', CHANGED, 255, 'host-key-changed', /not the one in \/tmp\/h\/.ssh\/known_hosts \(line 1\).*ssh-keygen -f "\/tmp\/h\/.ssh\/known_hosts" -R "\[192.168.213.11\]:2222"/s],
+    [
+      'changed host key',
+      CHANGED,
+      255,
+      'host-key-changed',
+      /not the one in \/tmp\/h\/.ssh\/known_hosts \(line 1\).*ssh-keygen -f "\/tmp\/h\/.ssh\/known_hosts" -R "\[192.168.213.11\]:2222"/s,
+    ],
     ['unknown host key', UNKNOWN, 255, 'host-key-unknown', /never accepts a host key by itself.*ssh-keyscan mgr >> ~\/.ssh\/known_hosts/s],
     ['key refused', 'deploy@10.0.0.5: Permission denied (publickey).\n', 255, 'auth', /refused the login as deploy@mgr.*ssh-add -l/s],
     ['unknown alias', 'ssh: Could not resolve hostname mgr: Name or service not known\n', 255, 'resolve', /Host mgr/],
@@ -87,7 +113,13 @@ describe('classifySshFailure', () => {
       'remote-engine-down',
       /systemctl start docker/,
     ],
-    ['a jump host closing', 'kex_exchange_identification: Connection closed by remote host\nConnection closed by UNKNOWN port 65535\n', 255, 'closed', /ProxyJump/],
+    [
+      'a jump host closing',
+      'kex_exchange_identification: Connection closed by remote host\nConnection closed by UNKNOWN port 65535\n',
+      255,
+      'closed',
+      /ProxyJump/,
+    ],
     ['anything else', 'something odd\n', 1, 'other', /ssh -l deploy mgr docker version/],
   ])('%s', (_name, stderr, code, kind, next) => {
     const failure = classifySshFailure(stderr, code, target);

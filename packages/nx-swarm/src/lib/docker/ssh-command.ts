@@ -51,11 +51,7 @@ export function sshDialArgv(target: SshTarget, options: SshArgvOptions = {}): st
   if (options.configFile) argv.push('-F', options.configFile);
   argv.push('-o', `ConnectTimeout=${options.connectTimeoutS ?? 30}`, '-T', '-o', 'BatchMode=yes');
   if (options.controlPath) {
-    argv.push(
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${options.controlPath}`,
-      '-o', `ControlPersist=${options.controlPersistS ?? 60}`,
-    );
+    argv.push('-o', 'ControlMaster=auto', '-o', `ControlPath=${options.controlPath}`, '-o', `ControlPersist=${options.controlPersistS ?? 60}`);
   }
   if (target.username) argv.push('-l', target.username);
   if (target.port) argv.push('-p', String(target.port));
@@ -165,7 +161,11 @@ export function classifySshFailure(stderr: string, exitCode: number | null, targ
     };
   }
   if (/Connection refused/i.test(stderr)) {
-    return { kind: 'refused', words, next: `Nothing listens for ssh there: check the host and Port (ssh config or ssh://HOST:PORT) and that sshd runs.` };
+    return {
+      kind: 'refused',
+      words,
+      next: `Nothing listens for ssh there: check the host and Port (ssh config or ssh://HOST:PORT) and that sshd runs.`,
+    };
   }
   if (/timed out|No route to host|Network is unreachable/i.test(stderr)) {
     return { kind: 'timeout', words, next: `The host did not answer: check the address, the VPN or firewall, and any ProxyJump host on the way.` };

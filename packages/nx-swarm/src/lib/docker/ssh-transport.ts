@@ -176,10 +176,7 @@ export class SshTransport {
     // CLI starting), ~0.2 s each in the lab, while a request over an open stream takes ~5 ms. The
     // executors' concurrent calls are short, so queueing them behind each other is cheaper.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
-    (agent as unknown as { createConnection: unknown }).createConnection = (
-      _opts: unknown,
-      cb: (error: Error | null, socket?: Duplex) => void,
-    ) => {
+    (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, cb: (error: Error | null, socket?: Duplex) => void) => {
       this.open().then(
         (socket) => cb(null, socket),
         (error: Error) => cb(error),

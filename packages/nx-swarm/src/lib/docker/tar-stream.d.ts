@@ -7,7 +7,19 @@ declare module 'tar-stream' {
     size?: number;
     mode?: number;
     mtime?: Date;
-    type?: 'file' | 'link' | 'symlink' | 'directory' | 'character-device' | 'block-device' | 'fifo' | 'contiguous-file' | 'pax-header' | 'pax-global-header' | 'gnu-long-link-path' | 'gnu-long-path';
+    type?:
+      | 'file'
+      | 'link'
+      | 'symlink'
+      | 'directory'
+      | 'character-device'
+      | 'block-device'
+      | 'fifo'
+      | 'contiguous-file'
+      | 'pax-header'
+      | 'pax-global-header'
+      | 'gnu-long-link-path'
+      | 'gnu-long-path';
     linkname?: string | null;
     uid?: number;
     gid?: number;

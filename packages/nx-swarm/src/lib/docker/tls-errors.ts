@@ -6,14 +6,7 @@
 import type { TlsMaterial } from './endpoint';
 
 export type TlsFailureKind =
-  | 'unknown-ca'
-  | 'wrong-name'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'client-cert-missing'
-  | 'client-cert-refused'
-  | 'not-tls'
-  | 'bad-files';
+  'unknown-ca' | 'wrong-name' | 'expired' | 'not-yet-valid' | 'client-cert-missing' | 'client-cert-refused' | 'not-tls' | 'bad-files';
 
 export interface TlsFailure {
   kind: TlsFailureKind;

@@ -16,7 +16,17 @@ describe('planCrossBuild', () => {
     [
       'arm v7 with tags, flags, ldflags, cgo and env',
       { targets: ['linux/arm/v7'], tags: ['netgo', 'osusergo'], flags: ['-a'], ldflags: '-X main.v=1', cgo: true, env: { GOFLAGS: '-mod=mod' } },
-      ['build', '-trimpath', '-buildvcs=false', '-ldflags=-X main.v=1 -buildid=', '-tags=netgo,osusergo', '-a', '-o', '/ws/dist/svc/svc-linux-armv7', '.'],
+      [
+        'build',
+        '-trimpath',
+        '-buildvcs=false',
+        '-ldflags=-X main.v=1 -buildid=',
+        '-tags=netgo,osusergo',
+        '-a',
+        '-o',
+        '/ws/dist/svc/svc-linux-armv7',
+        '.',
+      ],
       { GOFLAGS: '-mod=mod', CGO_ENABLED: '1', GOOS: 'linux', GOARCH: 'arm', GOARM: '7' },
     ],
     [

@@ -97,8 +97,7 @@ export function planCrossBuild(options: CrossBuildOptions, ctx: PlanContext): Cr
   const fromRoot = path.relative(path.resolve(ctx.workspaceRoot), outputDir);
   if (fromRoot === '' || fromRoot.startsWith('..') || path.isAbsolute(fromRoot)) {
     throw new Error(
-      `outputPath "${outputRel}" resolves to ${outputDir}, which is not a folder inside the workspace. ` +
-        `Use a path like dist/${ctx.projectRoot}.`,
+      `outputPath "${outputRel}" resolves to ${outputDir}, which is not a folder inside the workspace. ` + `Use a path like dist/${ctx.projectRoot}.`,
     );
   }
 

@@ -6,8 +6,7 @@
 import { execa, ExecaError } from 'execa';
 import type { GoBuildStep } from './cross-build-plan';
 
-export const GO_INSTALL_HINT =
-  'Install Go from https://go.dev/dl/ (or `apt-get install golang`), make sure `go` is on PATH, and run again.';
+export const GO_INSTALL_HINT = 'Install Go from https://go.dev/dl/ (or `apt-get install golang`), make sure `go` is on PATH, and run again.';
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: string })?.code === 'ENOENT';
@@ -27,7 +26,10 @@ export async function goVersion(env?: Record<string, string>): Promise<string> {
 /** `go tool dist list`: every GOOS/GOARCH pair this toolchain supports. */
 export async function goDistList(env?: Record<string, string>): Promise<string[]> {
   const { stdout } = await execa('go', ['tool', 'dist', 'list'], { env });
-  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 export interface StepResult {

@@ -23,7 +23,12 @@ describe('planServe', () => {
 
 describe('goDependencyRoots', () => {
   const graph = {
-    nodes: { svc: { data: { root: 'svc' } }, a: { data: { root: 'libs/a' } }, b: { data: { root: 'libs/b' } }, plugin: { data: { root: 'packages/p' } } },
+    nodes: {
+      svc: { data: { root: 'svc' } },
+      a: { data: { root: 'libs/a' } },
+      b: { data: { root: 'libs/b' } },
+      plugin: { data: { root: 'packages/p' } },
+    },
     dependencies: { svc: [{ target: 'a' }, { target: 'plugin' }, { target: 'npm:x' }], a: [{ target: 'b' }, { target: 'svc' }], b: [] },
   };
   it('follows Go modules transitively, skips non-Go projects and cycles', () => {

@@ -17,7 +17,12 @@ describe('go mod tidy', () => {
       /go.mod\/go.sum of common are not tidy; go mod tidy would change:\n--- go.mod[\s\S]*Run `nx run common:tidy` and commit/,
     ],
     ['check on an old Go', { check: true }, { exitCode: 2, stdout: '', stderr: 'flag provided but not defined: -diff' }, /needs Go 1.23 or newer/],
-    ['tidy fails: Go\'s words', {}, { exitCode: 1, stdout: '', stderr: 'go: example.com/x: no matching versions' }, /go mod tidy failed for common: go: example.com\/x: no matching versions/],
+    [
+      "tidy fails: Go's words",
+      {},
+      { exitCode: 1, stdout: '', stderr: 'go: example.com/x: no matching versions' },
+      /go mod tidy failed for common: go: example.com\/x: no matching versions/,
+    ],
   ])('%s', (_t, options, outcome, message) => {
     const v = tidyVerdict('common', options, outcome);
     if (message) expect(v).toMatch(message);

@@ -11,7 +11,18 @@ import { scanBuildContext, FileMapping } from '../docker/build-context';
 import { registryDomainOf, repositoryPathOf } from '../docker/reference';
 import { AuthEnv, ResolvedAuth, redact, resolveRegistryAuth, secretsOf } from '../docker/registry-auth';
 import { DockerfileError, DockerfilePlan, Platform, formatPlatform, resolveFrom } from './dockerfile';
-import { BaseImage, LayerCache, PlatformImage, PushResult, assemble, buildPlatformImage, dockerArchive, fetchBaseImage, pushImages, summarisePush } from './build';
+import {
+  BaseImage,
+  LayerCache,
+  PlatformImage,
+  PushResult,
+  assemble,
+  buildPlatformImage,
+  dockerArchive,
+  fetchBaseImage,
+  pushImages,
+  summarisePush,
+} from './build';
 import { sourceDateEpoch } from './layers';
 import { fileForPlatform } from './platforms';
 import { RegistryClient } from './registry';
@@ -80,7 +91,10 @@ export async function buildOciImages(input: OciInput): Promise<OciBuilt> {
     const files = input.files.map((f) => ({ ...f, from: fileForPlatform(f.from, platform) }));
     for (const f of files) {
       if (!fs.existsSync(f.from)) {
-        throw new OciError(`The ${p} build output ${f.from} does not exist. Build that platform first (the build target's targets), or drop ${p} from platforms.`, 'build');
+        throw new OciError(
+          `The ${p} build output ${f.from} does not exist. Build that platform first (the build target's targets), or drop ${p} from platforms.`,
+          'build',
+        );
       }
     }
     const context = scanBuildContext({ contextDir: input.contextDir, dockerfile: input.dockerfile, files });
@@ -96,7 +110,16 @@ export async function buildOciImages(input: OciInput): Promise<OciBuilt> {
       input.log(`base image ${from} (${p}): ${base.manifestDigest}, ${base.layers.length} layer(s)`);
     }
     try {
-      const img = buildPlatformImage({ plan: input.plan, platform, buildArgs: input.buildArgs, labels: input.labels, epoch, context: context.entries, read: (e) => fs.readFileSync(e.source!), base });
+      const img = buildPlatformImage({
+        plan: input.plan,
+        platform,
+        buildArgs: input.buildArgs,
+        labels: input.labels,
+        epoch,
+        context: context.entries,
+        read: (e) => fs.readFileSync(e.source!),
+        base,
+      });
       for (const w of img.warnings) input.log(`[warning] ${w}`);
       images.push(img);
     } catch (error) {
@@ -126,7 +149,15 @@ export async function pushOciImages(input: OciInput, built: OciBuilt): Promise<O
   try {
     const assembled = await assemble(built.images, cache);
     const baseClients = (d: string) => clients.get(d)?.client ?? client;
-    const result = await pushImages(client, repo, domain, assembled, [built.contentTag, ...input.tags.filter((t) => t !== built.contentTag)], (l) => input.log(safe(l)), baseClients);
+    const result = await pushImages(
+      client,
+      repo,
+      domain,
+      assembled,
+      [built.contentTag, ...input.tags.filter((t) => t !== built.contentTag)],
+      (l) => input.log(safe(l)),
+      baseClients,
+    );
     input.log(`push: ${summarisePush(result)}`);
     return { ...result, registryDigest: `${input.repository}@${result.indexDigest}` };
   } catch (error) {

@@ -8,7 +8,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseReference } from '../docker/reference';
 import { ContainerConfig, DockerfileError, DockerfilePlan, Platform, evaluateDockerfile, formatPlatform, resolveFrom } from './dockerfile';
-import { Blob, Descriptor, ImageConfigFile, MEDIA_TYPES, blobOf, createdTime, gzipDeterministicAsync, imageConfig, imageIndex, imageManifest, jsonBytes } from './image';
+import {
+  Blob,
+  Descriptor,
+  ImageConfigFile,
+  MEDIA_TYPES,
+  blobOf,
+  createdTime,
+  gzipDeterministicAsync,
+  imageConfig,
+  imageIndex,
+  imageManifest,
+  jsonBytes,
+} from './image';
 import { Layer, SourceEntry, copyStepEntries, makeLayer, sha256Digest } from './layers';
 import { RegistryClient } from './registry';
 import { TarEntry, writeTar } from './tar';
@@ -55,8 +67,12 @@ export async function fetchBaseImage(client: RegistryClient, reference: string, 
   const type = got.mediaType || doc.mediaType;
   if (type === MEDIA_TYPES.index || type === MEDIA_TYPES.dockerList || doc.manifests) {
     const match =
-      doc.manifests?.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture && (m.platform?.variant ?? '') === (platform.variant ?? '')) ??
-      doc.manifests?.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture);
+      doc.manifests?.find(
+        (m) =>
+          m.platform?.os === platform.os &&
+          m.platform?.architecture === platform.architecture &&
+          (m.platform?.variant ?? '') === (platform.variant ?? ''),
+      ) ?? doc.manifests?.find((m) => m.platform?.os === platform.os && m.platform?.architecture === platform.architecture);
     if (!match) {
       const has = (doc.manifests ?? []).map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ');
       throw new DockerfileError(`the base image ${reference} has no ${formatPlatform(platform)} image (it has: ${has || 'none'})`);
@@ -119,7 +135,15 @@ export function buildPlatformImage(spec: BuildSpec): PlatformImage {
     ? [`build args not declared with ARG in the Dockerfile: ${evaluated.unusedBuildArgs.join(', ')}`]
     : [];
   const baseSize = 0; // the base's uncompressed size is unknown without downloading it
-  return { platform: spec.platform, config: configBlob, configFile, layers, base: spec.base, size: baseSize + layers.reduce((n, l) => n + l.tar.length, 0), warnings };
+  return {
+    platform: spec.platform,
+    config: configBlob,
+    configFile,
+    layers,
+    base: spec.base,
+    size: baseSize + layers.reduce((n, l) => n + l.tar.length, 0),
+    warnings,
+  };
 }
 
 export { resolveFrom };
@@ -304,7 +328,11 @@ export function dockerArchive(img: PlatformImage, baseLayerBytes: Buffer[], repo
   const manifest = [{ Config: configName, RepoTags: repoTags, Layers: layerNames }];
   const unique = new Map<string, TarEntry>();
   for (const e of [file(configName, img.config.bytes), ...layerFiles, file('manifest.json', jsonBytes(manifest))]) unique.set(e.path, e);
-  return writeTar([{ type: 'directory', path: 'blobs', mode: 0o755, uid: 0, gid: 0, mtime }, { type: 'directory', path: 'blobs/sha256', mode: 0o755, uid: 0, gid: 0, mtime }, ...unique.values()]);
+  return writeTar([
+    { type: 'directory', path: 'blobs', mode: 0o755, uid: 0, gid: 0, mtime },
+    { type: 'directory', path: 'blobs/sha256', mode: 0o755, uid: 0, gid: 0, mtime },
+    ...unique.values(),
+  ]);
 }
 
 export function summarisePush(r: PushResult): string {

@@ -25,7 +25,10 @@ describe('planDockerfile: the subset', () => {
     ['ARG before FROM', 'ARG V=1\nFROM reg.example.com/base:${V}\n'],
     ['ADD of a local file', 'FROM scratch\nADD app /app\n'],
     ['COPY --chmod --link', 'FROM scratch\nCOPY --chmod=0755 --link app /app\n'],
-    ['every metadata instruction', 'FROM scratch\nENV A=1\nARG B\nLABEL x=y\nUSER 1\nWORKDIR /w\nEXPOSE 80\nVOLUME /v\nHEALTHCHECK NONE\nENTRYPOINT ["/a"]\nCMD ["b"]\nSTOPSIGNAL SIGTERM\n'],
+    [
+      'every metadata instruction',
+      'FROM scratch\nENV A=1\nARG B\nLABEL x=y\nUSER 1\nWORKDIR /w\nEXPOSE 80\nVOLUME /v\nHEALTHCHECK NONE\nENTRYPOINT ["/a"]\nCMD ["b"]\nSTOPSIGNAL SIGTERM\n',
+    ],
     ['FROM --platform=$TARGETPLATFORM', 'FROM --platform=$TARGETPLATFORM scratch\n'],
   ])('%s → oci', (_name, text) => {
     expect(planDockerfile(text).kind).toBe('oci');
@@ -72,7 +75,8 @@ describe('evaluateDockerfile', () => {
   });
 
   it('expands ARG (build args, defaults, TARGETARCH) and ENV in later instructions', () => {
-    const text = 'FROM scratch\nARG VERSION=0.0.0\nARG TARGETARCH\nENV APP_VERSION=$VERSION PATH=/bin\nENV GREETING hello world\nLABEL v="${VERSION}" arch=${TARGETARCH} d=${UNSET:-dflt}\nWORKDIR /srv\nWORKDIR app\nCOPY app-linux-${TARGETARCH} ./bin/\nUSER ${UID:-1000}\n';
+    const text =
+      'FROM scratch\nARG VERSION=0.0.0\nARG TARGETARCH\nENV APP_VERSION=$VERSION PATH=/bin\nENV GREETING hello world\nLABEL v="${VERSION}" arch=${TARGETARCH} d=${UNSET:-dflt}\nWORKDIR /srv\nWORKDIR app\nCOPY app-linux-${TARGETARCH} ./bin/\nUSER ${UID:-1000}\n';
     const r = evaluateDockerfile(oci(text), { platform: { os: 'linux', architecture: 'arm64' }, buildArgs: { VERSION: '1.4.0', EXTRA: 'x' } });
     expect(r.config.Env).toEqual(['APP_VERSION=1.4.0', 'PATH=/bin', 'GREETING=hello world']);
     expect(r.config.Labels).toEqual({ v: '1.4.0', arch: 'arm64', d: 'dflt' });
@@ -84,7 +88,8 @@ describe('evaluateDockerfile', () => {
 
   it('inherits the base config; ENTRYPOINT resets an inherited CMD; shell forms; volumes; HEALTHCHECK NONE', () => {
     const base = { Env: ['PATH=/usr/bin'], Cmd: ['sh'], Labels: { from: 'base' }, WorkingDir: '/' };
-    const text = 'FROM reg.example.com/base\nENV PATH=$PATH:/app\nENTRYPOINT /app/run --flag\nVOLUME ["/data", "/cache"]\nEXPOSE 53/udp 8000-8001\nHEALTHCHECK NONE\nSTOPSIGNAL SIGINT\n';
+    const text =
+      'FROM reg.example.com/base\nENV PATH=$PATH:/app\nENTRYPOINT /app/run --flag\nVOLUME ["/data", "/cache"]\nEXPOSE 53/udp 8000-8001\nHEALTHCHECK NONE\nSTOPSIGNAL SIGINT\n';
     const r = evaluateDockerfile(oci(text), { platform: amd64, buildArgs: {}, base });
     expect(r.config.Env).toEqual(['PATH=/usr/bin:/app']);
     expect(r.config.Entrypoint).toEqual(['/bin/sh', '-c', '/app/run --flag']);
@@ -116,7 +121,7 @@ describe('evaluateDockerfile', () => {
 describe('words and durations', () => {
   it.each([
     ['a "b c" d', ['a', 'b c', 'd']],
-    ["'$X' \"$X\" $X ${X}y", ['$X', 'v', 'v', 'vy']],
+    ['\'$X\' "$X" $X ${X}y', ['$X', 'v', 'v', 'vy']],
     ['a\\ b', ['a b']],
     ['${NOPE:-d} ${X:+alt} ${NOPE:+alt}x', ['d', 'alt', 'x']],
   ])('processWords(%s)', (text, words) => {

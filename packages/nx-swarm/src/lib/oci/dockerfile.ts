@@ -64,8 +64,16 @@ function raw(instruction: Instruction): RawInstruction {
   for (const f of withFlags.getFlags?.() ?? []) flags[f.getName()] = f.getValue();
   const line = instruction.getRange().start.line + 1;
   const args = instruction.getArgumentsContent() ?? '';
-  const flagText = Object.entries(flags).map(([k, v]) => `--${k}${v === null ? '' : `=${v}`} `).join('');
-  return { keyword: instruction.getKeyword().toUpperCase(), args, flags, line, text: `${instruction.getKeyword().toUpperCase()} ${flagText}${args.replace(/\s*\n\s*/g, ' ')}`.trim() };
+  const flagText = Object.entries(flags)
+    .map(([k, v]) => `--${k}${v === null ? '' : `=${v}`} `)
+    .join('');
+  return {
+    keyword: instruction.getKeyword().toUpperCase(),
+    args,
+    flags,
+    line,
+    text: `${instruction.getKeyword().toUpperCase()} ${flagText}${args.replace(/\s*\n\s*/g, ' ')}`.trim(),
+  };
 }
 
 const engine = (reason: string): DockerfilePlan => ({ kind: 'engine', reason });
@@ -120,7 +128,7 @@ export function planDockerfile(text: string, opts: { target?: string } = {}): Do
       }
       continue;
     }
-    return engine(`${at}${ins.keyword === 'RUN' ? ' needs a container' : ' is not in the OCI builder\'s subset'}`);
+    return engine(`${at}${ins.keyword === 'RUN' ? ' needs a container' : " is not in the OCI builder's subset"}`);
   }
   return { kind: 'oci', from: fromWords[0], stage, preFromArgs, instructions, escape: dockerfile.getEscapeCharacter() };
 }
@@ -372,7 +380,9 @@ export function evaluateDockerfile(
           const sources = words.slice(0, -1).map((s) => cleanSource(s, at));
           const wildcard = sources.some((s) => /[*?[]/.test(s));
           const destIsDir = rawDest.endsWith('/') || sources.length > 1 || wildcard || rawDest === '.';
-          const dest = path.posix.normalize(path.posix.isAbsolute(rawDest) ? rawDest : path.posix.join(config.WorkingDir || '/', rawDest)).replace(/(.)\/+$/, '$1');
+          const dest = path.posix
+            .normalize(path.posix.isAbsolute(rawDest) ? rawDest : path.posix.join(config.WorkingDir || '/', rawDest))
+            .replace(/(.)\/+$/, '$1');
           const step: CopyStep = { instruction: ins.keyword, sources, dest, destIsDir, line: ins.line };
           const chown = ins.flags.chown;
           if (chown !== undefined && chown !== null) step.chown = parseOwner(processWord(chown, vars(), escape), at);
@@ -389,7 +399,9 @@ export function evaluateDockerfile(
     }
     history.push({ created_by: `${ins.text} # nx-swarm oci`, empty_layer: true });
   }
-  const unusedBuildArgs = Object.keys(opts.buildArgs).filter((a) => !usedArgs.has(a)).sort();
+  const unusedBuildArgs = Object.keys(opts.buildArgs)
+    .filter((a) => !usedArgs.has(a))
+    .sort();
   return { config, copies, history, unusedBuildArgs };
 }
 

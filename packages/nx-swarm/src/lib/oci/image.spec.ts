@@ -90,7 +90,9 @@ describe('OCI image bytes', () => {
     const dir = makeContext(0o022, new Date());
     dirs.push(dir);
     const { img } = await build(dir, 1700000000);
-    const [bin, data, conf] = img.layers.map((l) => readTar(l.tar).map(({ path: p, type, mode, uid, gid, mtime, linkname }) => ({ p, type, mode: mode.toString(8), uid, gid, mtime, linkname })));
+    const [bin, data, conf] = img.layers.map((l) =>
+      readTar(l.tar).map(({ path: p, type, mode, uid, gid, mtime, linkname }) => ({ p, type, mode: mode.toString(8), uid, gid, mtime, linkname })),
+    );
     expect(bin).toEqual([{ p: 'app', type: '0', mode: '755', uid: 0, gid: 0, mtime: 1700000000, linkname: '' }]);
     expect(data).toEqual([
       { p: 'data/', type: '5', mode: '755', uid: 65532, gid: 65532, mtime: 1700000000, linkname: '' },
@@ -122,7 +124,13 @@ describe('OCI image bytes', () => {
     const { img } = await build(dir);
     const entries = readTar(dockerArchive(img, [], ['r/app:c-123', 'r/app:latest']));
     const manifest = JSON.parse(entries.find((e) => e.path === 'manifest.json')!.content.toString());
-    expect(manifest).toEqual([{ Config: `blobs/sha256/${img.config.descriptor.digest.slice(7)}`, RepoTags: ['r/app:c-123', 'r/app:latest'], Layers: img.layers.map((l) => `blobs/sha256/${l.diffId.slice(7)}`) }]);
+    expect(manifest).toEqual([
+      {
+        Config: `blobs/sha256/${img.config.descriptor.digest.slice(7)}`,
+        RepoTags: ['r/app:c-123', 'r/app:latest'],
+        Layers: img.layers.map((l) => `blobs/sha256/${l.diffId.slice(7)}`),
+      },
+    ]);
   });
 
   it('SOURCE_DATE_EPOCH: seconds, else 0; garbage is an error', () => {
@@ -141,9 +149,26 @@ describe('index and platforms', () => {
     expect(imageIndex([arm, amd]).manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
   });
   it.each([
-    [{ manifests: [{ platform: { os: 'linux', architecture: 'amd64' } }, { platform: { os: 'linux', architecture: 'arm64' } }] }, [{ OS: 'linux', Architecture: 'amd64' }, { OS: 'linux', Architecture: 'arm64' }]],
-    [{ manifests: [{ platform: { os: 'linux', architecture: 'arm', variant: 'v7' } }, { platform: { os: 'linux', architecture: 'arm', variant: 'v6' } }] }, [{ OS: 'linux', Architecture: 'arm' }]],
-    [{ manifests: [{ platform: { os: 'unknown', architecture: 'unknown' } }, { platform: { os: 'linux', architecture: 'amd64' } }] }, [{ OS: 'linux', Architecture: 'amd64' }]],
+    [
+      { manifests: [{ platform: { os: 'linux', architecture: 'amd64' } }, { platform: { os: 'linux', architecture: 'arm64' } }] },
+      [
+        { OS: 'linux', Architecture: 'amd64' },
+        { OS: 'linux', Architecture: 'arm64' },
+      ],
+    ],
+    [
+      {
+        manifests: [
+          { platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+          { platform: { os: 'linux', architecture: 'arm', variant: 'v6' } },
+        ],
+      },
+      [{ OS: 'linux', Architecture: 'arm' }],
+    ],
+    [
+      { manifests: [{ platform: { os: 'unknown', architecture: 'unknown' } }, { platform: { os: 'linux', architecture: 'amd64' } }] },
+      [{ OS: 'linux', Architecture: 'amd64' }],
+    ],
     [{ schemaVersion: 2 }, []],
   ])('indexPlatforms %#', (index, platforms) => expect(indexPlatforms(index)).toEqual(platforms));
   it.each([
@@ -154,7 +179,8 @@ describe('index and platforms', () => {
     const [os_, architecture, variant] = platform.split('/');
     expect(fileForPlatform(from, { os: os_, architecture, ...(variant ? { variant } : {}) })).toBe(to);
   });
-  it('linux entries of a build matrix', () => expect(linuxPlatformsOf(['linux/amd64', 'darwin/arm64', 'linux/arm64', 'linux/amd64'])).toEqual(['linux/amd64', 'linux/arm64']));
+  it('linux entries of a build matrix', () =>
+    expect(linuxPlatformsOf(['linux/amd64', 'darwin/arm64', 'linux/arm64', 'linux/amd64'])).toEqual(['linux/amd64', 'linux/arm64']));
   it.each([
     ['*.go', 'main.go', true],
     ['*.go', 'sub/main.go', false],

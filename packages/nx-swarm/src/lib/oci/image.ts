@@ -88,7 +88,12 @@ export function blobOf(mediaType: string, bytes: Buffer, extra: Partial<Descript
 function cleanConfig(config: ContainerConfig): ContainerConfig {
   const out: ContainerConfig = {};
   const order = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck'];
-  const keys = [...order.filter((k) => k in config), ...Object.keys(config).filter((k) => !order.includes(k)).sort()];
+  const keys = [
+    ...order.filter((k) => k in config),
+    ...Object.keys(config)
+      .filter((k) => !order.includes(k))
+      .sort(),
+  ];
   for (const k of keys) {
     const v = config[k];
     if (v === undefined || v === null || v === '') continue;

@@ -5,7 +5,12 @@ describe('WWW-Authenticate challenges', () => {
     ['Basic realm="nxswarm-test"', [{ scheme: 'basic', params: { realm: 'nxswarm-test' } }]],
     [
       'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
-      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' } }],
+      [
+        {
+          scheme: 'bearer',
+          params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' },
+        },
+      ],
     ],
     [
       'Bearer realm="https://ghcr.io/token", service="ghcr.io", scope="repository:a/b:pull,push"',
@@ -35,7 +40,15 @@ describe('token requests', () => {
   it('identity token: POST as an OAuth2 refresh token', () => {
     const req = tokenRequest(challenge, ['repository:a:pull'], { identitytoken: 'tok123' });
     expect(req.method).toBe('POST');
-    expect(new URLSearchParams(req.body)).toEqual(new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'tok123', client_id: 'nx-swarm', service: 'reg.example.com', scope: 'repository:a:pull' }));
+    expect(new URLSearchParams(req.body)).toEqual(
+      new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: 'tok123',
+        client_id: 'nx-swarm',
+        service: 'reg.example.com',
+        scope: 'repository:a:pull',
+      }),
+    );
   });
   it('anonymous: no Authorization', () => expect(tokenRequest(challenge, [], undefined).headers).toEqual({}));
   it('no realm is an error', () => expect(() => tokenRequest({ scheme: 'bearer', params: {} }, [], undefined)).toThrow(/without naming a realm/));
@@ -63,7 +76,11 @@ describe('RegistryClient auth flow (fake fetch)', () => {
 
   it('learns the Bearer challenge once, trades credentials for a token, reuses it per scope', async () => {
     const { calls, fetchFn } = fakeRegistry();
-    const client = new RegistryClient({ domain: 'reg.example.com', credentials: { username: 'u', password: 'p', serveraddress: 'reg.example.com' }, fetch: fetchFn });
+    const client = new RegistryClient({
+      domain: 'reg.example.com',
+      credentials: { username: 'u', password: 'p', serveraddress: 'reg.example.com' },
+      fetch: fetchFn,
+    });
     expect(await client.hasBlob('a/b', 'sha256:aaaa')).toBe(true);
     expect(await client.hasBlob('a/b', 'sha256:bbbb')).toBe(false);
     expect(calls).toEqual([
@@ -76,9 +93,16 @@ describe('RegistryClient auth flow (fake fetch)', () => {
 
   it('a refused token names the registry and the next step, never the password', async () => {
     const { fetchFn } = fakeRegistry();
-    const client = new RegistryClient({ domain: 'reg.example.com', credentials: { username: 'u', password: 'wrong-secret', serveraddress: 'reg.example.com' }, credentialSource: 'auths in /x/config.json', fetch: fetchFn });
+    const client = new RegistryClient({
+      domain: 'reg.example.com',
+      credentials: { username: 'u', password: 'wrong-secret', serveraddress: 'reg.example.com' },
+      credentialSource: 'auths in /x/config.json',
+      fetch: fetchFn,
+    });
     const error = await client.hasBlob('a/b', 'sha256:aaaa').catch((e: Error) => e);
-    expect(String(error)).toMatch(/token service https:\/\/auth.example.com answered 401.*credentials from auths in \/x\/config.json; check them with `docker login reg.example.com`/);
+    expect(String(error)).toMatch(
+      /token service https:\/\/auth.example.com answered 401.*credentials from auths in \/x\/config.json; check them with `docker login reg.example.com`/,
+    );
     expect(String(error)).not.toContain('wrong-secret');
   });
 
@@ -88,7 +112,8 @@ describe('RegistryClient auth flow (fake fetch)', () => {
       urls.push(url);
       // Let every https attempt fail before any http one answers, as parallel blob HEADs do.
       await new Promise((r) => setTimeout(r, url.startsWith('https:') ? 5 : 20));
-      if (url.startsWith('https:')) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: 'wrong version number' } });
+      if (url.startsWith('https:'))
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ERR_SSL_WRONG_VERSION_NUMBER', message: 'wrong version number' } });
       return new Response(null, { status: 200 });
     }) as unknown as typeof fetch;
     const client = new RegistryClient({ domain: '192.168.213.1:5213', fetch: fetchFn });
@@ -101,7 +126,12 @@ describe('RegistryClient auth flow (fake fetch)', () => {
   });
 
   it('an unreachable registry says so', async () => {
-    const client = new RegistryClient({ domain: '127.0.0.1:1', fetch: (async () => { throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }); }) as unknown as typeof fetch });
+    const client = new RegistryClient({
+      domain: '127.0.0.1:1',
+      fetch: (async () => {
+        throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+      }) as unknown as typeof fetch,
+    });
     await expect(client.hasBlob('a', 'sha256:aaaa')).rejects.toThrow(/registry at 127.0.0.1:1 is unreachable .*ECONNREFUSED/);
   });
 

@@ -183,7 +183,10 @@ export class RegistryClient {
     }
     const text = await res.text();
     if (res.status !== 200) {
-      throw new RegistryError(`the token service ${new URL(req.url).origin} answered ${res.status}: ${registryWords(text)}${this.loginHint(res.status)}`, res.status);
+      throw new RegistryError(
+        `the token service ${new URL(req.url).origin} answered ${res.status}: ${registryWords(text)}${this.loginHint(res.status)}`,
+        res.status,
+      );
     }
     const parsed = JSON.parse(text) as { token?: string; access_token?: string };
     const token = parsed.token ?? parsed.access_token;
@@ -219,7 +222,11 @@ export class RegistryClient {
   }
 
   /** One request with the auth dance: on 401, learn the challenge, authenticate, retry once. */
-  async request(method: string, pathOrUrl: string, opts: { repo: string; scope: Scope; extraScopes?: string[]; headers?: Record<string, string>; body?: Buffer }): Promise<Reply> {
+  async request(
+    method: string,
+    pathOrUrl: string,
+    opts: { repo: string; scope: Scope; extraScopes?: string[]; headers?: Record<string, string>; body?: Buffer },
+  ): Promise<Reply> {
     const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.base}${pathOrUrl}`;
     const scopes = [`repository:${opts.repo}:${opts.scope}`, ...(opts.extraScopes ?? [])];
     const send = async () => {
@@ -236,7 +243,10 @@ export class RegistryClient {
     }
     if (reply.status === 401 || reply.status === 403) {
       const words = reply.body.length ? registryWords(reply.body.toString('utf8')) : reply.status === 401 ? 'unauthorized' : 'denied';
-      throw new RegistryError(`${method} ${new URL(url).pathname} on ${this.opts.domain}: ${reply.status} ${words}${this.loginHint(reply.status)}`, reply.status);
+      throw new RegistryError(
+        `${method} ${new URL(url).pathname} on ${this.opts.domain}: ${reply.status} ${words}${this.loginHint(reply.status)}`,
+        reply.status,
+      );
     }
     return reply;
   }
@@ -316,11 +326,20 @@ export class RegistryClient {
   async getManifest(repo: string, ref: string, accept: string[]): Promise<{ bytes: Buffer; mediaType: string; digest?: string }> {
     const r = await this.request('GET', `/v2/${repo}/manifests/${ref}`, { repo, scope: 'pull', headers: { Accept: accept.join(', ') } });
     if (r.status !== 200) this.fail(`GET manifest ${repo}:${ref}`, r);
-    return { bytes: r.body, mediaType: (r.headers.get('content-type') ?? '').split(';')[0], digest: r.headers.get('docker-content-digest') ?? undefined };
+    return {
+      bytes: r.body,
+      mediaType: (r.headers.get('content-type') ?? '').split(';')[0],
+      digest: r.headers.get('docker-content-digest') ?? undefined,
+    };
   }
 
   async putManifest(repo: string, ref: string, mediaType: string, bytes: Buffer): Promise<string | undefined> {
-    const r = await this.request('PUT', `/v2/${repo}/manifests/${ref}`, { repo, scope: 'pull,push', headers: { 'Content-Type': mediaType }, body: bytes });
+    const r = await this.request('PUT', `/v2/${repo}/manifests/${ref}`, {
+      repo,
+      scope: 'pull,push',
+      headers: { 'Content-Type': mediaType },
+      body: bytes,
+    });
     if (r.status !== 201) this.fail(`PUT manifest ${repo}:${ref}`, r);
     return r.headers.get('docker-content-digest') ?? undefined;
   }

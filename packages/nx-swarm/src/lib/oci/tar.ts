@@ -107,7 +107,9 @@ export function writeTar(entries: TarEntry[]): Buffer {
 }
 
 /** Reads a tar back into (path, type, mode, uid, gid, mtime, content) — for tests and the base-image check. */
-export function readTar(data: Buffer): Array<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string; content: Buffer }> {
+export function readTar(
+  data: Buffer,
+): Array<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string; content: Buffer }> {
   const out: Array<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string; content: Buffer }> = [];
   let offset = 0;
   let paxPath: string | undefined;
@@ -135,7 +137,16 @@ export function readTar(data: Buffer): Array<{ path: string; type: string; mode:
     }
     const prefix = str(h, 345, 155);
     const name = paxPath ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
-    out.push({ path: name, type, mode: num(h, 100, 8), uid: num(h, 108, 8), gid: num(h, 116, 8), mtime: num(h, 136, 12), linkname: paxLink ?? str(h, 157, 100), content: Buffer.from(content) });
+    out.push({
+      path: name,
+      type,
+      mode: num(h, 100, 8),
+      uid: num(h, 108, 8),
+      gid: num(h, 116, 8),
+      mtime: num(h, 136, 12),
+      linkname: paxLink ?? str(h, 157, 100),
+      content: Buffer.from(content),
+    });
     paxPath = undefined;
     paxLink = undefined;
   }

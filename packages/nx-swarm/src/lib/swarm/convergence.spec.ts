@@ -1,6 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConvergenceInput, ConvergenceTracker, NodeLike, Observation, TaskLike, Verdict, explainNoSuitableNode, explainTaskError, isIdle, isStuckRollback, namedTaskId } from './convergence';
+import {
+  ConvergenceInput,
+  ConvergenceTracker,
+  NodeLike,
+  Observation,
+  TaskLike,
+  Verdict,
+  explainNoSuitableNode,
+  explainTaskError,
+  isIdle,
+  isStuckRollback,
+  namedTaskId,
+} from './convergence';
 
 /**
  * Sequences recorded on this engine (Docker 20.10.24, one-node swarm, host-mode port, dnsrr) by
@@ -43,7 +55,11 @@ function run(name: string, input: Partial<ConvergenceInput>, extraTimeMs = 0) {
 
 describe('ConvergenceTracker on recorded sequences', () => {
   it('create, healthy: converges once the task runs (healthy) and stays up for the settle time', () => {
-    const { verdict, lines } = run('create-healthy', { kind: 'create', image: 'nxswarm-it-acct:probe', desiredReplicas: 1, hasHealthcheck: true }, 3000);
+    const { verdict, lines } = run(
+      'create-healthy',
+      { kind: 'create', image: 'nxswarm-it-acct:probe', desiredReplicas: 1, hasHealthcheck: true },
+      3000,
+    );
     expect(verdict).toMatchObject({ status: 'converged', running: 1, desired: 1 });
     expect(lines.join('\n')).toMatch(/starting \(waiting for the health check\)/);
     expect(lines).toContain('  replicas 1/1 running');
@@ -56,7 +72,16 @@ describe('ConvergenceTracker on recorded sequences', () => {
 
   it('rolling update: converges only when UpdateStatus is completed', () => {
     const rec = load('update-completed');
-    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'nxswarm-it-acct:probe2', desiredReplicas: 1, hasHealthcheck: true, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 3000 });
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'nxswarm-it-acct:probe2',
+      desiredReplicas: 1,
+      hasHealthcheck: true,
+      failureAction: 'rollback',
+      deadlineMs: 120_000,
+      settleMs: 3000,
+    });
     const verdicts = rec.snapshots.map((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }).verdict.status);
     // running at 9.4 s but the monitor window is still open ("updating"): keep waiting
     expect(verdicts.slice(0, -1).every((v) => v === 'converging')).toBe(true);
@@ -64,11 +89,31 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('rolling update: converged once every new task ran for the monitor period, without waiting for the Delay after the last batch', () => {
-    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'v2', desiredReplicas: 1, hasHealthcheck: true, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 5000 });
-    const svc = { ID: 's1', Spec: { TaskTemplate: { ContainerSpec: { Image: 'v2' } } }, UpdateStatus: { State: 'updating', Message: 'update in progress' } };
-    const t = (state: string): TaskLike => ({ ID: 'new1', Slot: 1, DesiredState: 'running', Spec: { ContainerSpec: { Image: 'v2' } }, Status: { State: state } });
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'v2',
+      desiredReplicas: 1,
+      hasHealthcheck: true,
+      failureAction: 'rollback',
+      deadlineMs: 120_000,
+      settleMs: 5000,
+    });
+    const svc = {
+      ID: 's1',
+      Spec: { TaskTemplate: { ContainerSpec: { Image: 'v2' } } },
+      UpdateStatus: { State: 'updating', Message: 'update in progress' },
+    };
+    const t = (state: string): TaskLike => ({
+      ID: 'new1',
+      Slot: 1,
+      DesiredState: 'running',
+      Spec: { ContainerSpec: { Image: 'v2' } },
+      Status: { State: state },
+    });
     const old: TaskLike = { ID: 'old1', Slot: 1, DesiredState: 'shutdown', Spec: { ContainerSpec: { Image: 'v1' } }, Status: { State: 'shutdown' } };
-    const at = (now: number, state: string) => tracker.observe({ now, service: svc, tasks: [old, t(state)], upToDate: ['new1'], specIsOurs: true }).verdict.status;
+    const at = (now: number, state: string) =>
+      tracker.observe({ now, service: svc, tasks: [old, t(state)], upToDate: ['new1'], specIsOurs: true }).verdict.status;
     expect(at(0, 'starting')).toBe('converging');
     expect(tracker.msUntilWatched(0)).toBeUndefined(); // nothing running yet: only a state change helps
     expect(at(1000, 'running')).toBe('converging'); // watched 0 s
@@ -78,10 +123,35 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('rolling update: a crash inside the monitor period is still a failure (rolled back)', () => {
-    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'v2', previousImage: 'v1', desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 5000 });
-    const t = (state: string, image = 'v2', id = 'new1'): TaskLike => ({ ID: id, Slot: 1, DesiredState: state === 'running' ? 'running' : 'shutdown', Spec: { ContainerSpec: { Image: image } }, Status: { State: state, Err: state === 'failed' ? 'task: non-zero exit (1)' : undefined } });
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'v2',
+      previousImage: 'v1',
+      desiredReplicas: 1,
+      hasHealthcheck: false,
+      failureAction: 'rollback',
+      deadlineMs: 120_000,
+      settleMs: 5000,
+    });
+    const t = (state: string, image = 'v2', id = 'new1'): TaskLike => ({
+      ID: id,
+      Slot: 1,
+      DesiredState: state === 'running' ? 'running' : 'shutdown',
+      Spec: { ContainerSpec: { Image: image } },
+      Status: { State: state, Err: state === 'failed' ? 'task: non-zero exit (1)' : undefined },
+    });
     const obs = (now: number, state: string, tasks: TaskLike[]) =>
-      tracker.observe({ now, service: { ID: 's1', Spec: { TaskTemplate: { ContainerSpec: { Image: state.startsWith('rollback') ? 'v1' : 'v2' } } }, UpdateStatus: { State: state } }, tasks, upToDate: tasks.filter((x) => x.Spec?.ContainerSpec?.Image === (state.startsWith('rollback') ? 'v1' : 'v2')).map((x) => x.ID) }).verdict;
+      tracker.observe({
+        now,
+        service: {
+          ID: 's1',
+          Spec: { TaskTemplate: { ContainerSpec: { Image: state.startsWith('rollback') ? 'v1' : 'v2' } } },
+          UpdateStatus: { State: state },
+        },
+        tasks,
+        upToDate: tasks.filter((x) => x.Spec?.ContainerSpec?.Image === (state.startsWith('rollback') ? 'v1' : 'v2')).map((x) => x.ID),
+      }).verdict;
     expect(obs(0, 'updating', [t('running')]).status).toBe('converging');
     expect(obs(3000, 'updating', [t('failed')]).status).toBe('converging'); // the updater decides
     const v = obs(4000, 'rollback_completed', [t('failed'), t('running', 'v1', 'back')]);
@@ -90,7 +160,12 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('update to an image that exits 1: rollback is a failed deploy, says which image runs now and why', () => {
-    const { verdict } = run('update-crash-paused', { image: 'nxswarm-it-crash:probe', failureAction: 'pause', previousImage: 'nxswarm-it-acct:probe2', desiredReplicas: 1 });
+    const { verdict } = run('update-crash-paused', {
+      image: 'nxswarm-it-crash:probe',
+      failureAction: 'pause',
+      previousImage: 'nxswarm-it-acct:probe2',
+      desiredReplicas: 1,
+    });
     expect(verdict.status).toBe('failed');
     if (verdict.status !== 'failed') return;
     expect(verdict.failure.kind).toBe('update-paused');
@@ -100,7 +175,12 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('update to an unhealthy image: rolled back, explained as a failed health check', () => {
-    const { verdict, lines } = run('update-unhealthy-rollback', { image: 'nxswarm-it-unhealthy:probe', previousImage: 'nxswarm-it-acct:probe2', desiredReplicas: 1, hasHealthcheck: true });
+    const { verdict, lines } = run('update-unhealthy-rollback', {
+      image: 'nxswarm-it-unhealthy:probe',
+      previousImage: 'nxswarm-it-acct:probe2',
+      desiredReplicas: 1,
+      hasHealthcheck: true,
+    });
     expect(verdict.status).toBe('failed');
     if (verdict.status !== 'failed') return;
     expect(verdict.failure.kind).toBe('rolled-back');
@@ -127,12 +207,21 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('unsatisfiable constraint: pending is not a failure before the deadline…', () => {
-    const { verdict } = run('update-constraint-pending', { image: 'nxswarm-it-acct:probe2', desiredReplicas: 1, deadlineMs: 60_000, constraints: ['node.labels.zone==nowhere'] });
+    const { verdict } = run('update-constraint-pending', {
+      image: 'nxswarm-it-acct:probe2',
+      desiredReplicas: 1,
+      deadlineMs: 60_000,
+      constraints: ['node.labels.zone==nowhere'],
+    });
     expect(verdict.status).toBe('converging');
   });
 
   it('…and past the deadline says which constraint', () => {
-    const { verdict } = run('update-constraint-pending', { image: 'nxswarm-it-acct:probe2', desiredReplicas: 1, deadlineMs: 10_000, constraints: ['node.labels.zone==nowhere'] }, 10_000);
+    const { verdict } = run(
+      'update-constraint-pending',
+      { image: 'nxswarm-it-acct:probe2', desiredReplicas: 1, deadlineMs: 10_000, constraints: ['node.labels.zone==nowhere'] },
+      10_000,
+    );
     expect(verdict.status).toBe('failed');
     if (verdict.status !== 'failed') return;
     expect(verdict.failure.kind).toBe('unschedulable');
@@ -140,7 +229,11 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('host-mode port held by another service: unschedulable at the deadline', () => {
-    const { verdict } = run('create-port-conflict-pending', { kind: 'create', image: 'nxswarm-it-acct:probe', desiredReplicas: 1, deadlineMs: 5000, publishedPorts: [17990] }, 5000);
+    const { verdict } = run(
+      'create-port-conflict-pending',
+      { kind: 'create', image: 'nxswarm-it-acct:probe', desiredReplicas: 1, deadlineMs: 5000, publishedPorts: [17990] },
+      5000,
+    );
     expect(verdict.status).toBe('failed');
     if (verdict.status !== 'failed') return;
     expect(verdict.failure.message).toMatch(/host-mode port 17990 is already bound/);
@@ -161,10 +254,23 @@ describe('ConvergenceTracker on recorded sequences', () => {
   it('stuck rollback unblocked by re-issuing the previous spec: its completion is reported as a rollback', () => {
     const rec = load('update-crash-rollback');
     const last = rec.snapshots[rec.snapshots.length - 1];
-    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'nxswarm-it-crash:probe', desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 60_000, settleMs: 0 });
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'nxswarm-it-crash:probe',
+      desiredReplicas: 1,
+      hasHealthcheck: false,
+      failureAction: 'rollback',
+      deadlineMs: 60_000,
+      settleMs: 0,
+    });
     rec.snapshots.forEach((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }));
     tracker.markRollbackForced();
-    const running = { ...last.tasks.find((t) => t.ID.startsWith('ux88'))!, DesiredState: 'running', Status: { State: 'running', Message: 'started' } };
+    const running = {
+      ...last.tasks.find((t) => t.ID.startsWith('ux88'))!,
+      DesiredState: 'running',
+      Status: { State: 'running', Message: 'started' },
+    };
     const step = tracker.observe({
       now: last.t + 8000,
       service: { ...last.service, UpdateStatus: { State: 'completed', Message: 'update completed' } },
@@ -179,7 +285,16 @@ describe('ConvergenceTracker on recorded sequences', () => {
 
   it('prints one line per change, nothing when nothing changed', () => {
     const rec = load('update-completed');
-    const tracker = new ConvergenceTracker({ kind: 'update', serviceName: 's', image: 'x', desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 120_000, settleMs: 0 });
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'x',
+      desiredReplicas: 1,
+      hasHealthcheck: false,
+      failureAction: 'rollback',
+      deadlineMs: 120_000,
+      settleMs: 0,
+    });
     const s = rec.snapshots[2];
     expect(tracker.observe({ now: 1, ...s }).lines.length).toBeGreaterThan(0);
     expect(tracker.observe({ now: 2, ...s }).lines).toEqual([]);
@@ -190,7 +305,7 @@ describe('explainTaskError', () => {
   const task = (Err: string, State = 'failed') => ({ ID: 't1', Status: { State, Err } });
   it.each<[string, RegExp]>([
     ['No such image: someprefix/accountservice:c-1', /push it to a registry \(docker-image with push: true\) for multi-node swarms/],
-    ['pull access denied for x, repository does not exist or may require \'docker login\'', /withRegistryAuth/],
+    ["pull access denied for x, repository does not exist or may require 'docker login'", /withRegistryAuth/],
     ['invalid mount config for type "bind": bind source path does not exist: /srv/x', /bind-mount source must exist on every node/],
     ['task: non-zero exit (2): dockerexec: unhealthy container', /health check failed/],
     ['starting container failed: Bind for 0.0.0.0:17000 failed: port is already allocated', /held by another process/],
@@ -206,7 +321,9 @@ describe('explainTaskError', () => {
   });
 
   it('unhealthy in Status.Message (not Err) counts as a failed health check', () =>
-    expect(explainTaskError({ ID: 't', Status: { State: 'shutdown', Message: 'dockerexec: unhealthy container' } }, { image: 'img' })).toMatch(/health check failed/));
+    expect(explainTaskError({ ID: 't', Status: { State: 'shutdown', Message: 'dockerexec: unhealthy container' } }, { image: 'img' })).toMatch(
+      /health check failed/,
+    ));
 });
 
 /**
@@ -246,20 +363,29 @@ describe('ConvergenceTracker on the multi-node lab', () => {
     const step = tracker.observe({
       now: 15_000,
       // Seen for the first time in rollback_started, naming the task; the deployer appended GET /tasks/ID.
-      service: { ...last.service, UpdateStatus: { State: 'rollback_started', Message: `update rolled back due to failure or early termination of task ${sickTask.ID}` } },
+      service: {
+        ...last.service,
+        UpdateStatus: { State: 'rollback_started', Message: `update rolled back due to failure or early termination of task ${sickTask.ID}` },
+      },
       tasks: last.tasks,
       upToDate: last.upToDate,
       nodes: last.nodes,
     });
     expect(step.verdict.status).toBe('converging');
-    const done = tracker.observe({ now: 16_000, service: last.service, tasks: last.tasks.filter((t) => t.ID !== sickTask.ID), upToDate: last.upToDate, nodes: last.nodes });
+    const done = tracker.observe({
+      now: 16_000,
+      service: last.service,
+      tasks: last.tasks.filter((t) => t.ID !== sickTask.ID),
+      upToDate: last.upToDate,
+      nodes: last.nodes,
+    });
     expect(done.verdict.status).toBe('failed');
     if (done.verdict.status !== 'failed') return;
     expect(done.verdict.failure.task?.ID).toBe(sickTask.ID);
     expect(namedTaskId(`update rolled back due to failure or early termination of task ${sickTask.ID}`)).toBe(sickTask.ID);
   });
 
-  it('two deploys at once: the first one fails as superseded as soon as the other deploy\'s spec replaces its own', () => {
+  it("two deploys at once: the first one fails as superseded as soon as the other deploy's spec replaces its own", () => {
     const v2 = image('lab-concurrent-superseded');
     const v3 = image('lab-concurrent-superseded', 'last');
     expect(v3).not.toBe(v2);
@@ -270,7 +396,7 @@ describe('ConvergenceTracker on the multi-node lab', () => {
     expect(verdict.failure.message).toContain(`another deploy replaced this one, and nxlab-acct now runs ${v3} (not ours)`);
   });
 
-  it('two deploys at once: the last writer follows its rollout to the end (the other deploy\'s spec before its own write is not held against it)', () => {
+  it("two deploys at once: the last writer follows its rollout to the end (the other deploy's spec before its own write is not held against it)", () => {
     const rec = load('lab-concurrent-superseded');
     const v3 = image('lab-concurrent-superseded', 'last');
     const from = rec.snapshots.findIndex((s) => s.service.Spec!.TaskTemplate!.ContainerSpec!.Image === v3);
@@ -328,13 +454,22 @@ describe('ConvergenceTracker on the multi-node lab', () => {
 });
 
 describe('following a rollout this deploy did not start (no-op with tasks not up to date)', () => {
-  it('a rollback_completed left over from an earlier deploy is not a failure: the current spec\'s rollout is done', () => {
+  it("a rollback_completed left over from an earlier deploy is not a failure: the current spec's rollout is done", () => {
     const rec = load('update-unhealthy-rollback');
     const last = rec.snapshots[rec.snapshots.length - 1];
     const us = last.service.UpdateStatus!;
     expect(us.State).toBe('rollback_completed');
     const image = last.service.Spec!.TaskTemplate!.ContainerSpec!.Image!;
-    const base = { kind: 'update' as const, serviceName: 's', image, desiredReplicas: 1, hasHealthcheck: false, failureAction: 'rollback', deadlineMs: 60_000, settleMs: 0 };
+    const base = {
+      kind: 'update' as const,
+      serviceName: 's',
+      image,
+      desiredReplicas: 1,
+      hasHealthcheck: false,
+      failureAction: 'rollback',
+      deadlineMs: 60_000,
+      settleMs: 0,
+    };
     const running = last.tasks.filter((t) => t.DesiredState === 'running').map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
     const obs = { now: 1, service: last.service, tasks: running, upToDate: running.map((t) => t.ID) };
     expect(new ConvergenceTracker({ ...base, priorUpdateStatus: us }).observe(obs).verdict.status).toBe('converged');
@@ -346,7 +481,8 @@ describe('following a rollout this deploy did not start (no-op with tasks not up
 describe('isIdle (the no-op check)', () => {
   const t = (State: string): TaskLike => ({ ID: State + Math.random(), DesiredState: 'running', Status: { State } });
   it('all wanted tasks up to date and running: idle', () => expect(isIdle([t('running'), t('running')], 2)).toBe(true));
-  it('right after another deploy wrote the same spec (UpdateStatus reset, no task up to date yet): not idle', () => expect(isIdle([], 3)).toBe(false));
+  it('right after another deploy wrote the same spec (UpdateStatus reset, no task up to date yet): not idle', () =>
+    expect(isIdle([], 3)).toBe(false));
   it('a new task still starting: not idle', () => expect(isIdle([t('running'), t('starting')], 2)).toBe(false));
   it('replicas 0: idle', () => expect(isIdle([], 0)).toBe(true));
 });

@@ -86,15 +86,7 @@ export interface ConvergenceInput {
 }
 
 export type FailureKind =
-  | 'task-failed'
-  | 'task-rejected'
-  | 'unhealthy'
-  | 'update-paused'
-  | 'rolled-back'
-  | 'rollback-paused'
-  | 'unschedulable'
-  | 'superseded'
-  | 'timeout';
+  'task-failed' | 'task-rejected' | 'unhealthy' | 'update-paused' | 'rolled-back' | 'rollback-paused' | 'unschedulable' | 'superseded' | 'timeout';
 
 export interface Failure {
   kind: FailureKind;
@@ -141,7 +133,11 @@ export function explainTaskError(
       `push it to a registry (docker-image with push: true) for multi-node swarms, or run the image target against this engine first.`
     );
   }
-  if (/pull access denied|manifest unknown|unauthorized|no basic auth credentials|denied:|not found: manifest|repository does not exist|toomanyrequests/i.test(err)) {
+  if (
+    /pull access denied|manifest unknown|unauthorized|no basic auth credentials|denied:|not found: manifest|repository does not exist|toomanyrequests/i.test(
+      err,
+    )
+  ) {
     return (
       `the node could not pull ${image} ("${err}"). Push the image to the registry it names; for a private registry ` +
       `\`docker login REGISTRY\` where the deploy runs (withRegistryAuth, on by default, then sends the credentials to the nodes; not with "withRegistryAuth": false).`
@@ -221,7 +217,8 @@ export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInp
         'Remove the other service, choose another published port, or add nodes.',
     );
   }
-  if (/insufficient resources/i.test(reason)) parts.push('The resource reservations (resources.reservations) exceed what any node has free: lower them or add capacity.');
+  if (/insufficient resources/i.test(reason))
+    parts.push('The resource reservations (resources.reservations) exceed what any node has free: lower them or add capacity.');
   if (/max replicas per node/i.test(reason)) parts.push('maxReplicasPerNode leaves no room for another task: raise it or add nodes.');
   if (/platform/i.test(reason)) parts.push("The image's platform doesn't match any node (build for the nodes' OS/architecture).");
   return parts.join(' ');
@@ -341,7 +338,11 @@ export class ConvergenceTracker {
     const prior = input.priorUpdateStatus;
     const leftOver = Boolean(prior?.State && us?.State === prior.State && us?.StartedAt === prior.StartedAt);
     const state =
-      this.rollbackForced && us?.State === 'completed' ? 'rollback_completed' : leftOver && us?.State === 'rollback_completed' ? 'completed' : us?.State;
+      this.rollbackForced && us?.State === 'completed'
+        ? 'rollback_completed'
+        : leftOver && us?.State === 'rollback_completed'
+          ? 'completed'
+          : us?.State;
     const usMessage = state === 'rollback_completed' && this.rollbackForced ? this.rollbackMessage : us?.Message;
     if (state === 'rollback_completed' || state === 'rollback_paused') {
       const cause = this.causeTask(obs, usMessage);
@@ -381,7 +382,10 @@ export class ConvergenceTracker {
     if (this.firstFailure && !waitForUpdater) {
       const t = this.firstFailure;
       const rejected = t.Status.State === 'rejected';
-      const retry = input.kind === 'create' ? ' Swarm keeps retrying; the service stays created so you can inspect it (`docker service ps ' + input.serviceName + ' --no-trunc`).' : '';
+      const retry =
+        input.kind === 'create'
+          ? ' Swarm keeps retrying; the service stays created so you can inspect it (`docker service ps ' + input.serviceName + ' --no-trunc`).'
+          : '';
       return fail({
         kind: this.healthSuspect(t) ? 'unhealthy' : rejected ? 'task-rejected' : 'task-failed',
         message: `Task ${input.serviceName}.${t.Slot ?? ''} (${short(t.ID)}) of ${input.image} ${rejected ? 'was rejected' : 'failed'}: ${this.explainCause(t, obs)}${retry}`,
@@ -406,7 +410,10 @@ export class ConvergenceTracker {
     const updaterDone = input.kind === 'create' ? true : state === 'completed' || (!state && allRunning) || monitoredOut;
     if (allRunning && updaterDone && !rollingBack) {
       const needSettle = input.kind === 'create' || !state;
-      const key = running.map((t) => t.ID).sort().join(',');
+      const key = running
+        .map((t) => t.ID)
+        .sort()
+        .join(',');
       if (key !== this.settledKey) {
         this.settledKey = key;
         this.settledSince = obs.now;
@@ -442,7 +449,9 @@ export class ConvergenceTracker {
           (starting && input.hasHealthcheck ? '. A task stuck in "starting" is waiting for its health check to pass.' : '') +
           (rollingBack ? '. A rollback is in progress.' : '') +
           (where ? `.${where}` : '') +
-          ' Raise "timeout" if the service needs longer, or inspect it with `docker service ps ' + input.serviceName + ' --no-trunc`.',
+          ' Raise "timeout" if the service needs longer, or inspect it with `docker service ps ' +
+          input.serviceName +
+          ' --no-trunc`.',
         task: this.firstFailure,
         wantHealthLog: Boolean(starting && input.hasHealthcheck),
       });
@@ -458,7 +467,7 @@ export class ConvergenceTracker {
    */
   private causeTask(obs: Observation, message?: string): TaskLike | undefined {
     const id = namedTaskId(message) ?? namedTaskId(this.rollbackMessage);
-    const named = id ? obs.tasks.find((t) => t.ID === id || t.ID.startsWith(id)) ?? this.history.get(id) : undefined;
+    const named = id ? (obs.tasks.find((t) => t.ID === id || t.ID.startsWith(id)) ?? this.history.get(id)) : undefined;
     if (named) return named;
     if (this.firstFailure) return this.firstFailure;
     const mine = [...new Map([...this.history, ...obs.tasks.filter((t) => this.isOurs(t)).map((t) => [t.ID, t] as const)]).values()];
@@ -514,7 +523,9 @@ export class ConvergenceTracker {
     const gone = unavailableNodes(obs.nodes);
     const parts: string[] = [];
     if (byImage.size > 1) {
-      const versions = [...byImage].map(([image, n]) => `${n} task${n > 1 ? 's' : ''} of ${image === this.input.image ? `${image} (new)` : image}`).join(', ');
+      const versions = [...byImage]
+        .map(([image, n]) => `${n} task${n > 1 ? 's' : ''} of ${image === this.input.image ? `${image} (new)` : image}`)
+        .join(', ');
       parts.push(`The rollout is left between versions: ${versions} running${state ? ` (update ${state})` : ''}.`);
     } else if (state === 'updating') {
       parts.push('The update is still in progress.');
@@ -528,7 +539,11 @@ export class ConvergenceTracker {
           `(\`docker service inspect --format '{{.UpdateStatus.State}}'\` no longer says updating) to finish the rollout.`,
       );
     } else if (byImage.size > 1 || state === 'updating') {
-      parts.push('Swarm keeps the update going; deploy again to follow it to the end, or roll back with `docker service rollback ' + this.input.serviceName + '`.');
+      parts.push(
+        'Swarm keeps the update going; deploy again to follow it to the end, or roll back with `docker service rollback ' +
+          this.input.serviceName +
+          '`.',
+      );
     }
     return parts.length ? ` ${parts.join(' ')}` : '';
   }

@@ -1,6 +1,9 @@
 /** The deployer's one error type: a message for people, and detail lines (logs, health output). */
 export class DeployError extends Error {
-  constructor(message: string, readonly details: string[] = []) {
+  constructor(
+    message: string,
+    readonly details: string[] = [],
+  ) {
     super(message);
     this.name = 'DeployError';
   }

@@ -36,7 +36,7 @@ describe('DEPLOY_DEFAULTS equal schema.json', () => {
     expect(parse(prop(p).default as never)).toEqual(code);
   });
 
-  it("updateConfig.monitor has no fixed default (sized from the health check); the description names the flat 10s", () => {
+  it('updateConfig.monitor has no fixed default (sized from the health check); the description names the flat 10s', () => {
     expect(prop('updateConfig.monitor').default).toBeUndefined();
     expect(prop('updateConfig.monitor').description).toMatch(/10s without one/);
     expect(d.update.monitorNs).toBe(10e9);
@@ -76,15 +76,40 @@ describe('normalizeDeployOptions', () => {
   });
 
   it.each<[string, SwarmDeployOptions, (o: ReturnType<typeof norm>) => unknown, unknown]>([
-    ['durations in ns', { updateConfig: { delay: '1s', monitor: '3s' }, timeout: '1m30s' }, (o) => [o.update.delayNs, o.update.monitorNs, o.monitorSet, o.timeoutNs], [1e9, 3e9, true, 90e9]],
+    [
+      'durations in ns',
+      { updateConfig: { delay: '1s', monitor: '3s' }, timeout: '1m30s' },
+      (o) => [o.update.delayNs, o.update.monitorNs, o.monitorSet, o.timeoutNs],
+      [1e9, 3e9, true, 90e9],
+    ],
     ['numbers are seconds', { timeout: 5 }, (o) => o.timeoutNs, 5e9],
     ['port defaults', { ports: [{ target: 53 }] }, (o) => o.ports, [{ target: 53, protocol: 'tcp', mode: 'ingress' }]],
-    ['host port → stop-first, said once', { ports: [{ target: 1, published: 2, mode: 'host' }] }, (o) => [o.update.order, o.rollback.order, /stop-first: port 2/.test(o.orderNote ?? '')], ['stop-first', 'stop-first', true]],
+    [
+      'host port → stop-first, said once',
+      { ports: [{ target: 1, published: 2, mode: 'host' }] },
+      (o) => [o.update.order, o.rollback.order, /stop-first: port 2/.test(o.orderNote ?? '')],
+      ['stop-first', 'stop-first', true],
+    ],
     ['rollback order follows update order', { updateConfig: { order: 'stop-first' } }, (o) => o.rollback.order, 'stop-first'],
     ['env object → list', { env: { A: 1, B: true } }, (o) => o.env, ['A=1', 'B=true']],
-    ['resources parsed', { resources: { limits: { cpus: '0.5', memory: '64m' } } }, (o) => o.resources, { limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 ** 2 } }],
-    ['restart policy defaults', { restartPolicy: { condition: 'on-failure' } }, (o) => o.restartPolicy, { condition: 'on-failure', delayNs: 5e9, maxAttempts: 0, windowNs: undefined }],
-    ['healthcheck in Engine API form', { healthcheck: { test: ['/app', 'hc'], interval: '2s' } }, (o) => o.healthcheck, { Test: ['CMD', '/app', 'hc'], Interval: 2e9 }],
+    [
+      'resources parsed',
+      { resources: { limits: { cpus: '0.5', memory: '64m' } } },
+      (o) => o.resources,
+      { limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 1024 ** 2 } },
+    ],
+    [
+      'restart policy defaults',
+      { restartPolicy: { condition: 'on-failure' } },
+      (o) => o.restartPolicy,
+      { condition: 'on-failure', delayNs: 5e9, maxAttempts: 0, windowNs: undefined },
+    ],
+    [
+      'healthcheck in Engine API form',
+      { healthcheck: { test: ['/app', 'hc'], interval: '2s' } },
+      (o) => o.healthcheck,
+      { Test: ['CMD', '/app', 'hc'], Interval: 2e9 },
+    ],
     ['constraints trimmed', { constraints: [' node.role==manager '] }, (o) => o.constraints, ['node.role==manager']],
   ])('%s', (_n, options, pick, expected) => expect(pick(norm(options))).toEqual(expected));
 
@@ -106,11 +131,14 @@ describe('normalizeDeployOptions', () => {
   });
 
   it('lists every problem at once', () => {
-    expect(() => norm({ timeout: '5 d', updateConfig: { delay: 'x' }, networks: ['ingress'] })).toThrow(/ingress[\s\S]*timeout[\s\S]*updateConfig\.delay/);
+    expect(() => norm({ timeout: '5 d', updateConfig: { delay: 'x' }, networks: ['ingress'] })).toThrow(
+      /ingress[\s\S]*timeout[\s\S]*updateConfig\.delay/,
+    );
   });
 });
 
 describe('resolveOrder', () => {
   it('no note with start-first', () => expect(resolveOrder({}).note).toBeUndefined());
-  it('an explicit order has no note', () => expect(resolveOrder({ ports: [{ target: 1, published: 2, mode: 'host' }], updateConfig: { order: 'stop-first' } }).note).toBeUndefined());
+  it('an explicit order has no note', () =>
+    expect(resolveOrder({ ports: [{ target: 1, published: 2, mode: 'host' }], updateConfig: { order: 'stop-first' } }).note).toBeUndefined());
 });

@@ -84,7 +84,10 @@ export interface DeployOptions {
 
 /** Options that can't be deployed as given; every problem at once. */
 export class DeployOptionsError extends Error {
-  constructor(readonly service: string, readonly problems: string[]) {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
     super(`Invalid swarm-deploy options for ${service}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'DeployOptionsError';
   }
@@ -122,8 +125,10 @@ function parser(problems: string[]) {
     }
   };
   return {
-    ns: (v: string | number | undefined, what: string, dflt: number): number => (v === undefined ? dflt : attempt(() => parseDuration(v, what)) ?? dflt),
-    nsOpt: (v: string | number | undefined, what: string): number | undefined => (v === undefined ? undefined : attempt(() => parseDuration(v, what))),
+    ns: (v: string | number | undefined, what: string, dflt: number): number =>
+      v === undefined ? dflt : (attempt(() => parseDuration(v, what)) ?? dflt),
+    nsOpt: (v: string | number | undefined, what: string): number | undefined =>
+      v === undefined ? undefined : attempt(() => parseDuration(v, what)),
     bytes: (v: string | number | undefined, what: string): number | undefined => (v === undefined ? undefined : attempt(() => parseMemory(v, what))),
     cpus: (v: string | number | undefined, what: string): number | undefined => (v === undefined ? undefined : attempt(() => parseCpus(v, what))),
   };
@@ -238,7 +243,12 @@ export function normalizeDeployOptions(options: SwarmDeployOptions, ctx: Normali
       protocol: port.protocol ?? d.protocol,
       mode: port.mode ?? d.publishMode,
     })),
-    env: options.env === undefined ? undefined : Array.isArray(options.env) ? options.env.map(String) : Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
+    env:
+      options.env === undefined
+        ? undefined
+        : Array.isArray(options.env)
+          ? options.env.map(String)
+          : Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
     labels: { ...(options.labels ?? {}) },
     constraints: (options.constraints ?? []).map((c) => c.trim()),
     placementPreferences: options.placementPreferences ?? [],

@@ -90,7 +90,7 @@ describe('deploy (fake SwarmApi)', () => {
     await run({ ...base, image: V1 });
     const updated = await run({ ...base, image: V2 });
     expect(updated.action).toBe('update');
-    expect(updated.changes).toEqual([`image: ${V1} → ${V2}`, "updateConfig.Monitor: 10s → 5s"]);
+    expect(updated.changes).toEqual([`image: ${V1} → ${V2}`, 'updateConfig.Monitor: 10s → 5s']);
     expect(updated.ports[0].url).toBe('http://127.0.0.1:6767/health');
     // the monitor was sized from the image's 5 s health-check interval
     expect(api.writes[1].spec!.UpdateConfig!.Monitor).toBe(5e9);
@@ -151,8 +151,13 @@ describe('deploy (fake SwarmApi)', () => {
 
   it('an unknown receipt image on the engine: says to run the image target', async () => {
     fs.mkdirSync(path.join(root, 'dist/apps/acct'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'dist/apps/acct/image.json'), JSON.stringify({ repository: 'repo/acct', contentRef: 'repo/acct:c-9', imageId: 'sha256:9', pushed: false }));
-    await expect(run(base)).rejects.toThrow(/repo\/acct:c-9 named by dist\/apps\/acct\/image.json is not on the engine at fake:\/\/engine.*nx run acct:image/);
+    fs.writeFileSync(
+      path.join(root, 'dist/apps/acct/image.json'),
+      JSON.stringify({ repository: 'repo/acct', contentRef: 'repo/acct:c-9', imageId: 'sha256:9', pushed: false }),
+    );
+    await expect(run(base)).rejects.toThrow(
+      /repo\/acct:c-9 named by dist\/apps\/acct\/image.json is not on the engine at fake:\/\/engine.*nx run acct:image/,
+    );
   });
 
   it('start-first with a fixed host port on one node: refused before planning', async () => {
@@ -191,7 +196,15 @@ describe('follow (fake SwarmApi)', () => {
     };
     const warnings: string[] = [];
     const clock = fakeClock();
-    const error = await follow(api, { serviceId: 's1', desired, tracker: tracker(), view: {}, log: () => {}, warn: (w) => warnings.push(w), ...clock }).catch((e) => e);
+    const error = await follow(api, {
+      serviceId: 's1',
+      desired,
+      tracker: tracker(),
+      view: {},
+      log: () => {},
+      warn: (w) => warnings.push(w),
+      ...clock,
+    }).catch((e) => e);
     expect(api.writes).toHaveLength(1);
     expect(api.writes[0].spec!.TaskTemplate.ForceUpdate).toBe(1);
     expect(api.writes[0].spec!.TaskTemplate.ContainerSpec.Image).toBe(V1);
@@ -204,8 +217,8 @@ describe('follow (fake SwarmApi)', () => {
 
   it('a service removed while following: says so', async () => {
     const api = new FakeSwarmApi();
-    await expect(follow(api, { serviceId: 'gone', desired: {} as never, tracker: tracker(), view: {}, log: () => {}, warn: () => {}, ...fakeClock() })).rejects.toThrow(
-      /disappeared while deploying/,
-    );
+    await expect(
+      follow(api, { serviceId: 'gone', desired: {} as never, tracker: tracker(), view: {}, log: () => {}, warn: () => {}, ...fakeClock() }),
+    ).rejects.toThrow(/disappeared while deploying/);
   });
 });

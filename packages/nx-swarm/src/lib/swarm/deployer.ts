@@ -151,8 +151,22 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   plan.warnings.forEach((w) => warn(w));
   const tryPath = tryPathFor(o.tryPath, pre.healthcheck);
   const endpoint = { local: engine.local, host: engine.host };
-  const report = (action: DeployReport['action'], p: DeployPlan, extra: Partial<Parameters<typeof buildReport>[0]> & Pick<Parameters<typeof buildReport>[0], 'replicas' | 'ports'>) =>
-    buildReport({ action, service: o.service, serviceId: p.current?.ID, image: image.ref, imageId: pre.imageId, changes: p.changeLines, versionIndex: p.current?.Version.Index, startedAt, ...extra });
+  const report = (
+    action: DeployReport['action'],
+    p: DeployPlan,
+    extra: Partial<Parameters<typeof buildReport>[0]> & Pick<Parameters<typeof buildReport>[0], 'replicas' | 'ports'>,
+  ) =>
+    buildReport({
+      action,
+      service: o.service,
+      serviceId: p.current?.ID,
+      image: image.ref,
+      imageId: pre.imageId,
+      changes: p.changeLines,
+      versionIndex: p.current?.Version.Index,
+      startedAt,
+      ...extra,
+    });
 
   if (o.dryRun) {
     if (plan.action === 'recreate') throw new DeployError(plan.notes[0]); // a plan that can't be applied fails the dry run too
@@ -174,7 +188,10 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     const running = done.upToDateRunning;
     const r = report('noop', done, {
       changes: [],
-      replicas: { running: running.filter((t) => t.Status.State === 'running').length, desired: done.desired.Mode.Replicated?.Replicas ?? running.length },
+      replicas: {
+        running: running.filter((t) => t.Status.State === 'running').length,
+        desired: done.desired.Mode.Replicated?.Replicas ?? running.length,
+      },
       ports: portsOf(done.desired, done.current, await urlHost(api, endpoint, pre.info, done.desired, running), tryPath),
     });
     log(`${o.service} is up to date (${image.ref}, ${r.replicas.running}/${r.replicas.desired} running); nothing to do.`);
@@ -190,7 +207,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     serviceName: o.service,
     image: image.ref,
     previousImage: done.current?.Spec.TaskTemplate.ContainerSpec.Image,
-    desiredReplicas: done.desired.Mode.Replicated ? done.desired.Mode.Replicated.Replicas ?? 1 : undefined,
+    desiredReplicas: done.desired.Mode.Replicated ? (done.desired.Mode.Replicated.Replicas ?? 1) : undefined,
     hasHealthcheck: Boolean(pre.healthcheck),
     failureAction: done.desired.UpdateConfig?.FailureAction ?? 'pause',
     constraints: o.constraints,

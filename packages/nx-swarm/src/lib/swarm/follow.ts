@@ -51,10 +51,7 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
   for (;;) {
     const svc = await api.inspectService(ctx.serviceId);
     if (!svc) throw new DeployError(`Service ${ctx.tracker.serviceName} disappeared while deploying (removed by someone else?).`);
-    const [tasks, fresh] = await Promise.all([
-      api.listTasks({ service: [svc.ID] }),
-      api.listTasks({ service: [svc.ID], '_up-to-date': ['true'] }),
-    ]);
+    const [tasks, fresh] = await Promise.all([api.listTasks({ service: [svc.ID] }), api.listTasks({ service: [svc.ID], '_up-to-date': ['true'] })]);
     // The task the updater blames may already be gone from the list (task history limit): GET it.
     const blamed = namedTaskId(svc.UpdateStatus?.Message);
     if (blamed && !tasks.some((t) => t.ID === blamed)) {
@@ -87,7 +84,9 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
             "Swarm's rollback is stuck behind a task that can never be scheduled (swarmkit race between the restart policy and a stop-first rollback); re-issuing the previous spec to unblock it.",
           );
           const spec = { ...svc.Spec, TaskTemplate: { ...svc.Spec.TaskTemplate, ForceUpdate: (svc.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 } };
-          await api.updateService(svc.ID, svc.Version.Index, spec).catch((e) => ctx.warn(`Could not re-issue the previous spec: ${daemonMessage(e)}`));
+          await api
+            .updateService(svc.ID, svc.Version.Index, spec)
+            .catch((e) => ctx.warn(`Could not re-issue the previous spec: ${daemonMessage(e)}`));
           forcedRollback = true;
           tracker.markRollbackForced();
         }

@@ -41,6 +41,8 @@ describe('placementPlatforms (Placement.Platforms from the receipt of a pushed i
     const o = normalizeDeployOptions({ service: 'acct', constraints: ['node.role==worker'] }, { projectName: 'acct' });
     const spec = buildServiceSpec(o, { image: 'x', platforms: [{ Architecture: 'arm64', OS: 'linux' }] });
     expect(spec.TaskTemplate.Placement).toEqual({ Platforms: [{ Architecture: 'arm64', OS: 'linux' }], Constraints: ['node.role==worker'] });
-    expect(buildServiceSpec(normalizeDeployOptions({ service: 'acct' }, { projectName: 'acct' }), { image: 'x' }).TaskTemplate.Placement).toBeUndefined();
+    expect(
+      buildServiceSpec(normalizeDeployOptions({ service: 'acct' }, { projectName: 'acct' }), { image: 'x' }).TaskTemplate.Placement,
+    ).toBeUndefined();
   });
 });

@@ -16,13 +16,11 @@ describe('logs', () => {
     expect(demuxLogs(Buffer.from('hello\nworld\n'))).toEqual(['hello', 'world']);
   });
   it('orders stdout and stderr lines by their timestamps (trailing zeros stripped)', () => {
-    expect(
-      byTimestamp([
-        '2026-11-25T17:40:24.3Z fatal (stderr)',
-        '2026-11-25T17:40:24.12Z starting',
-        '2026-11-25T17:40:24.25Z loading',
-      ]),
-    ).toEqual(['starting', 'loading', 'fatal (stderr)']);
+    expect(byTimestamp(['2026-11-25T17:40:24.3Z fatal (stderr)', '2026-11-25T17:40:24.12Z starting', '2026-11-25T17:40:24.25Z loading'])).toEqual([
+      'starting',
+      'loading',
+      'fatal (stderr)',
+    ]);
   });
   it('lastLines', () => expect(lastLines(['1', '2', '3'], 2)).toEqual(['2', '3']));
 });

@@ -36,7 +36,5 @@ export function byTimestamp(lines: string[]): string[] {
     const [sec, frac = ''] = ts.replace('Z', '').split('.');
     return `${sec}.${frac.padEnd(9, '0')}`;
   };
-  return parsed
-    .sort((a, b) => (a.ts && b.ts ? key(a.ts).localeCompare(key(b.ts)) : 0) || a.i - b.i)
-    .map((p) => p.text);
+  return parsed.sort((a, b) => (a.ts && b.ts ? key(a.ts).localeCompare(key(b.ts)) : 0) || a.i - b.i).map((p) => p.text);
 }

@@ -10,7 +10,12 @@ describe('sizeMonitor', () => {
     ['every 1 s: at least 2 s', {}, { Test: ['CMD', 'x'], Interval: 1e9 }, 2e9],
     ["the engine's default interval (30 s): at most 10 s", {}, { Test: ['CMD', 'x'] }, 10e9],
     ['set by the user: as set', { updateConfig: { monitor: '3s' } }, { Test: ['CMD', 'x'], Interval: 5e9 }, 3e9],
-    ['first probe after 1 s (StartInterval): 9 s, two intervals of uptime', {}, { Test: ['CMD', 'x'], Interval: 5e9, StartPeriod: 5e9, StartInterval: 1e9 }, 9e9],
+    [
+      'first probe after 1 s (StartInterval): 9 s, two intervals of uptime',
+      {},
+      { Test: ['CMD', 'x'], Interval: 5e9, StartPeriod: 5e9, StartInterval: 1e9 },
+      9e9,
+    ],
   ])('%s', (_n, options, hc, expected) => expect(sizeMonitor(o(options), hc)).toBe(expected));
 });
 

@@ -104,7 +104,7 @@ export function planDeploy(current: CurrentState, desired: DesiredState, nodes: 
   }
   // Swarm resets UpdateStatus right after an update, so an idle UpdateStatus isn't enough: the
   // running tasks must be up to date with the spec, and all there.
-  const wanted = spec.Mode.Replicated ? spec.Mode.Replicated.Replicas ?? 1 : current.wantedTasks ?? current.upToDateRunning.length;
+  const wanted = spec.Mode.Replicated ? (spec.Mode.Replicated.Replicas ?? 1) : (current.wantedTasks ?? current.upToDateRunning.length);
   if (isIdle(current.upToDateRunning, wanted)) return { ...base, action: 'noop', changes, changeLines, notes: [] };
   return {
     ...base,

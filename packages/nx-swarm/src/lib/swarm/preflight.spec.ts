@@ -1,9 +1,18 @@
 import { normalizeDeployOptions } from './deploy-options';
 import { SwarmDeployOptions } from './options';
-import { KernelProbe, detectIpvs, effectiveHealthcheck, ipvsProblem as ipvs, portConflicts, registryAuthHeader, swarmManagerProblem } from './preflight';
+import {
+  KernelProbe,
+  detectIpvs,
+  effectiveHealthcheck,
+  ipvsProblem as ipvs,
+  portConflicts,
+  registryAuthHeader,
+  swarmManagerProblem,
+} from './preflight';
 import type { ServiceInspect } from './swarm-api';
 
-const ipvsProblem = (options: SwarmDeployOptions, support: 'available' | 'missing') => ipvs(normalizeDeployOptions(options, { projectName: 'svc' }), support);
+const ipvsProblem = (options: SwarmDeployOptions, support: 'available' | 'missing') =>
+  ipvs(normalizeDeployOptions(options, { projectName: 'svc' }), support);
 
 const probe = (files: Record<string, string>, release = '6.1.0-18-amd64'): KernelProbe => ({
   exists: (p) => p in files,
@@ -17,10 +26,18 @@ describe('detectIpvs', () => {
     ['loaded: /proc/net/ip_vs', { '/proc/net/ip_vs': '' }, 'available'],
     ['loaded: /sys/module/ip_vs', { '/sys/module/ip_vs': '' }, 'available'],
     ['built in', { '/lib/modules/6.1.0-18-amd64/modules.builtin': 'kernel/net/netfilter/ipvs/ip_vs.ko\n' }, 'available'],
-    ['loadable (modules.dep)', { '/lib/modules/6.1.0-18-amd64/modules.dep': 'kernel/net/netfilter/ipvs/ip_vs.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz\n' }, 'available'],
+    [
+      'loadable (modules.dep)',
+      { '/lib/modules/6.1.0-18-amd64/modules.dep': 'kernel/net/netfilter/ipvs/ip_vs.ko.xz: kernel/net/netfilter/nf_conntrack.ko.xz\n' },
+      'available',
+    ],
     ['loadable (module file)', { '/lib/modules/6.1.0-18-amd64/kernel/net/netfilter/ipvs/ip_vs.ko.zst': '' }, 'available'],
     ['modules of another kernel only', { '/lib/modules/5.10.0/modules.dep': 'kernel/net/netfilter/ipvs/ip_vs.ko: \n' }, 'missing'],
-    ['builtin list without ip_vs (ip_vs_rr is not ip_vs)', { '/lib/modules/6.1.0-18-amd64/modules.builtin': 'kernel/net/netfilter/ipvs/ip_vs_rr.ko\n' }, 'missing'],
+    [
+      'builtin list without ip_vs (ip_vs_rr is not ip_vs)',
+      { '/lib/modules/6.1.0-18-amd64/modules.builtin': 'kernel/net/netfilter/ipvs/ip_vs_rr.ko\n' },
+      'missing',
+    ],
   ])('%s', (_n, files, expected) => expect(detectIpvs(probe(files))).toBe(expected));
 });
 
@@ -44,7 +61,11 @@ describe('swarmManagerProblem', () => {
   it.each<[string, object, RegExp | undefined]>([
     ['manager', { Swarm: { LocalNodeState: 'active', ControlAvailable: true } }, undefined],
     ['not in a swarm', { Swarm: { LocalNodeState: 'inactive', ControlAvailable: false } }, /not part of a swarm.*docker swarm init.*DOCKER_HOST/],
-    ['worker', { Swarm: { LocalNodeState: 'active', ControlAvailable: false, RemoteManagers: [{ Addr: '10.0.0.1:2377' }] } }, /worker, not a manager.*managers: 10.0.0.1:2377/],
+    [
+      'worker',
+      { Swarm: { LocalNodeState: 'active', ControlAvailable: false, RemoteManagers: [{ Addr: '10.0.0.1:2377' }] } },
+      /worker, not a manager.*managers: 10.0.0.1:2377/,
+    ],
     ['locked', { Swarm: { LocalNodeState: 'locked' } }, /docker swarm unlock/],
   ])('%s', (_n, info, expected) => {
     const msg = swarmManagerProblem(info, 'unix:///var/run/docker.sock (the default socket)');
@@ -55,12 +76,24 @@ describe('swarmManagerProblem', () => {
 
 describe('portConflicts', () => {
   const other = (name: string, ports: { PublishedPort: number; TargetPort: number; PublishMode?: string }[]) =>
-    ({ ID: name, Version: { Index: 1 }, Spec: { Name: name, EndpointSpec: { Ports: ports } }, Endpoint: { Ports: ports } }) as unknown as ServiceInspect;
-  const ports = normalizeDeployOptions({ ports: [{ target: 6767, published: 6767, mode: 'host' }], endpointMode: 'dnsrr' }, { projectName: 'svc' }).ports;
+    ({
+      ID: name,
+      Version: { Index: 1 },
+      Spec: { Name: name, EndpointSpec: { Ports: ports } },
+      Endpoint: { Ports: ports },
+    }) as unknown as ServiceInspect;
+  const ports = normalizeDeployOptions(
+    { ports: [{ target: 6767, published: 6767, mode: 'host' }], endpointMode: 'dnsrr' },
+    { projectName: 'svc' },
+  ).ports;
   it.each<[string, ServiceInspect[], RegExp | undefined]>([
     ['nobody else', [], undefined],
     ['our own service', [other('svc', [{ PublishedPort: 6767, TargetPort: 6767, PublishMode: 'host' }])], undefined],
-    ['another service on the port', [other('b', [{ PublishedPort: 6767, TargetPort: 80, PublishMode: 'host' }])], /port 6767\/tcp is already published by service "b" \(mode host\)/],
+    [
+      'another service on the port',
+      [other('b', [{ PublishedPort: 6767, TargetPort: 80, PublishMode: 'host' }])],
+      /port 6767\/tcp is already published by service "b" \(mode host\)/,
+    ],
     ['another service, another port', [other('b', [{ PublishedPort: 8080, TargetPort: 80 }])], undefined],
   ])('%s', (_n, services, expected) => {
     const out = portConflicts(ports, 'svc', services).join('\n');
@@ -82,19 +115,27 @@ describe('effectiveHealthcheck', () => {
 });
 
 describe('registryAuthHeader (withRegistryAuth)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fs = require('node:fs') as typeof import('node:fs');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const os = require('node:os') as typeof import('node:os');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const path = require('node:path') as typeof import('node:path');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxsw-auth-'));
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
+  fs.writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('ci:s3cret').toString('base64') } } }),
+  );
   const env = { DOCKER_CONFIG: dir, HOME: dir } as NodeJS.ProcessEnv;
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each<[string, string, boolean, boolean, RegExp | undefined]>([
-    ['auto, credentials for the registry: sent', 'registry.example.com/team/web:1', true, true, /withRegistryAuth \(auto\): sending credentials for registry.example.com/],
+    [
+      'auto, credentials for the registry: sent',
+      'registry.example.com/team/web:1',
+      true,
+      true,
+      /withRegistryAuth \(auto\): sending credentials for registry.example.com/,
+    ],
     ['auto, none for that registry: nothing, silently', 'other.example.com/web:1', true, false, undefined],
     ['true, none: says so', 'other.example.com/web:1', false, false, /no credentials for other.example.com \(docker login other.example.com first\)/],
   ])('%s', async (_n, image, auto, sent, said) => {

@@ -91,7 +91,9 @@ export function ipvsProblem(options: { ports: DeployPort[]; endpointMode: string
   const vip = options.endpointMode === 'vip';
   if (!ingress.length && !vip) return undefined;
   const what = [
-    ingress.length ? `port${ingress.length > 1 ? 's' : ''} ${ingress.map((p) => `${p.published ?? '(auto)'}->${p.target}`).join(', ')} published in ingress mode` : '',
+    ingress.length
+      ? `port${ingress.length > 1 ? 's' : ''} ${ingress.map((p) => `${p.published ?? '(auto)'}->${p.target}`).join(', ')} published in ingress mode`
+      : '',
     vip ? 'endpointMode "vip"' : '',
   ]
     .filter(Boolean)
@@ -162,7 +164,12 @@ export function portConflicts(ports: DeployPort[], service: string, services: Se
 }
 
 /** X-Registry-Auth for the image's registry from the docker config; `auto`: silent when there are none. */
-export async function registryAuthHeader(image: string, env: NodeJS.ProcessEnv, log: (l: string) => void, auto: boolean): Promise<Record<string, string>> {
+export async function registryAuthHeader(
+  image: string,
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+  auto: boolean,
+): Promise<Record<string, string>> {
   const auth = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
   const reference = require('../docker/reference') as typeof import('../docker/reference');
   const domain = reference.parseReference(image).domain ?? reference.DOCKER_HUB_DOMAIN;

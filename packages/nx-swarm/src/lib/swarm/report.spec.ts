@@ -13,7 +13,14 @@ describe('tryPathFor', () => {
 });
 
 describe('report', () => {
-  const spec = { EndpointSpec: { Ports: [{ TargetPort: 6767, PublishedPort: 6767, PublishMode: 'host', Protocol: 'tcp' }, { TargetPort: 53, Protocol: 'udp' }] } } as unknown as ServiceSpec;
+  const spec = {
+    EndpointSpec: {
+      Ports: [
+        { TargetPort: 6767, PublishedPort: 6767, PublishMode: 'host', Protocol: 'tcp' },
+        { TargetPort: 53, Protocol: 'udp' },
+      ],
+    },
+  } as unknown as ServiceSpec;
   it('ports: URL with the try path for tcp only; the engine picks auto-published ones', () => {
     const current = { Endpoint: { Ports: [{ TargetPort: 53, Protocol: 'udp', PublishedPort: 30001 }] } } as never;
     expect(portsOf(spec, current, '10.0.0.1', '/health')).toEqual([
@@ -22,7 +29,10 @@ describe('report', () => {
     ]);
   });
   it('one function builds every report', () => {
-    const r = buildReport({ action: 'follow', service: 's', image: 'i', changes: [], replicas: { running: 1, desired: 1 }, ports: [], startedAt: 1000 }, 3500);
+    const r = buildReport(
+      { action: 'follow', service: 's', image: 'i', changes: [], replicas: { running: 1, desired: 1 }, ports: [], startedAt: 1000 },
+      3500,
+    );
     expect(r).toMatchObject({ action: 'follow', elapsedMs: 2500, deployedAt: new Date(3500).toISOString() });
     expect(formatSummary(r)[0]).toBe('Converged s');
   });

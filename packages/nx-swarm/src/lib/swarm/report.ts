@@ -52,9 +52,7 @@ export function portsOf(spec: ServiceSpec, current: ServiceInspect | undefined, 
   const actual = current?.Endpoint?.Ports ?? [];
   return (spec.EndpointSpec?.Ports ?? []).map((p) => {
     const published =
-      p.PublishedPort ||
-      actual.find((a) => a.TargetPort === p.TargetPort && (a.Protocol ?? 'tcp') === (p.Protocol ?? 'tcp'))?.PublishedPort ||
-      0;
+      p.PublishedPort || actual.find((a) => a.TargetPort === p.TargetPort && (a.Protocol ?? 'tcp') === (p.Protocol ?? 'tcp'))?.PublishedPort || 0;
     const protocol = p.Protocol ?? 'tcp';
     return {
       published,

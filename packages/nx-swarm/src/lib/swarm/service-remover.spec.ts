@@ -2,7 +2,11 @@ import { FakeSwarmApi, task } from '../../../test/support/fake-swarm-api';
 import { ensureNetworks } from './network';
 import { RemoveError, removeService } from './service-remover';
 
-const spec = (name: string, networks: string[]) => ({ Name: name, TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: networks.map((Target) => ({ Target })) }, Mode: { Replicated: { Replicas: 1 } } });
+const spec = (name: string, networks: string[]) => ({
+  Name: name,
+  TaskTemplate: { ContainerSpec: { Image: 'i' }, Networks: networks.map((Target) => ({ Target })) },
+  Mode: { Replicated: { Replicas: 1 } },
+});
 
 describe('removeService (fake SwarmApi)', () => {
   it('absent: "not deployed" and success; with failIfMissing: an error that says how to list services', async () => {
@@ -29,7 +33,9 @@ describe('removeService (fake SwarmApi)', () => {
     const api = new FakeSwarmApi();
     const svc = api.addService(spec('acct', []));
     api.listTasks = async () => [task('t1', 'running', 'i')];
-    await expect(removeService(api, { service: 'acct', pollMs: 1, timeoutMs: 5 })).rejects.toThrow(new RegExp(`still shutting down.*published ports may still be busy.*${svc.ID}`));
+    await expect(removeService(api, { service: 'acct', pollMs: 1, timeoutMs: 5 })).rejects.toThrow(
+      new RegExp(`still shutting down.*published ports may still be busy.*${svc.ID}`),
+    );
   });
 
   it('removeNetworks: keeps networks other services use and ingress, removes the rest', async () => {

@@ -69,7 +69,11 @@ export async function removeService(api: SwarmApi, params: RemoveParams): Promis
   const networksRemoved: string[] = [];
   if (params.removeNetworks && networkIds.length) {
     const services = await api.listServices();
-    const used = new Set(services.flatMap((s) => [...(s.Spec.TaskTemplate?.Networks ?? []), ...((s.Spec.Networks as { Target: string }[] | undefined) ?? [])].map((n) => n.Target)));
+    const used = new Set(
+      services.flatMap((s) =>
+        [...(s.Spec.TaskTemplate?.Networks ?? []), ...((s.Spec.Networks as { Target: string }[] | undefined) ?? [])].map((n) => n.Target),
+      ),
+    );
     for (const id of networkIds) {
       const net = await api.inspectNetwork(id);
       if (!net || net.Ingress || net.Name === 'ingress') continue;

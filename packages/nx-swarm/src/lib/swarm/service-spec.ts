@@ -167,5 +167,5 @@ export function specImage(spec: { TaskTemplate?: { ContainerSpec?: { Image?: str
 
 /** The number of tasks the spec asks for, when knowable without the node list (global: undefined). */
 export function desiredReplicas(spec: ServiceSpec): number | undefined {
-  return spec.Mode.Global ? undefined : spec.Mode.Replicated?.Replicas ?? 1;
+  return spec.Mode.Global ? undefined : (spec.Mode.Replicated?.Replicas ?? 1);
 }

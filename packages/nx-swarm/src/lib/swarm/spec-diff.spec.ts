@@ -10,7 +10,10 @@ const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname
 describe('diffSpecs against real engine inspects', () => {
   it.each(['minimal', 'full'])('%s: the stored spec compares equal to the desired spec', (name) => {
     const f = fixture(name);
-    const desired = buildServiceSpec(normalizeDeployOptions(f.options, { projectName: 'x' }), { image: 'nxswarm-it-acct:probe', networkIds: f.networkIds });
+    const desired = buildServiceSpec(normalizeDeployOptions(f.options, { projectName: 'x' }), {
+      image: 'nxswarm-it-acct:probe',
+      networkIds: f.networkIds,
+    });
     expect(desired).toEqual(f.desired);
     expect(diffSpecs(f.inspect.Spec, desired)).toEqual([]);
   });
@@ -32,18 +35,37 @@ describe('diffSpecs against real engine inspects', () => {
     const f = fixture('full');
     const image = _name === 'image' ? 'nxswarm-it-acct:probe2' : 'nxswarm-it-acct:probe';
     const options = change(f.options);
-    const desired = buildServiceSpec(normalizeDeployOptions({ ...options, service: f.options.service }, { projectName: 'x' }), { image, networkIds: f.networkIds });
+    const desired = buildServiceSpec(normalizeDeployOptions({ ...options, service: f.options.service }, { projectName: 'x' }), {
+      image,
+      networkIds: f.networkIds,
+    });
     expect(diffSpecs(f.inspect.Spec, desired).map((c) => c.field)).toEqual(fields);
   });
 });
 
 describe('normalizeSpec', () => {
   it.each<[string, unknown, unknown]>([
-    ['absent UpdateConfig = swarm defaults', { UpdateConfig: undefined }, { UpdateConfig: { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, Order: 'stop-first' } }],
-    ['Isolation default, Runtime container, Init false', { TaskTemplate: { ContainerSpec: { Image: 'x', Isolation: 'default', Init: false, DNSConfig: {} }, Runtime: 'container' } }, { TaskTemplate: { ContainerSpec: { Image: 'x' } } }],
+    [
+      'absent UpdateConfig = swarm defaults',
+      { UpdateConfig: undefined },
+      { UpdateConfig: { Parallelism: 1, FailureAction: 'pause', Monitor: 5e9, Order: 'stop-first' } },
+    ],
+    [
+      'Isolation default, Runtime container, Init false',
+      { TaskTemplate: { ContainerSpec: { Image: 'x', Isolation: 'default', Init: false, DNSConfig: {} }, Runtime: 'container' } },
+      { TaskTemplate: { ContainerSpec: { Image: 'x' } } },
+    ],
     ['Replicas 0 is kept', { Mode: { Replicated: { Replicas: 0 } } }, { Mode: { Replicated: { Replicas: 0 } } }],
-    ['port defaults', { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } }, { EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }] } }],
-    ['empty resources', { TaskTemplate: { ContainerSpec: { Image: 'x' }, Resources: { Limits: {}, Reservations: {} } } }, { TaskTemplate: { ContainerSpec: { Image: 'x' } } }],
+    [
+      'port defaults',
+      { EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } },
+      { EndpointSpec: { Mode: 'vip', Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }] } },
+    ],
+    [
+      'empty resources',
+      { TaskTemplate: { ContainerSpec: { Image: 'x' }, Resources: { Limits: {}, Reservations: {} } } },
+      { TaskTemplate: { ContainerSpec: { Image: 'x' } } },
+    ],
   ])('%s', (_name, a, b) => {
     const base = { Name: 's', TaskTemplate: { ContainerSpec: { Image: 'x' } }, Mode: { Replicated: { Replicas: 1 } } };
     const merge = (x: Record<string, unknown>) => ({ ...base, ...x });
@@ -59,14 +81,24 @@ describe('normalizeSpec', () => {
 
 describe('describeChanges / needsRecreate', () => {
   it('formats changes in the user vocabulary and hides env values', () => {
-    const cur = { Name: 's', TaskTemplate: { ContainerSpec: { Image: 'a:1', Env: ['A=1', 'B=2'] }, Networks: [{ Target: 'id1' }] }, UpdateConfig: { Monitor: 5e9 } };
-    const des = { Name: 's', TaskTemplate: { ContainerSpec: { Image: 'a:2', Env: ['A=secret', 'C=3'] }, Networks: [{ Target: 'id1' }] }, UpdateConfig: { Monitor: 10e9 } };
+    const cur = {
+      Name: 's',
+      TaskTemplate: { ContainerSpec: { Image: 'a:1', Env: ['A=1', 'B=2'] }, Networks: [{ Target: 'id1' }] },
+      UpdateConfig: { Monitor: 5e9 },
+    };
+    const des = {
+      Name: 's',
+      TaskTemplate: { ContainerSpec: { Image: 'a:2', Env: ['A=secret', 'C=3'] }, Networks: [{ Target: 'id1' }] },
+      UpdateConfig: { Monitor: 10e9 },
+    };
     expect(describeChanges(diffSpecs(cur, des))).toEqual(['env: ~A +C -B', 'image: a:1 → a:2', 'updateConfig.Monitor: 5s → 10s']);
   });
 
   it('replicated → global needs a re-create', () => {
     const changes = diffSpecs({ Name: 's', Mode: { Replicated: { Replicas: 1 } } }, { Name: 's', Mode: { Global: {} } });
     expect(needsRecreate(changes)?.field).toMatch(/^mode/);
-    expect(needsRecreate(diffSpecs({ Name: 's', Mode: { Replicated: { Replicas: 1 } } }, { Name: 's', Mode: { Replicated: { Replicas: 2 } } }))).toBeUndefined();
+    expect(
+      needsRecreate(diffSpecs({ Name: 's', Mode: { Replicated: { Replicas: 1 } } }, { Name: 's', Mode: { Replicated: { Replicas: 2 } } })),
+    ).toBeUndefined();
   });
 });

@@ -187,9 +187,7 @@ function unprotect(path: string, v: unknown): unknown {
 
 /** A change is only possible by removing and re-creating the service (mode or name). */
 export function needsRecreate(changes: SpecChange[]): SpecChange | undefined {
-  return changes.find(
-    (c) => c.path === 'Name' || (c.path.startsWith('Mode') && c.path !== 'Mode.Replicated.Replicas'),
-  );
+  return changes.find((c) => c.path === 'Name' || (c.path.startsWith('Mode') && c.path !== 'Mode.Replicated.Replicas'));
 }
 
 const DURATION_KEYS = /(Delay|Monitor|Interval|Timeout|StartPeriod|Window|StopGracePeriod)$/;

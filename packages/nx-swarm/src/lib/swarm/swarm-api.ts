@@ -100,7 +100,9 @@ export function swarmApi(docker: Docker): SwarmApi {
   const api: SwarmApi = {
     info: () => docker.info() as Promise<EngineInfo>,
     inspectService: (nameOrId) =>
-      orUndefined(dial<ServiceInspect>(docker, { path: `/services/${encodeURIComponent(nameOrId)}?`, method: 'GET', options: { insertDefaults: false } })),
+      orUndefined(
+        dial<ServiceInspect>(docker, { path: `/services/${encodeURIComponent(nameOrId)}?`, method: 'GET', options: { insertDefaults: false } }),
+      ),
     listServices: () => dial<ServiceInspect[]>(docker, { path: '/services?', method: 'GET', options: {} }),
     createService: (spec, headers = {}) =>
       dial<{ ID: string }>(docker, { path: '/services/create', method: 'POST', options: spec, headers: { ...JSON_HEADERS, ...headers } }),
@@ -112,7 +114,8 @@ export function swarmApi(docker: Docker): SwarmApi {
         headers: { ...JSON_HEADERS, ...headers },
       });
     },
-    removeService: async (id) => (await orUndefined(dial(docker, { path: `/services/${encodeURIComponent(id)}`, method: 'DELETE' }).then(() => true))) ?? false,
+    removeService: async (id) =>
+      (await orUndefined(dial(docker, { path: `/services/${encodeURIComponent(id)}`, method: 'DELETE' }).then(() => true))) ?? false,
     listTasks: (filters) => dial<TaskLike[]>(docker, { path: '/tasks?', method: 'GET', options: { filters } }),
     inspectTask: (id) => dial<TaskLike>(docker, { path: `/tasks/${encodeURIComponent(id)}`, method: 'GET' }).catch(() => undefined),
     listNodes: () => dial<NodeLike[]>(docker, { path: '/nodes', method: 'GET' }).catch(() => undefined),
@@ -133,7 +136,9 @@ export function swarmApi(docker: Docker): SwarmApi {
       const id = task.Status.ContainerStatus?.ContainerID;
       if (!id) return [];
       try {
-        const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: n, follow: false, timestamps: true })) as unknown as Buffer;
+        const buf = (await docker
+          .getContainer(id)
+          .logs({ stdout: true, stderr: true, tail: n, follow: false, timestamps: true })) as unknown as Buffer;
         return lastLines(byTimestamp(demuxLogs(buf)), n);
       } catch {
         return [];
@@ -192,17 +197,22 @@ const LOST: Record<'deploy' | 'undeploy', Omit<LostContext, 'describe'>> = {
  */
 export function guardedSwarmApi(docker: Docker, describe: string, run: 'deploy' | 'undeploy', onRetry?: (line: string) => void): SwarmApi {
   const image = (spec: ServiceSpec) => spec.TaskTemplate?.ContainerSpec?.Image ?? '?';
-  return guardLostEngine(swarmApi(docker), { describe, ...LOST[run] }, {
-    reads: ['info', 'inspectService', 'listServices', 'listTasks', 'inspectImage', 'listNetworks', 'inspectNetwork', 'serviceContainers'],
-    writes: {
-      createService: (spec: ServiceSpec) => `create of service ${spec.Name} from ${image(spec)}`,
-      updateService: (_id: string, version: number, spec: ServiceSpec) => `update of service ${spec.Name} to ${image(spec)} (at spec version ${version})`,
-      removeService: (id: string) => `removal of service ${id.slice(0, 12)}`,
-      createNetwork: (spec: { Name: string }) => `creation of network ${spec.Name}`,
-      removeNetwork: (id: string) => `removal of network ${id.slice(0, 12)}`,
+  return guardLostEngine(
+    swarmApi(docker),
+    { describe, ...LOST[run] },
+    {
+      reads: ['info', 'inspectService', 'listServices', 'listTasks', 'inspectImage', 'listNetworks', 'inspectNetwork', 'serviceContainers'],
+      writes: {
+        createService: (spec: ServiceSpec) => `create of service ${spec.Name} from ${image(spec)}`,
+        updateService: (_id: string, version: number, spec: ServiceSpec) =>
+          `update of service ${spec.Name} to ${image(spec)} (at spec version ${version})`,
+        removeService: (id: string) => `removal of service ${id.slice(0, 12)}`,
+        createNetwork: (spec: { Name: string }) => `creation of network ${spec.Name}`,
+        removeNetwork: (id: string) => `removal of network ${id.slice(0, 12)}`,
+      },
+      onRetry,
     },
-    onRetry,
-  });
+  );
 }
 
 /**

@@ -14,11 +14,15 @@ describe('chooseUrlHost', () => {
 
   it('ingress: the manager address, or the tcp endpoint host', () => {
     expect(chooseUrlHost({ ...base, mode: 'ingress', managerAddr: '192.168.213.11' })).toBe('192.168.213.11');
-    expect(chooseUrlHost({ ...base, mode: 'ingress', endpointLocal: false, endpointHost: 'swarm.example', managerAddr: '10.1.2.3' })).toBe('swarm.example');
+    expect(chooseUrlHost({ ...base, mode: 'ingress', endpointLocal: false, endpointHost: 'swarm.example', managerAddr: '10.1.2.3' })).toBe(
+      'swarm.example',
+    );
   });
 
   it('host mode on a remote swarm: the node of a task, never 127.0.0.1', () => {
-    expect(chooseUrlHost({ ...base, endpointLocal: false, endpointHost: 'mgr.example', managerAddr: '10.1.2.3', taskNodeAddrs: ['10.1.2.4'] })).toBe('10.1.2.4');
+    expect(chooseUrlHost({ ...base, endpointLocal: false, endpointHost: 'mgr.example', managerAddr: '10.1.2.3', taskNodeAddrs: ['10.1.2.4'] })).toBe(
+      '10.1.2.4',
+    );
   });
 
   it('nothing known: falls back to the endpoint', () => {

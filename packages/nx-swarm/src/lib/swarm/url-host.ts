@@ -30,5 +30,5 @@ export function chooseUrlHost(i: UrlHostInput): string {
   if (isLocal(i.managerAddr)) return i.endpointLocal || !i.endpointHost ? '127.0.0.1' : i.endpointHost;
   if (!i.endpointLocal && i.endpointHost) return i.endpointHost;
   if (usable(i.managerAddr)) return i.managerAddr!;
-  return i.endpointLocal ? '127.0.0.1' : i.endpointHost ?? '127.0.0.1';
+  return i.endpointLocal ? '127.0.0.1' : (i.endpointHost ?? '127.0.0.1');
 }

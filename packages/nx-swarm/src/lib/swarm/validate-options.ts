@@ -25,7 +25,9 @@ export function crossFieldProblems(options: SwarmDeployOptions, serviceName: str
   }
   if (options.maxReplicasPerNode !== undefined && mode === 'global') errors.push('maxReplicasPerNode only applies to mode "replicated"');
   if (options.networks?.includes('ingress')) {
-    errors.push('networks: "ingress" is the routing-mesh network; services are not attached to it directly. Use an overlay network such as "my_network"');
+    errors.push(
+      'networks: "ingress" is the routing-mesh network; services are not attached to it directly. Use an overlay network such as "my_network"',
+    );
   }
 
   const endpointMode = options.endpointMode ?? 'vip';
@@ -52,7 +54,9 @@ export function crossFieldProblems(options: SwarmDeployOptions, serviceName: str
       errors.push(`${at}.target must be an absolute path in the container, got ${JSON.stringify(m.target)}`);
     }
     if (m.type === 'bind' && (typeof m.source !== 'string' || !m.source.startsWith('/'))) {
-      errors.push(`${at}: a bind mount needs an absolute host path as source (it must exist on every node that runs a task), got ${JSON.stringify(m.source)}`);
+      errors.push(
+        `${at}: a bind mount needs an absolute host path as source (it must exist on every node that runs a task), got ${JSON.stringify(m.source)}`,
+      );
     }
     if (m.type === 'tmpfs' && m.source) errors.push(`${at}: a tmpfs mount has no source`);
     if (m.type !== 'tmpfs' && (m.tmpfsSize !== undefined || m.tmpfsMode !== undefined)) {
@@ -84,7 +88,8 @@ export function crossFieldProblems(options: SwarmDeployOptions, serviceName: str
   const hc = options.healthcheck;
   if (hc?.disable && hc.test !== undefined) errors.push('healthcheck: use either "disable": true or "test", not both');
   if (Array.isArray(hc?.test) && hc.test.length === 0) errors.push('healthcheck.test must not be empty');
-  if (options.tryPath !== undefined && !options.tryPath.startsWith('/')) errors.push(`tryPath must start with "/", got ${JSON.stringify(options.tryPath)}`);
+  if (options.tryPath !== undefined && !options.tryPath.startsWith('/'))
+    errors.push(`tryPath must start with "/", got ${JSON.stringify(options.tryPath)}`);
   return errors;
 }
 
@@ -97,7 +102,10 @@ export function engineProblems(o: DeployOptions, nodes: number | undefined): str
   const errors: string[] = [];
   const hostPorts = o.ports.filter((p) => p.mode === 'host' && p.published).map((p) => p.published!);
   if (!hostPorts.length) return errors;
-  for (const [key, policy] of [['updateConfig', o.update], ['rollbackConfig', o.rollback]] as const) {
+  for (const [key, policy] of [
+    ['updateConfig', o.update],
+    ['rollbackConfig', o.rollback],
+  ] as const) {
     if (policy.order !== 'start-first') continue;
     const impossible = o.mode === 'global' || (nodes !== undefined && o.replicas >= nodes);
     if (impossible) {

@@ -84,13 +84,26 @@ describe('parseGoMod', () => {
   });
 
   it('reads a one-line block', () => {
-    expect(parseGoMod('require ( example.com/a v1.0.0 )\n').requires).toEqual([{ path: 'example.com/a', version: 'v1.0.0', line: 1, indirect: false }]);
+    expect(parseGoMod('require ( example.com/a v1.0.0 )\n').requires).toEqual([
+      { path: 'example.com/a', version: 'v1.0.0', line: 1, indirect: false },
+    ]);
   });
 });
 
 describe('parseGoWork', () => {
   it('reads go, single and grouped use, replace', () => {
-    const work = parseGoWork(['go 1.25.0', '', 'use ./accountservice', 'use (', '\t./apps/quotes-service // the second', '\t"./libs/go/common"', ')', 'replace example.com/x => ./forks/x'].join('\n'));
+    const work = parseGoWork(
+      [
+        'go 1.25.0',
+        '',
+        'use ./accountservice',
+        'use (',
+        '\t./apps/quotes-service // the second',
+        '\t"./libs/go/common"',
+        ')',
+        'replace example.com/x => ./forks/x',
+      ].join('\n'),
+    );
     expect(work).toEqual({
       go: '1.25.0',
       uses: [

@@ -92,7 +92,13 @@ export function tokenizeLine(line: string): { tokens: string[]; comment: string 
       i += 2;
     } else {
       let j = i;
-      while (j < line.length && !' \t\r"`()'.includes(line[j]) && !(line[j] === '/' && line[j + 1] === '/') && !(line[j] === '=' && line[j + 1] === '>')) j++;
+      while (
+        j < line.length &&
+        !' \t\r"`()'.includes(line[j]) &&
+        !(line[j] === '/' && line[j + 1] === '/') &&
+        !(line[j] === '=' && line[j + 1] === '>')
+      )
+        j++;
       tokens.push(line.slice(i, j));
       i = j;
     }

@@ -35,7 +35,10 @@ describe('Go import edges on virtual workspaces', () => {
     [
       'replace with ../ (the goblog layout, made relative)',
       {
-        'accountservice/go.mod': mod('github.com/x/goblog/accountservice', 'require github.com/x/goblog/common v0.0.0\nreplace github.com/x/goblog/common => ../common\n'),
+        'accountservice/go.mod': mod(
+          'github.com/x/goblog/accountservice',
+          'require github.com/x/goblog/common v0.0.0\nreplace github.com/x/goblog/common => ../common\n',
+        ),
         'accountservice/main.go': main('fmt', 'github.com/x/goblog/common/messaging'),
         'common/go.mod': mod('github.com/x/goblog/common'),
         'common/messaging/m.go': lib('messaging'),
@@ -111,7 +114,7 @@ describe('Go import edges on virtual workspaces', () => {
       [],
     ],
     [
-      'vendor/, testdata/, _ and . folders are not the module\'s code',
+      "vendor/, testdata/, _ and . folders are not the module's code",
       {
         'go.work': 'go 1.25.0\nuse ./svc\nuse ./common\n',
         'svc/go.mod': mod('example.com/svc'),
@@ -180,7 +183,9 @@ describe('diagnostics', () => {
     expect(diagnostics).toEqual([
       expect.objectContaining({ kind: 'outside-workspace', root: 'accountservice', file: 'accountservice/go.mod', line: 4, unhashable: true }),
     ]);
-    expect(diagnostics[0].message).toMatch(/accountservice\/go.mod:4: replace github.com\/x\/goblog\/common => \/Users\/eriklupander\/goblog\/common points outside the workspace/);
+    expect(diagnostics[0].message).toMatch(
+      /accountservice\/go.mod:4: replace github.com\/x\/goblog\/common => \/Users\/eriklupander\/goblog\/common points outside the workspace/,
+    );
     expect(diagnostics[0].message).toMatch(/not served from the cache\. Fix: move that module into the workspace/);
   });
 

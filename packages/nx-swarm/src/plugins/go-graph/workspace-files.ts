@@ -121,7 +121,6 @@ type WorkspaceContextApi = {
   hashWithWorkspaceContext: (root: string, globs: string[], exclude?: string[]) => Promise<string>;
 };
 function workspaceContextApi(): WorkspaceContextApi {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('nx/src/utils/workspace-context') as WorkspaceContextApi;
 }
 

@@ -131,7 +131,7 @@ export async function buildLabImage(
   const binary = await buildAccountserviceBinary(binDir, { patch: opts.patch });
   const projectRoot = `lab-${name}`;
   const push = opts.push ?? true;
-  const registry = opts.registry === null ? undefined : opts.registry ?? state.registry;
+  const registry = opts.registry === null ? undefined : (opts.registry ?? state.registry);
   const result = await withEnv({ DOCKER_HOST: state.dockerHost, DOCKER_CONFIG: state.dockerConfig }, () =>
     dockerImageExecutor(
       {
@@ -184,7 +184,7 @@ export async function serviceTasks(docker: Docker, service: string, desiredRunni
   return tasks.map((t) => ({
     id: t.ID,
     slot: t.Slot,
-    node: t.NodeID ? host.get(t.NodeID) ?? t.NodeID : '',
+    node: t.NodeID ? (host.get(t.NodeID) ?? t.NodeID) : '',
     image: t.Spec.ContainerSpec.Image,
     state: t.Status.State,
     desired: t.DesiredState,
