@@ -60,6 +60,7 @@ describe('go-cross-build (real Go toolchain)', () => {
   });
 
   it('streams the compiler error with file:line and fails', async () => {
+    // A module of its own inside the workspace, not in the root go.work: built with GOWORK=off.
     const dir = path.join(tmp, 'broken');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'go.mod'), 'module example.com/broken\n\ngo 1.22\n');
@@ -68,7 +69,7 @@ describe('go-cross-build (real Go toolchain)', () => {
       process.execPath,
       [
         '-e',
-        `require('@swc-node/register'); require(${JSON.stringify(path.join(__dirname, '../src/executors/go-cross-build/executor.ts'))}).default({ outputPath: ${JSON.stringify(path.relative(WORKSPACE_ROOT, path.join(tmp, 'broken-out')))} }, ${JSON.stringify(contextFor(WORKSPACE_ROOT, 'broken', path.relative(WORKSPACE_ROOT, dir)))}).then(r => process.exit(r.success ? 0 : 1))`,
+        `require('@swc-node/register'); require(${JSON.stringify(path.join(__dirname, '../src/executors/go-cross-build/executor.ts'))}).default({ outputPath: ${JSON.stringify(path.relative(WORKSPACE_ROOT, path.join(tmp, 'broken-out')))}, env: { GOWORK: 'off' } }, ${JSON.stringify(contextFor(WORKSPACE_ROOT, 'broken', path.relative(WORKSPACE_ROOT, dir)))}).then(r => process.exit(r.success ? 0 : 1))`,
       ],
       { cwd: WORKSPACE_ROOT, reject: false, all: true, env: { GOTOOLCHAIN: 'local' } },
     );
