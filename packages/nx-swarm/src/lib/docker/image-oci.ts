@@ -89,6 +89,7 @@ export async function ociImage(params: OciRunParams): Promise<ImageReceipt> {
       builder: 'oci',
       builderReason: OCI_REASON,
       platforms: built.images.map((img) => ({ platform: formatPlatform(img.platform), configDigest: img.config.descriptor.digest })),
+      ...(first.configFile.config.Healthcheck ? { healthcheck: first.configFile.config.Healthcheck } : {}),
     };
     if (plan.push) {
       const pushed = await pushOciImages(input, built);

@@ -36,6 +36,11 @@ export interface ImageReceipt {
   indexDigest?: string;
   /** OCI builder: one entry per platform of the index. */
   platforms?: Array<{ platform: string; configDigest: string; manifestDigest?: string }>;
+  /**
+   * OCI builder: the image config's HEALTHCHECK (durations in ns, as the Engine API has them), so a
+   * deploy of a pushed image that the manager never pulled still knows what its tasks are checked by.
+   */
+  healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
   /** OCI builder: the platform loaded into the engine (not pushing), and whether this run loaded it. */
   loaded?: { platform: string; imageId: string; loadedNow: boolean };
 }

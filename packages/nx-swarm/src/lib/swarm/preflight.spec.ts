@@ -4,6 +4,7 @@ import {
   KernelProbe,
   detectIpvs,
   effectiveHealthcheck,
+  receiptHealthcheck,
   ipvsProblem as ipvs,
   portConflicts,
   registryAuthHeader,
@@ -112,6 +113,12 @@ describe('effectiveHealthcheck', () => {
     ['option only', undefined, { Test: ['CMD', 'x'] }, { Test: ['CMD', 'x'] }],
     ['option without a test, image without a check', undefined, { Interval: 1e9 }, undefined],
   ])('%s', (_n, img, opt, expected) => expect(effectiveHealthcheck(img, opt)).toEqual(expected));
+
+  it.each<[string, { Test: string[] } | undefined, object | undefined]>([
+    ['a receipt with the image HEALTHCHECK (a pushed image the manager never pulled)', image, image],
+    ['HEALTHCHECK NONE', { Test: ['NONE'] }, undefined],
+    ['no health check in the receipt', undefined, undefined],
+  ])('receiptHealthcheck: %s', (_n, hc, expected) => expect(receiptHealthcheck(hc)).toEqual(expected));
 });
 
 describe('registryAuthHeader (withRegistryAuth)', () => {

@@ -184,6 +184,11 @@ export async function registryAuthHeader(
 }
 
 /** The health check a task runs: the image's, with the option's fields over it (as the engine merges them). Pure. */
+/** The receipt's HEALTHCHECK as the Engine reports one: none for NONE or an empty test. */
+export function receiptHealthcheck(hc: { Test: string[] } | undefined): HealthConfigSpec | undefined {
+  return hc?.Test?.length && hc.Test[0] !== 'NONE' ? (hc as HealthConfigSpec) : undefined;
+}
+
 export function effectiveHealthcheck(image: HealthConfigSpec | undefined, option: HealthConfigSpec | undefined): HealthConfigSpec | undefined {
   if (option?.Test?.[0] === 'NONE') return undefined;
   const merged: HealthConfigSpec = { ...(image ?? {}) };
@@ -228,7 +233,8 @@ export async function preflight(api: SwarmApi, input: PreflightInput): Promise<P
     info,
     nodes,
     imageId: image?.Id,
-    healthcheck: effectiveHealthcheck(image?.healthcheck, o.healthcheck),
+    // Not on the manager (pushed by the OCI builder): the receipt carries the image's health check.
+    healthcheck: effectiveHealthcheck(image ? image.healthcheck : receiptHealthcheck(input.image.receipt?.healthcheck), o.healthcheck),
     networkIds: nets.ids,
     networkNames: Object.fromEntries(Object.entries(nets.ids).map(([n, id]) => [id, n])),
     authHeaders:
