@@ -283,6 +283,37 @@ describe('ConvergenceTracker on recorded sequences', () => {
     expect(step.verdict.failure.message).toMatch(/exited with code 1/);
   });
 
+  it('after the re-issue, the rolled-back spec running and watched while the updater still says "updating" is no success', () => {
+    const rec = load('update-crash-rollback');
+    const last = rec.snapshots[rec.snapshots.length - 1];
+    const tracker = new ConvergenceTracker({
+      kind: 'update',
+      serviceName: 's',
+      image: 'nxswarm-it-crash:probe',
+      desiredReplicas: 1,
+      hasHealthcheck: false,
+      failureAction: 'rollback',
+      deadlineMs: 60_000,
+      settleMs: 0,
+    });
+    rec.snapshots.forEach((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }));
+    tracker.markRollbackForced();
+    const running = {
+      ...last.tasks.find((t) => t.ID.startsWith('ux88'))!,
+      DesiredState: 'running',
+      Status: { State: 'running', Message: 'started' },
+    };
+    const updating = {
+      now: last.t + 8000,
+      service: { ...last.service, UpdateStatus: { State: 'updating', Message: 'update in progress' } },
+      tasks: [...last.tasks.filter((t) => !t.ID.startsWith('ux88')), running],
+      upToDate: [running.ID],
+      specIsOurs: false,
+    };
+    expect(tracker.observe(updating).verdict.status).toBe('converging');
+    expect(tracker.observe({ ...updating, now: last.t + 20_000 }).verdict.status).toBe('converging');
+  });
+
   it('prints one line per change, nothing when nothing changed', () => {
     const rec = load('update-completed');
     const tracker = new ConvergenceTracker({

@@ -406,7 +406,9 @@ export class ConvergenceTracker {
     // any more: converged, without waiting for the updater's Delay after the last batch.
     const watched = running.length > 0 && running.every((t) => obs.now - this.runningSince.get(t.ID)! >= input.settleMs);
     this.watchEnds = allRunning && running.length ? Math.max(...running.map((t) => this.runningSince.get(t.ID)!)) + input.settleMs : undefined;
-    const monitoredOut = input.kind === 'update' && state === 'updating' && allRunning && watched;
+    // Not after a forced re-issue of the rolled-back spec: that "update" is the rollback, and its end is
+    // a failed deploy (state completed → rollback_completed above), never this deploy's success.
+    const monitoredOut = input.kind === 'update' && state === 'updating' && allRunning && watched && ours && !this.rollbackForced;
     const updaterDone = input.kind === 'create' ? true : state === 'completed' || (!state && allRunning) || monitoredOut;
     if (allRunning && updaterDone && !rollingBack) {
       const needSettle = input.kind === 'create' || !state;

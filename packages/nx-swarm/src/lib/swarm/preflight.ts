@@ -184,6 +184,38 @@ export async function registryAuthHeader(
 }
 
 /** The health check a task runs: the image's, with the option's fields over it (as the engine merges them). Pure. */
+/**
+ * The health check of an image that is not on the manager (pushed by the OCI builder, or named by
+ * reference): the receipt's record of it, else the image config read from its registry, as the
+ * nodes will pull it. Unknown (undefined) when the registry can't be read: the deploy goes on, the
+ * diagnosis just knows less.
+ */
+async function remoteHealthcheck(input: PreflightInput): Promise<HealthConfigSpec | undefined> {
+  if (input.image.receipt?.healthcheck) return receiptHealthcheck(input.image.receipt.healthcheck);
+  if (input.image.receipt && !input.image.pushed) return undefined;
+  try {
+    const { RegistryClient } = require('../oci/registry') as typeof import('../oci/registry');
+    const { baseLocation, fetchBaseImage } = require('../oci/build') as typeof import('../oci/build');
+    const auth = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
+    const { parseReference } = require('../docker/reference') as typeof import('../docker/reference');
+    // Only a registry the reference names (a private or local one); Docker Hub names stay unknown.
+    if (!parseReference(input.image.ref).domain) return undefined;
+    const { domain } = baseLocation(input.image.ref);
+    const resolved = await auth.resolveRegistryAuth(domain, input.env as never, readTextOrUndefined);
+    const client = new RegistryClient({ domain, credentials: resolved.credentials });
+    for (const architecture of ['amd64', 'arm64']) {
+      try {
+        return receiptHealthcheck((await fetchBaseImage(client, input.image.ref, { os: 'linux', architecture })).config.config.Healthcheck);
+      } catch {
+        /* not that platform; try the next */
+      }
+    }
+  } catch {
+    /* registry unreadable from here: unknown */
+  }
+  return undefined;
+}
+
 /** The receipt's HEALTHCHECK as the Engine reports one: none for NONE or an empty test. */
 export function receiptHealthcheck(hc: { Test: string[] } | undefined): HealthConfigSpec | undefined {
   return hc?.Test?.length && hc.Test[0] !== 'NONE' ? (hc as HealthConfigSpec) : undefined;
@@ -233,8 +265,7 @@ export async function preflight(api: SwarmApi, input: PreflightInput): Promise<P
     info,
     nodes,
     imageId: image?.Id,
-    // Not on the manager (pushed by the OCI builder): the receipt carries the image's health check.
-    healthcheck: effectiveHealthcheck(image ? image.healthcheck : receiptHealthcheck(input.image.receipt?.healthcheck), o.healthcheck),
+    healthcheck: effectiveHealthcheck(image ? image.healthcheck : await remoteHealthcheck(input), o.healthcheck),
     networkIds: nets.ids,
     networkNames: Object.fromEntries(Object.entries(nets.ids).map(([n, id]) => [id, n])),
     authHeaders:
