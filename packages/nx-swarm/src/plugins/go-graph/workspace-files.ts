@@ -1,6 +1,7 @@
 /**
  * The file-system edge of the Go graph, in one place: reads go.mod, go.work and the import blocks of
- * .go files, memoised by content hash (Nx's file map) or by size and mtime, so that a daemon that
+ * .go files, memoised by content hash (Nx's file map, in createDependencies) or by size and mtime
+ * (createNodes walks the module folders), so that a daemon that
  * recomputes the graph after one edit reads one file again, not ten thousand.
  */
 import * as fs from 'node:fs';
@@ -114,48 +115,32 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
   return out;
 }
 
-// An internal Nx API (nx/src/utils/workspace-context, Nx 20–23): the file index Nx keeps anyway (in
-// the daemon when one runs). Without it createNodes has no file list and falls back to ^production.
-type WorkspaceContextApi = {
-  getAllFileDataInContext: (root: string) => Promise<FileData[]>;
-  hashWithWorkspaceContext: (root: string, globs: string[], exclude?: string[]) => Promise<string>;
-};
-function workspaceContextApi(): WorkspaceContextApi {
-  return require('nx/src/utils/workspace-context') as WorkspaceContextApi;
-}
-
-/** One hash over every .go file of the workspace (native, a few ms): unchanged means nothing to rescan. */
-export async function goFilesHash(workspaceRoot: string): Promise<string> {
-  return workspaceContextApi().hashWithWorkspaceContext(workspaceRoot, ['**/*.go']);
-}
-
-let ownerCache: { signature: string; owner: Map<string, string | null> } | undefined;
-
 /**
- * Every Go file of the given modules with its content hash, from Nx's workspace context. Each file
- * belongs to the deepest module folder above it, as in Nx's project file map.
+ * The .go files of one module folder from the file system (not those of nested modules, nor under
+ * vendor/, testdata/, or folders Go ignores), with a size+mtime key for the scan memo.
  */
-export async function goFilesFromWorkspaceContext(workspaceRoot: string, moduleRoots: string[]): Promise<Map<string, FileData[]>> {
-  const all = await workspaceContextApi().getAllFileDataInContext(workspaceRoot);
-  const signature = `${workspaceRoot}\0${[...moduleRoots].sort().join('\0')}`;
-  if (ownerCache?.signature !== signature) ownerCache = { signature, owner: new Map() };
-  const owner = ownerCache.owner;
-  const roots = new Set(moduleRoots);
-  const ownerOf = (dir: string): string | null => {
-    const hit = owner.get(dir);
-    if (hit !== undefined) return hit;
-    const parent = dir === '.' ? undefined : path.posix.dirname(dir);
-    const found = roots.has(dir) ? dir : parent === undefined ? null : ownerOf(parent === '' ? '.' : parent);
-    owner.set(dir, found);
-    return found;
+export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoots: Set<string>): FileData[] {
+  const out: FileData[] = [];
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(workspaceRoot, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = rel === '.' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (e.name === 'vendor' || e.name === 'testdata' || e.name === 'node_modules' || e.name.startsWith('.') || e.name.startsWith('_')) continue;
+        if (nestedRoots.has(child)) continue;
+        walk(child);
+      } else if (e.name.endsWith('.go')) {
+        const key = statKey(path.join(workspaceRoot, child));
+        if (key) out.push({ file: child, hash: key });
+      }
+    }
   };
-  const out = new Map<string, FileData[]>(moduleRoots.map((r) => [r, []]));
-  for (const f of all) {
-    if (!f.file.endsWith('.go')) continue;
-    const slash = f.file.lastIndexOf('/');
-    const root = ownerOf(slash < 0 ? '.' : f.file.slice(0, slash));
-    if (root !== null) out.get(root)!.push(f);
-  }
+  walk(root);
   return out;
 }
 
