@@ -56,15 +56,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestRunPort(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		w.WriteHeader(http.StatusNotFound)
-	}))
-	defer srv.Close()
-	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	port := healthyPort(t)
 
 	var out strings.Builder
 	if got := Run("svc", nil, port, &out); got != 0 {
@@ -79,15 +71,7 @@ func TestRunPort(t *testing.T) {
 }
 
 func TestMainPort(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/health" {
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		w.WriteHeader(http.StatusNotFound)
-	}))
-	defer srv.Close()
-	port := strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	port := strconv.Itoa(healthyPort(t))
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 	tests := []struct {
@@ -110,4 +94,18 @@ func TestMainPort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// healthyPort serves 200 on /health (404 elsewhere) on a loopback port for the test's lifetime.
+func healthyPort(t *testing.T) int {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port
 }

@@ -53,6 +53,25 @@ function run(name: string, input: Partial<ConvergenceInput>, extraTimeMs = 0) {
   return { verdict: verdict!, lines };
 }
 
+/** The recorded stuck rollback, replayed, then the previous spec re-issued (as follow() does). */
+function forcedRollback() {
+  const rec = load('update-crash-rollback');
+  const last = rec.snapshots[rec.snapshots.length - 1];
+  const tracker = new ConvergenceTracker({
+    kind: 'update',
+    serviceName: 's',
+    image: 'nxswarm-it-crash:probe',
+    desiredReplicas: 1,
+    hasHealthcheck: false,
+    failureAction: 'rollback',
+    deadlineMs: 60_000,
+    settleMs: 0,
+  });
+  rec.snapshots.forEach((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }));
+  tracker.markRollbackForced();
+  return { last, tracker };
+}
+
 describe('ConvergenceTracker on recorded sequences', () => {
   it('create, healthy: converges once the task runs (healthy) and stays up for the settle time', () => {
     const { verdict, lines } = run(
@@ -252,20 +271,7 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('stuck rollback unblocked by re-issuing the previous spec: its completion is reported as a rollback', () => {
-    const rec = load('update-crash-rollback');
-    const last = rec.snapshots[rec.snapshots.length - 1];
-    const tracker = new ConvergenceTracker({
-      kind: 'update',
-      serviceName: 's',
-      image: 'nxswarm-it-crash:probe',
-      desiredReplicas: 1,
-      hasHealthcheck: false,
-      failureAction: 'rollback',
-      deadlineMs: 60_000,
-      settleMs: 0,
-    });
-    rec.snapshots.forEach((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }));
-    tracker.markRollbackForced();
+    const { last, tracker } = forcedRollback();
     const running = {
       ...last.tasks.find((t) => t.ID.startsWith('ux88'))!,
       DesiredState: 'running',
@@ -284,20 +290,7 @@ describe('ConvergenceTracker on recorded sequences', () => {
   });
 
   it('after the re-issue, the rolled-back spec running and watched while the updater still says "updating" is no success', () => {
-    const rec = load('update-crash-rollback');
-    const last = rec.snapshots[rec.snapshots.length - 1];
-    const tracker = new ConvergenceTracker({
-      kind: 'update',
-      serviceName: 's',
-      image: 'nxswarm-it-crash:probe',
-      desiredReplicas: 1,
-      hasHealthcheck: false,
-      failureAction: 'rollback',
-      deadlineMs: 60_000,
-      settleMs: 0,
-    });
-    rec.snapshots.forEach((s) => tracker.observe({ now: s.t, service: s.service, tasks: s.tasks, upToDate: s.upToDate }));
-    tracker.markRollbackForced();
+    const { last, tracker } = forcedRollback();
     const running = {
       ...last.tasks.find((t) => t.ID.startsWith('ux88'))!,
       DesiredState: 'running',
