@@ -81,6 +81,34 @@ export interface RollbackConfigOption {
   maxFailureRatio?: number;
 }
 
+/**
+ * A secret or config the service mounts, in Compose's long syntax. Exactly one of file, env and
+ * external gives the content. Objects the plugin creates are named `{service}_{source}_{hash8}`
+ * (content-addressed: a change of content is a new object, swarm objects are immutable).
+ */
+export interface ObjectRefOption {
+  /** Name in the plugin's options and in the object's name; the default target. */
+  source: string;
+  /** Workspace-relative (or absolute) file with the content. */
+  file?: string;
+  /** Environment variable with the content (CI). */
+  env?: string;
+  /** Use an existing swarm object instead (named `name`, default `source`); the plugin never creates or deletes it. */
+  external?: boolean;
+  /** external only: the object's name in the swarm (default `source`). */
+  name?: string;
+  /** Path in the container: secrets default /run/secrets/{source} (a relative target is under /run/secrets), configs /{source}. */
+  target?: string;
+  /** Owner of the file in the container (default "0"). */
+  uid?: string;
+  gid?: string;
+  /** File mode, octal as a string ("0400") or a number (0o400 = 256); default 0444. */
+  mode?: number | string;
+}
+
+/** A ulimit: one number (soft = hard) or both. */
+export type UlimitOption = number | { soft: number; hard: number };
+
 export interface SwarmDeployOptions {
   /** Service name; default the project name. */
   service?: string;
@@ -117,6 +145,28 @@ export interface SwarmDeployOptions {
   dryRun?: boolean;
   /** Path for the summary's `try curl` (default: the health check's path, else /). */
   tryPath?: string;
+  /** Swarm secrets the tasks mount (under /run/secrets). */
+  secrets?: ObjectRefOption[];
+  /** Swarm configs the tasks mount. */
+  configs?: ObjectRefOption[];
+  /** Hardening, as `docker service create`: user (name or uid[:gid]), supplementary groups. */
+  user?: string;
+  groups?: string[];
+  /** Read-only root filesystem. */
+  readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** Run an init (tini) as PID 1 that reaps zombies and forwards signals. */
+  init?: boolean;
+  stopSignal?: string;
+  /** Time between the stop signal and SIGKILL (default 10s). */
+  stopGracePeriod?: Duration;
+  sysctls?: Record<string, string>;
+  ulimits?: Record<string, UlimitOption>;
+  /** A Compose/stack file (workspace-relative) to read this service from; options here override it. */
+  composeFile?: string;
+  /** The service in composeFile (default: the service name, else the project name). */
+  composeService?: string;
 }
 
 const UNIT_NS: Record<string, number> = {
