@@ -3,6 +3,8 @@
 // Usage:
 //
 //	accountservice [-port 6767] [-db accounts.db]
+//	               [-greeting-file /config/greeting.txt]
+//	               [-admin-token-file /run/secrets/admin_token]
 //	accountservice healthcheck [-port 6767]
 package main
 
@@ -28,15 +30,19 @@ import (
 var version = "dev"
 
 const (
-	defaultPort   = 6767
-	defaultDBPath = "accounts.db"
-	seedCount     = 100
-	dbOpenTimeout = time.Second
+	defaultPort           = 6767
+	defaultDBPath         = "accounts.db"
+	defaultGreetingFile   = "/config/greeting.txt"
+	defaultAdminTokenFile = "/run/secrets/admin_token"
+	seedCount             = 100
+	dbOpenTimeout         = time.Second
 )
 
 type config struct {
-	port   int
-	dbPath string
+	port           int
+	dbPath         string
+	greetingFile   string
+	adminTokenFile string
 }
 
 func main() {
@@ -56,22 +62,24 @@ func main() {
 	logger.Println("Stopped accountservice")
 }
 
-// parseConfig reads flags from args, with PORT and ACCOUNTS_DB from getenv
-// as defaults. Flags win over the environment.
+// parseConfig reads flags from args, with PORT, ACCOUNTS_DB, GREETING_FILE
+// and ADMIN_TOKEN_FILE from getenv as defaults. Flags win over the
+// environment.
 func parseConfig(args []string, getenv func(string) string, errOut io.Writer) (config, error) {
 	port, err := server.EnvPort(getenv, defaultPort)
 	if err != nil {
 		return config{}, err
 	}
-	dbPath := defaultDBPath
-	if v := getenv("ACCOUNTS_DB"); v != "" {
-		dbPath = v
-	}
+	dbPath := envOr(getenv, "ACCOUNTS_DB", defaultDBPath)
+	greetingFile := envOr(getenv, "GREETING_FILE", defaultGreetingFile)
+	adminTokenFile := envOr(getenv, "ADMIN_TOKEN_FILE", defaultAdminTokenFile)
 
 	fs := flag.NewFlagSet("accountservice", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.IntVar(&port, "port", port, "HTTP port to listen on (env PORT)")
 	fs.StringVar(&dbPath, "db", dbPath, "path of the BoltDB file (env ACCOUNTS_DB)")
+	fs.StringVar(&greetingFile, "greeting-file", greetingFile, "file whose text GET /greeting answers, read per request (env GREETING_FILE)")
+	fs.StringVar(&adminTokenFile, "admin-token-file", adminTokenFile, "file holding the bearer token of /admin/*, read per request (env ADMIN_TOKEN_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -84,7 +92,21 @@ func parseConfig(args []string, getenv func(string) string, errOut io.Writer) (c
 	if dbPath == "" {
 		return config{}, errors.New("empty database path")
 	}
-	return config{port: port, dbPath: dbPath}, nil
+	if greetingFile == "" {
+		return config{}, errors.New("empty greeting file path")
+	}
+	if adminTokenFile == "" {
+		return config{}, errors.New("empty admin token file path")
+	}
+	return config{port: port, dbPath: dbPath, greetingFile: greetingFile, adminTokenFile: adminTokenFile}, nil
+}
+
+// envOr returns the environment variable key, or def when it is unset or empty.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 // run starts the service and blocks until ctx is cancelled and the service
@@ -105,6 +127,7 @@ func run(ctx context.Context, cfg config, logger *log.Logger) error {
 		return fmt.Errorf("seed accounts: %w", err)
 	}
 	logger.Printf("Seeded %d fake accounts...", seedCount)
+	logger.Printf("Greeting from %s, admin token from %s (both read per request)", cfg.greetingFile, cfg.adminTokenFile)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
@@ -112,7 +135,14 @@ func run(ctx context.Context, cfg config, logger *log.Logger) error {
 	}
 	logger.Printf("Starting HTTP service at %d", ln.Addr().(*net.TCPAddr).Port)
 
-	srv := server.New(service.NewRouter(db, logger), logger)
+	host, _ := os.Hostname()
+	router := service.NewRouter(db, service.Config{
+		GreetingFile:   cfg.greetingFile,
+		AdminTokenFile: cfg.adminTokenFile,
+		Version:        version,
+		Hostname:       host,
+	}, logger)
+	srv := server.New(router, logger)
 	if err := server.Serve(ctx, srv, ln, server.DefaultShutdownTimeout, logger); err != nil {
 		return err
 	}

@@ -14,28 +14,55 @@ import (
 // AccountStore is what the handlers need from the database.
 type AccountStore interface {
 	QueryAccount(id string) (dbclient.Account, error)
+	Count() (int, error)
 	IsOpen() bool
 }
 
-const maxIDLen = 20
+// Config is what the handlers need besides the store.
+type Config struct {
+	// GreetingFile is the text GET /greeting answers (a swarm config).
+	GreetingFile string
+	// AdminTokenFile holds the bearer token of the admin endpoints (a swarm
+	// secret). Without the file the admin endpoints answer 503.
+	AdminTokenFile string
+	// Version and Hostname are shown by GET /admin/whoami.
+	Version  string
+	Hostname string
+}
+
+const (
+	serviceName = "accountservice"
+	maxIDLen    = 20
+)
 
 // NewRouter returns the service's routes. Unknown paths get a JSON 404 and
 // known paths called with the wrong method a JSON 405 with an Allow header.
-func NewRouter(store AccountStore, logger *log.Logger) http.Handler {
-	h := &handlers{store: store, log: logger}
+func NewRouter(store AccountStore, cfg Config, logger *log.Logger) http.Handler {
+	h := &handlers{store: store, cfg: cfg, log: logger}
 	mux := http.NewServeMux()
 	// "GET" patterns also match HEAD.
 	mux.HandleFunc("GET /accounts/{accountId}", h.getAccount)
 	mux.HandleFunc("/accounts/{accountId}", methodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("GET /health", h.health)
 	mux.HandleFunc("/health", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET /greeting", h.greeting)
+	mux.HandleFunc("/greeting", methodNotAllowed("GET, HEAD"))
+	mux.HandleFunc("GET /admin/whoami", h.whoami)
+	mux.HandleFunc("/admin/whoami", methodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/", notFound)
 	return mux
 }
 
 type handlers struct {
 	store AccountStore
+	cfg   Config
 	log   *log.Logger
+}
+
+func (h *handlers) logf(format string, args ...any) {
+	if h.log != nil {
+		h.log.Printf(format, args...)
+	}
 }
 
 func (h *handlers) getAccount(w http.ResponseWriter, r *http.Request) {
@@ -49,9 +76,7 @@ func (h *handlers) getAccount(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, dbclient.ErrNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("account %s not found", id))
 	case err != nil:
-		if h.log != nil {
-			h.log.Printf("query account %s: %v", id, err)
-		}
+		h.logf("query account %s: %v", id, err)
 		writeError(w, http.StatusServiceUnavailable, "account store unavailable")
 	default:
 		writeJSON(w, http.StatusOK, acc)

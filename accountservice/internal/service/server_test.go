@@ -58,7 +58,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	srv := server.New(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
+	srv := server.New(slowHandler(NewRouter(seededStore(t), Config{}, nil), started, release), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -137,7 +137,7 @@ func TestServeShutdownDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(slowHandler(NewRouter(seededStore(t), nil), started, release), nil)
+	srv := server.New(slowHandler(NewRouter(seededStore(t), Config{}, nil), started, release), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- server.Serve(ctx, srv, ln, 50*time.Millisecond, nil) }()
