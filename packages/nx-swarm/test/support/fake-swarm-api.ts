@@ -4,11 +4,12 @@
  * that moves on each poll).
  */
 import type { NodeLike, TaskLike } from '../../src/lib/swarm/convergence';
+import { ObjectKind, ObjectSummary, namesInSpec } from '../../src/lib/swarm/objects';
 import type { ServiceSpec } from '../../src/lib/swarm/service-spec';
 import type { EngineInfo, ImageFacts, NetworkSummary, ServiceInspect, SwarmApi } from '../../src/lib/swarm/swarm-api';
 
 export interface Write {
-  kind: 'create' | 'update' | 'remove';
+  kind: 'create' | 'update' | 'remove' | 'create-secret' | 'create-config' | 'remove-secret' | 'remove-config';
   id?: string;
   version?: number;
   spec?: ServiceSpec;
@@ -31,6 +32,8 @@ export class FakeSwarmApi implements SwarmApi {
   /** Called after each write (a test moves the world on). */
   onWrite?: (w: Write) => void;
   calls: string[] = [];
+  /** Secrets and configs (content kept to check what reached the "engine"). */
+  objects: Record<ObjectKind, (ObjectSummary & { data: Buffer })[]> = { secret: [], config: [] };
 
   private nextId = 1;
 
@@ -134,6 +137,29 @@ export class FakeSwarmApi implements SwarmApi {
   }
   async serviceContainers() {
     return [];
+  }
+  async listObjects(kind: ObjectKind, filters: Record<string, string[]>) {
+    this.calls.push(`list${kind}s ${JSON.stringify(filters)}`);
+    return this.objects[kind]
+      .filter((o) => !filters.name || filters.name.some((n) => o.Spec.Name.includes(n)))
+      .filter((o) => !filters.label || filters.label.every((l) => { const [k, v] = l.split('='); return v === undefined ? k in (o.Spec.Labels ?? {}) : o.Spec.Labels?.[k] === v; }))
+      .map((o) => ({ ID: o.ID, Spec: JSON.parse(JSON.stringify(o.Spec)) as ObjectSummary['Spec'] }));
+  }
+  async createObject(kind: ObjectKind, spec: { Name: string; Labels: Record<string, string>; data: Buffer }) {
+    if (this.objects[kind].some((o) => o.Spec.Name === spec.Name)) throw Object.assign(new Error(`${kind} ${spec.Name} already exists`), { statusCode: 409 });
+    const ID = `${kind}${this.nextId++}`;
+    this.objects[kind].push({ ID, Spec: { Name: spec.Name, Labels: { ...spec.Labels } }, data: spec.data });
+    this.writes.push({ kind: `create-${kind}`, id: ID });
+    return ID;
+  }
+  async removeObject(kind: ObjectKind, id: string) {
+    const o = this.objects[kind].find((x) => x.ID === id);
+    if (!o) return false;
+    const users = [...this.services.values()].filter((s) => [...namesInSpec(s.Spec), ...namesInSpec(s.PreviousSpec)].includes(o.Spec.Name));
+    if (users.length) throw Object.assign(new Error(`rpc error: code = InvalidArgument desc = ${kind} '${o.Spec.Name}' is in use by the following service: ${users.map((u) => u.Spec.Name).join(', ')}`), { statusCode: 400 });
+    this.objects[kind] = this.objects[kind].filter((x) => x !== o);
+    this.writes.push({ kind: `remove-${kind}`, id });
+    return true;
   }
 }
 

@@ -72,7 +72,53 @@ describe('normalizeDeployOptions', () => {
       timeoutNs: 120e9,
       dryRun: false,
       tryPath: undefined,
+      secrets: [],
+      configs: [],
+      hardening: {},
     });
+  });
+
+  it.each<[string, SwarmDeployOptions, unknown]>([
+    ['nothing set: nothing in the spec', {}, {}],
+    [
+      'every hardening option, in Engine API form',
+      {
+        user: '65532:65532',
+        groups: ['999'],
+        readOnly: true,
+        capAdd: ['net_bind_service'],
+        capDrop: ['ALL'],
+        init: true,
+        stopSignal: 'SIGINT',
+        stopGracePeriod: '30s',
+        sysctls: { 'net.core.somaxconn': '1024' },
+        ulimits: { nproc: 512, nofile: { soft: 1024, hard: 65536 } },
+      },
+      {
+        User: '65532:65532',
+        Groups: ['999'],
+        ReadOnly: true,
+        CapabilityAdd: ['CAP_NET_BIND_SERVICE'],
+        CapabilityDrop: ['ALL'],
+        Init: true,
+        StopSignal: 'SIGINT',
+        StopGracePeriod: 30e9,
+        Sysctls: { 'net.core.somaxconn': '1024' },
+        Ulimits: [
+          { Name: 'nofile', Soft: 1024, Hard: 65536 },
+          { Name: 'nproc', Soft: 512, Hard: 512 },
+        ],
+      },
+    ],
+    ['init: false is said (it overrides a daemon default)', { init: false }, { Init: false }],
+  ])('hardening: %s', (_name, options, expected) => {
+    expect(norm(options).hardening).toEqual(expected);
+  });
+
+  it('hardening problems are collected with the rest', () => {
+    expect(() => norm({ stopGracePeriod: 'soon', ulimits: { nofile: { soft: 10, hard: 5 } } })).toThrow(
+      /stopGracePeriod "soon" is not a duration[\s\S]*ulimits.nofile: soft limit 10 is above the hard limit 5/,
+    );
   });
 
   it.each<[string, SwarmDeployOptions, (o: ReturnType<typeof norm>) => unknown, unknown]>([

@@ -5,7 +5,9 @@
  * executor runs); what is checked here is what a schema can't say: the cross-field rules
  * (validate-options.ts) and values that must parse. Pure.
  */
-import { SwarmDeployOptions, parseCpus, parseDuration, parseMemory } from './options';
+import * as fs from 'node:fs';
+import { ResolvedObject, resolveObjects } from './objects';
+import { SwarmDeployOptions, UlimitOption, parseCpus, parseDuration, parseMemory } from './options';
 import { HealthConfigSpec, MountSpec } from './service-spec';
 import { crossFieldProblems } from './validate-options';
 
@@ -80,6 +82,25 @@ export interface DeployOptions {
   dryRun: boolean;
   /** Path for the summary's `try curl` (default: the image's health path when known, else /). */
   tryPath?: string;
+  /** Secrets and configs, content read and hashed (objects.ts). */
+  secrets: ResolvedObject[];
+  configs: ResolvedObject[];
+  /** Hardening (ContainerSpec fields). */
+  hardening: Hardening;
+}
+
+/** The `docker service create` hardening flags, in Engine API form (only what was set). */
+export interface Hardening {
+  User?: string;
+  Groups?: string[];
+  ReadOnly?: boolean;
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
+  Init?: boolean;
+  StopSignal?: string;
+  StopGracePeriod?: number;
+  Sysctls?: Record<string, string>;
+  Ulimits?: { Name: string; Soft: number; Hard: number }[];
 }
 
 /** Options that can't be deployed as given; every problem at once. */
@@ -199,6 +220,45 @@ function updatePolicy(
 export interface NormalizeDeployContext {
   /** The Nx project: the default service name. */
   projectName: string;
+  /** Where secrets' and configs' `file`s are read from (default the current directory). */
+  workspaceRoot?: string;
+  /** Where their `env` values come from (default: none set). */
+  env?: NodeJS.ProcessEnv;
+  /** File reader (default node:fs; undefined: missing). */
+  readFile?: (absolutePath: string) => Buffer | undefined;
+}
+
+const readFileOrUndefined = (file: string): Buffer | undefined => {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Capabilities as the engine stores them: upper case, with the CAP_ prefix. */
+const capName = (c: string) => (/^CAP_/i.test(c) || c.toUpperCase() === 'ALL' ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
+
+function hardeningSpec(options: SwarmDeployOptions, p: ReturnType<typeof parser>, problems: string[]): Hardening {
+  const h: Hardening = {};
+  if (options.user) h.User = options.user;
+  if (options.groups?.length) h.Groups = [...options.groups];
+  if (options.readOnly) h.ReadOnly = true;
+  if (options.capAdd?.length) h.CapabilityAdd = options.capAdd.map(capName);
+  if (options.capDrop?.length) h.CapabilityDrop = options.capDrop.map(capName);
+  if (options.init !== undefined) h.Init = options.init;
+  if (options.stopSignal) h.StopSignal = options.stopSignal;
+  const grace = p.nsOpt(options.stopGracePeriod, 'stopGracePeriod');
+  if (grace !== undefined) h.StopGracePeriod = grace;
+  if (options.sysctls && Object.keys(options.sysctls).length)
+    h.Sysctls = Object.fromEntries(Object.entries(options.sysctls).map(([k, v]) => [k, String(v)]));
+  if (options.ulimits && Object.keys(options.ulimits).length) {
+    h.Ulimits = Object.entries(options.ulimits)
+      .map(([Name, v]: [string, UlimitOption]) => (typeof v === 'number' ? { Name, Soft: v, Hard: v } : { Name, Soft: v.soft, Hard: v.hard }))
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+    for (const u of h.Ulimits) if (u.Soft > u.Hard) problems.push(`ulimits.${u.Name}: soft limit ${u.Soft} is above the hard limit ${u.Hard}`);
+  }
+  return h;
 }
 
 /** Options (schema-validated by Nx) → DeployOptions. Throws DeployOptionsError with every problem. */
@@ -273,7 +333,22 @@ export function normalizeDeployOptions(options: SwarmDeployOptions, ctx: Normali
     timeoutNs,
     dryRun: options.dryRun ?? d.dryRun,
     tryPath: options.tryPath,
+    secrets: [],
+    configs: [],
+    hardening: hardeningSpec(options, p, problems),
   };
+  const resolveCtx = {
+    service,
+    projectName: ctx.projectName,
+    workspaceRoot: ctx.workspaceRoot ?? process.cwd(),
+    env: ctx.env ?? {},
+    readFile: ctx.readFile ?? readFileOrUndefined,
+  };
+  for (const kind of ['secret', 'config'] as const) {
+    const r = resolveObjects(kind, kind === 'secret' ? options.secrets : options.configs, resolveCtx);
+    out[`${kind}s`] = r.objects;
+    problems.push(...r.problems);
+  }
   if (problems.length) throw new DeployOptionsError(service, problems);
   return out;
 }

@@ -164,6 +164,127 @@ describe('deploy (fake SwarmApi)', () => {
     await expect(run({ ...base, image: V1, updateConfig: { order: 'start-first' } })).rejects.toThrow(DeployError);
     expect(api.calls.some((c) => c.startsWith('inspectService'))).toBe(false);
   });
+
+  describe('secrets, configs and releases', () => {
+    const TOKEN = 'tok-SECRET-value-1';
+    const TOKEN2 = 'tok-SECRET-value-2';
+    const withObjects = (token: string, greeting = 'Hello'): SwarmDeployOptions => {
+      fs.mkdirSync(path.join(root, 'conf'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'conf/greeting.txt'), greeting);
+      return {
+        ...base,
+        secrets: [{ source: 'admin_token', env: 'ADMIN_TOKEN' }],
+        configs: [{ source: 'greeting', file: 'conf/greeting.txt', target: '/config/greeting.txt' }],
+        env: { ADMIN_TOKEN_FILE: '/run/secrets/admin_token' },
+        // the content comes from here: params.env
+        image: V1,
+        ...(token ? {} : {}),
+      };
+    };
+    const deployWith = (token: string, o: SwarmDeployOptions, extra: Partial<DeployParams> = {}) => run(o, { env: { ADMIN_TOKEN: token }, ...extra });
+    const history = () =>
+      JSON.parse([...api.services.values()][0].Spec.Labels!['io.nx-swarm.releases']).r as { n: number; secrets?: Record<string, string> }[];
+
+    it('creates the versions before the service, mounts them by ID, records release #1; unchanged → no write at all', async () => {
+      tasksFollowSpec();
+      const r = await deployWith(TOKEN, withObjects(TOKEN));
+      expect(api.writes.map((w) => w.kind)).toEqual(['create-secret', 'create-config', 'create']);
+      const cs = api.writes[2].spec!.TaskTemplate.ContainerSpec;
+      expect(cs.Secrets).toEqual([
+        {
+          File: { Name: 'admin_token', UID: '0', GID: '0', Mode: 0o444 },
+          SecretID: api.objects.secret[0].ID,
+          SecretName: api.objects.secret[0].Spec.Name,
+        },
+      ]);
+      expect(cs.Configs![0]).toMatchObject({ File: { Name: '/config/greeting.txt' }, ConfigID: api.objects.config[0].ID });
+      expect(api.objects.secret[0].data.toString()).toBe(TOKEN);
+      expect(r.release).toEqual({ n: 1 });
+      expect(history()[0]).toMatchObject({ n: 1, image: V1, secrets: { admin_token: api.objects.secret[0].Spec.Name } });
+
+      lines = [];
+      const again = await deployWith(TOKEN, withObjects(TOKEN));
+      expect(again.action).toBe('noop');
+      expect(api.writes).toHaveLength(3);
+    });
+
+    it('rotation: new version, rolling update, the old version kept while release #1 is in the history', async () => {
+      tasksFollowSpec();
+      await deployWith(TOKEN, withObjects(TOKEN));
+      const v1 = api.objects.secret[0].Spec.Name;
+      lines = [];
+      const r = await deployWith(TOKEN2, withObjects(TOKEN2, 'Hi'));
+      expect(r.action).toBe('update');
+      const v2 = api.objects.secret[1].Spec.Name;
+      expect(r.changes).toEqual(
+        expect.arrayContaining([
+          `secret admin_token: content changed (new version ${v2})`,
+          expect.stringMatching(/^config greeting: content changed/),
+        ]),
+      );
+      expect(history().map((h) => h.secrets!.admin_token)).toEqual([v2, v1]);
+      expect(api.objects.secret.map((o) => o.Spec.Name)).toEqual([v1, v2]); // v1 is release #1's
+    });
+
+    it('deletes the versions no service and no release uses (a rolled-back release), never one in use', async () => {
+      tasksFollowSpec();
+      await deployWith(TOKEN, withObjects(TOKEN));
+      // a version left over from a release swarm rolled back (its history entry went with the spec)
+      api.objects.secret.push({
+        ID: 'orphan',
+        Spec: { Name: 'acct_admin_token_0badbad0', Labels: { 'io.nx-swarm.managed-by': 'nx-swarm', 'io.nx-swarm.service': 'acct' } },
+        data: Buffer.from('x'),
+      });
+      lines = [];
+      await deployWith(TOKEN2, withObjects(TOKEN2));
+      expect(api.writes.filter((w) => w.kind === 'remove-secret').map((w) => w.id)).toEqual(['orphan']);
+      expect(lines.join('\n')).toMatch(/Deleted 1 version that no service or recorded release uses: secret acct_admin_token_0badbad0/);
+    });
+
+    it('the secret value appears in no line, report, change or deploy.json; dryRun creates nothing', async () => {
+      tasksFollowSpec();
+      const warnings: string[] = [];
+      const dry = await deployWith(TOKEN, { ...withObjects(TOKEN), dryRun: true }, { warn: (l) => warnings.push(l) });
+      expect(dry.action).toBe('dry-run');
+      expect(api.writes).toEqual([]);
+      expect(lines.join('\n')).toMatch(/secret admin_token: added \(new version acct_admin_token_[0-9a-f]{8}, from env ADMIN_TOKEN\)/);
+      await deployWith(TOKEN, withObjects(TOKEN));
+      await deployWith(TOKEN2, withObjects(TOKEN2));
+      const everything = [
+        lines.join('\n'),
+        warnings.join('\n'),
+        JSON.stringify(dry),
+        fs.readFileSync(path.join(root, 'dist/apps/acct/deploy.json'), 'utf8'),
+        JSON.stringify([...api.services.values()]),
+      ];
+      for (const text of everything) {
+        expect(text).not.toContain(TOKEN);
+        expect(text).not.toContain(TOKEN2);
+      }
+    });
+
+    it('a missing file or unset variable fails before any engine call, naming the option', async () => {
+      await expect(
+        run(
+          { ...base, image: V1, secrets: [{ source: 'admin_token', env: 'NOT_SET_ANYWHERE' }], configs: [{ source: 'g', file: 'nope.txt' }] },
+          { env: {} },
+        ),
+      ).rejects.toMatchObject({
+        details: [
+          expect.stringMatching(/secrets\[0\]\.env: the environment variable NOT_SET_ANYWHERE is not set/),
+          expect.stringMatching(/configs\[0\]\.file: nope.txt does not exist/),
+        ],
+      });
+      expect(api.calls).toEqual([]);
+    });
+
+    it('an external secret that does not exist: refused before any write, with the way out', async () => {
+      await expect(run({ ...base, image: V1, secrets: [{ source: 'db', external: true, name: 'prod_db' }] })).rejects.toThrow(
+        /The external secret prod_db \(secrets: db\) doesn't exist on the swarm/,
+      );
+      expect(api.writes).toEqual([]);
+    });
+  });
 });
 
 describe('follow (fake SwarmApi)', () => {

@@ -3,7 +3,10 @@
  * its own file in this folder; this one only strings them together. dryRun prints the plan and
  * returns before anything is written.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { readTextOrUndefined } from '../common/fs';
 import type { Engine } from '../docker/engine';
 import type { EndpointEnv } from '../docker/endpoint';
 import { ImageReceipt, imageReceiptPath, readImageReceipt } from '../docker/image-receipt';
@@ -20,6 +23,8 @@ import { DeployReport, buildReport, deployReportPath, portsOf, tryPathFor, urlHo
 import { buildServiceSpec } from './service-spec';
 import { healthcheckOverride, sizeMonitor } from './monitor';
 import { SwarmApi, guardedSwarmApi } from './swarm-api';
+import { createObjects, pruneObjects, readObjectPlan } from './object-store';
+import { RELEASES_LABEL, Release, appendRelease, decodeReleases, encodeReleases, gitCommit } from './releases';
 
 export { DeployError } from './deploy-error';
 export type { DeployReport } from './report';
@@ -97,7 +102,12 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   // Options, once.
   let o: DeployOptions;
   try {
-    o = normalizeDeployOptions(params.options, { projectName: params.projectName });
+    o = normalizeDeployOptions(params.options, {
+      projectName: params.projectName,
+      workspaceRoot: params.workspaceRoot,
+      env,
+      readFile: (f) => (fs.existsSync(f) && fs.statSync(f).isFile() ? fs.readFileSync(f) : undefined),
+    });
   } catch (error) {
     if (error instanceof DeployOptionsError) throw new DeployError(`Invalid swarm-deploy options for ${error.service}:`, error.problems);
     throw error;
@@ -134,18 +144,44 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   const healthcheck = healthcheckOverride(o.healthcheck, pre.healthcheck, engine.apiVersion);
   const monitorNs = sizeMonitor(o, healthcheck?.StartInterval ? { ...pre.healthcheck, ...healthcheck } : pre.healthcheck);
 
-  // 2. Plan (again after a race: apply calls replan).
+  // 2. Plan (again after a race: apply calls replan). Secrets and configs: the versions to create
+  // are created here, before the plan's write (never in a dry run).
+  const wanted = [...o.secrets, ...o.configs];
   const replan = async (): Promise<DeployPlan> => {
     const current = await readCurrent(api, o);
-    const spec = buildServiceSpec(o, {
+    const objects = wanted.length ? await readObjectPlan(api, wanted, current.service) : undefined;
+    if (objects?.create.length && !o.dryRun) await createObjects(api, objects, log);
+    const history = current.service?.Spec.Labels?.[RELEASES_LABEL];
+    const input = {
       image: image.ref,
       networkIds: pre.networkIds,
       forceUpdate: current.service?.Spec.TaskTemplate.ForceUpdate ?? 0,
       monitorNs,
       healthcheck,
       platforms: placementPlatforms(image),
-    });
-    return planDeploy(current, { spec, orderNote: o.orderNote, imagePushed: image.pushed, networkNames: pre.networkNames }, pre.nodes);
+      objectIds: objects?.ids,
+      releases: history,
+    };
+    const p = planDeploy(
+      current,
+      {
+        spec: buildServiceSpec(o, input),
+        orderNote: o.orderNote,
+        imagePushed: image.pushed,
+        networkNames: pre.networkNames,
+        objectLines: objects?.lines,
+      },
+      pre.nodes,
+    );
+    if (p.action === 'create' || p.action === 'update') {
+      // The write carries the new release on top of the history (swarm's rollback restores the old one with the old spec).
+      const decoded = decodeReleases(history);
+      if (decoded.problem) warn(decoded.problem);
+      const releases = appendRelease(decoded.releases, releaseOf(image.ref, o, params.workspaceRoot));
+      p.desired = buildServiceSpec(o, { ...input, releases: encodeReleases(releases) });
+      p.release = releases[0];
+    }
+    return p;
   };
   const plan = await replan();
   plan.warnings.forEach((w) => warn(w));
@@ -164,6 +200,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       imageId: pre.imageId,
       changes: p.changeLines,
       versionIndex: p.current?.Version.Index,
+      release: p.release && { n: p.release.n },
       startedAt,
       ...extra,
     });
@@ -237,5 +274,37 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     versionIndex: followed.service.Version.Index,
   });
   writeReport(reportFile, r);
+  if (
+    wanted.length ||
+    followed.service.PreviousSpec?.TaskTemplate.ContainerSpec.Secrets ||
+    followed.service.PreviousSpec?.TaskTemplate.ContainerSpec.Configs
+  ) {
+    await pruneObjects(api, o.service, log, warn);
+  }
   return r;
+}
+
+/** The release a write records: what runs (image, object versions) and who, where, from which commit. */
+export function releaseOf(
+  image: string,
+  o: Pick<DeployOptions, 'secrets' | 'configs'>,
+  workspaceRoot: string,
+  extra: Partial<Release> = {},
+): Omit<Release, 'n'> {
+  const names = (list: DeployOptions['secrets']) => (list.length ? Object.fromEntries(list.map((x) => [x.source, x.name])) : undefined);
+  let by = 'unknown';
+  try {
+    by = `${os.userInfo().username}@${os.hostname()}`;
+  } catch {
+    by = `?@${os.hostname()}`;
+  }
+  return {
+    image,
+    secrets: names(o.secrets),
+    configs: names(o.configs),
+    commit: gitCommit(workspaceRoot, readTextOrUndefined),
+    at: new Date().toISOString(),
+    by,
+    ...extra,
+  };
 }

@@ -145,3 +145,80 @@ describe('describePlan', () => {
     ],
   ])('%s', (_n, current, want, expected) => expect(describePlan(planDeploy(current, want, 1)).join('\n')).toMatch(expected));
 });
+
+describe('planDeploy: secrets, configs, drift and the release label', () => {
+  const ENV = { TOKEN: 'v1', TOKEN2: 'v2' } as NodeJS.ProcessEnv;
+  const withSecret = (envVar: string, extra: SwarmDeployOptions = {}) => {
+    const o = normalizeDeployOptions(
+      { service: 'acct', secrets: [{ source: 'admin_token', env: envVar }], ...extra },
+      { projectName: 'acct', env: ENV },
+    );
+    return { o, spec: buildServiceSpec(o, { image: IMG, networkIds: { my_network: 'net1' }, objectIds: { [o.secrets[0].name]: 'id-' + envVar } }) };
+  };
+  const v1 = withSecret('TOKEN');
+  const v2 = withSecret('TOKEN2');
+
+  it.each<[string, ServiceInspect, DesiredState, string, RegExp[], RegExp[]]>([
+    ['secret added', svc(), desired(v1.spec, { objectLines: ['secret admin_token: added (…)'] }), 'update', [/secret admin_token: added/], []],
+    ['secret unchanged (IDs may differ): noop', svc(withSecret('TOKEN').spec), desired({ ...v1.spec }), 'noop', [], []],
+    [
+      'secret content changed: one line in the user words, not a removal',
+      svc(v1.spec),
+      desired(v2.spec, { objectLines: [`secret admin_token: content changed (new version ${v2.o.secrets[0].name})`] }),
+      'update',
+      [/^secret admin_token: content changed/],
+      [/removes/, /^secrets:/],
+    ],
+    [
+      'a secret added with the CLI is a removal, said before the write',
+      svc({
+        ...v1.spec,
+        TaskTemplate: {
+          ...v1.spec.TaskTemplate,
+          ContainerSpec: {
+            ...v1.spec.TaskTemplate.ContainerSpec,
+            Secrets: [
+              ...v1.spec.TaskTemplate.ContainerSpec.Secrets!,
+              { File: { Name: 'cli_one', UID: '0', GID: '0', Mode: 292 }, SecretID: 'x', SecretName: 'cli_one' },
+            ],
+          },
+        },
+      }),
+      desired(v1.spec),
+      'update',
+      [/^removes secret cli_one \(at cli_one\)$/],
+      [],
+    ],
+  ])('%s', (_n, current, want, action, present, absent) => {
+    const p = planDeploy({ service: current, upToDateRunning: running }, want, 1);
+    expect(p.action).toBe(action);
+    for (const re of present) expect(p.changeLines.some((l) => re.test(l))).toBe(true);
+    for (const re of absent) expect(p.changeLines.some((l) => re.test(l))).toBe(false);
+  });
+
+  it('drift: a mount, label and env var added outside nx-swarm are listed in a note before the write', () => {
+    const base = spec({ env: { A: '1' } });
+    const cli = JSON.parse(JSON.stringify(base)) as typeof base;
+    cli.Labels = { ...cli.Labels, 'com.example.team': 'payments' };
+    cli.TaskTemplate.ContainerSpec.Env = ['A=1', 'DEBUG=1'];
+    cli.TaskTemplate.ContainerSpec.Mounts = [{ Type: 'volume', Source: 'cache', Target: '/cache' }];
+    const p = planDeploy({ service: svc(cli), upToDateRunning: running }, desired(base), 1);
+    expect(p.action).toBe('update');
+    expect(p.removals).toEqual(['mount cache → /cache (volume)', 'label com.example.team', 'env DEBUG']);
+    expect(p.notes.join('\n')).toMatch(
+      /removes from acct what its options don't have: mount cache → \/cache \(volume\); label com.example.team; env DEBUG/,
+    );
+    expect(describePlan(p).join('\n')).toMatch(/env: -DEBUG/);
+  });
+
+  it('the release-history label alone is no change', () => {
+    const current = spec();
+    const withHistory = { ...current, Labels: { ...current.Labels, 'io.nx-swarm.releases': '{"v":1,"r":[]}' } };
+    expect(planDeploy({ service: svc(withHistory), upToDateRunning: running }, desired(spec()), 1).action).toBe('noop');
+  });
+
+  it('hardening options are changes with their option names', () => {
+    const p = planDeploy({ service: svc(spec()), upToDateRunning: running }, desired(spec({ user: '65532', readOnly: true })), 1);
+    expect(p.changeLines).toEqual(['readOnly: (none) → true', 'user: (none) → 65532']);
+  });
+});

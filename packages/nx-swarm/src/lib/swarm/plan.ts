@@ -9,7 +9,9 @@
  *   recreate  the change needs a remove + create (mode, name): refused, with the way out
  */
 import { TaskLike, isIdle } from './convergence';
-import { ServiceSpec } from './service-spec';
+import { ObjectReferenceSpec, referencedName } from './objects';
+import { RELEASES_LABEL } from './releases';
+import { MANAGED_LABEL, MountSpec, ServiceSpec } from './service-spec';
 import { SpecChange, describeChanges, diffSpecs, needsRecreate } from './spec-diff';
 import type { ServiceInspect } from './swarm-api';
 
@@ -31,6 +33,8 @@ export interface DesiredState {
   imagePushed: boolean;
   /** network ID → name, for the change lines. */
   networkNames?: Record<string, string>;
+  /** The secrets' and configs' lines (objects.ts planObjects: added, content changed). */
+  objectLines?: string[];
 }
 
 export type PlanAction = 'create' | 'update' | 'noop' | 'follow' | 'recreate';
@@ -50,7 +54,60 @@ export interface DeployPlan {
   warnings: string[];
   /** The up-to-date running tasks the plan was made from (a noop's replica count). */
   upToDateRunning: TaskLike[];
+  /** What the update removes that the options don't have (added with the CLI, or dropped from the options). */
+  removals: string[];
+  /** The release the write records (set by the deployer on create and update). */
+  release?: import('./releases').Release;
 }
+
+const envKey = (e: string) => e.split('=')[0];
+
+/** Two content-addressed versions of one source: `{service}_{source}_` + 8 hex each. */
+const sameSource = (a: string, b: string) => /_[0-9a-f]{8}$/.test(a) && /_[0-9a-f]{8}$/.test(b) && a.slice(0, -8) === b.slice(0, -8);
+
+/**
+ * What the desired spec drops from the current one, in the user's words: secrets and configs (an
+ * older version of one the options still have is a change, not a removal), mounts, labels, env
+ * variables. The plugin can't tell whether the CLI added them or the options lost them, so both are
+ * said. Pure.
+ */
+export function driftRemovals(current: ServiceSpec | undefined, desired: ServiceSpec): string[] {
+  if (!current) return [];
+  const out: string[] = [];
+  const cc = current.TaskTemplate?.ContainerSpec ?? ({} as ServiceSpec['TaskTemplate']['ContainerSpec']);
+  const dc = desired.TaskTemplate.ContainerSpec;
+  for (const [kind, key] of [
+    ['secret', 'Secrets'],
+    ['config', 'Configs'],
+  ] as const) {
+    const want = (dc[key] ?? []) as ObjectReferenceSpec[];
+    const wantNames = new Set(want.map(referencedName));
+    for (const r of (cc[key] ?? []) as ObjectReferenceSpec[]) {
+      const name = referencedName(r);
+      if (wantNames.has(name) || [...wantNames].some((w) => sameSource(name, w))) continue;
+      out.push(`${kind} ${name} (at ${r.File?.Name ?? '?'})`);
+    }
+  }
+  const wantTargets = new Set(((dc.Mounts ?? []) as MountSpec[]).map((m) => m.Target));
+  for (const m of (cc.Mounts ?? []) as MountSpec[])
+    if (!wantTargets.has(m.Target)) out.push(`mount ${m.Source ? `${m.Source} → ` : ''}${m.Target} (${m.Type})`);
+  const wantLabels = desired.Labels ?? {};
+  for (const k of Object.keys(current.Labels ?? {})) if (!(k in wantLabels) && k !== RELEASES_LABEL && k !== MANAGED_LABEL) out.push(`label ${k}`);
+  const wantEnv = new Set((dc.Env ?? []).map(envKey));
+  for (const e of (cc.Env ?? []) as string[]) if (!wantEnv.has(envKey(e))) out.push(`env ${envKey(e)}`);
+  return out;
+}
+
+/** The note said before a write that removes things the options don't have. */
+export function removalNote(service: string, removals: string[]): string | undefined {
+  if (!removals.length) return undefined;
+  return (
+    `This deploy removes from ${service} what its options don't have: ${removals.join('; ')}. ` +
+    `If they were added outside nx-swarm (docker service update), add them to the deploy options to keep them.`
+  );
+}
+
+const OBJECT_PATHS = ['TaskTemplate.ContainerSpec.Secrets', 'TaskTemplate.ContainerSpec.Configs'];
 
 const BUSY = ['updating', 'rollback_started'];
 const PAUSED = ['paused', 'rollback_paused'];
@@ -67,12 +124,23 @@ export function planDeploy(current: CurrentState, desired: DesiredState, nodes: 
             `will be REJECTED with "No such image". Push it (docker-image with push: true) for multi-node swarms.`,
         ]
       : [];
-  const base = { service: name, image, desired: spec, current: svc, warnings, upToDateRunning: current.upToDateRunning };
-  const writes = desired.orderNote ? [desired.orderNote] : [];
-  if (!svc) return { ...base, action: 'create', changes: [], changeLines: [], notes: writes };
+  const removals = driftRemovals(svc?.Spec, spec);
+  const base = { service: name, image, desired: spec, current: svc, warnings, upToDateRunning: current.upToDateRunning, removals };
+  const removal = removalNote(name, removals);
+  const writes = [...(desired.orderNote ? [desired.orderNote] : []), ...(removal ? [removal] : [])];
+  if (!svc) return { ...base, action: 'create', changes: [], changeLines: [...(desired.objectLines ?? [])], notes: writes };
 
   const changes = diffSpecs(svc.Spec, spec);
-  const changeLines = describeChanges(changes, desired.networkNames);
+  // Secrets and configs: the object lines say it in the user's words (added, content changed), the
+  // removals what goes; the raw reference list only when neither explains the change (a new target or mode).
+  const objectLines = desired.objectLines ?? [];
+  const explained = objectLines.length > 0 || removals.some((r) => /^(secret|config) /.test(r));
+  const shown = changes.filter((c) => !(explained && OBJECT_PATHS.includes(c.path)));
+  const changeLines = [
+    ...describeChanges(shown, desired.networkNames),
+    ...objectLines,
+    ...removals.filter((r) => /^(secret|config) /.test(r)).map((r) => `removes ${r}`),
+  ];
   const recreate = needsRecreate(changes);
   if (recreate) {
     return {
@@ -121,7 +189,7 @@ export function planDeploy(current: CurrentState, desired: DesiredState, nodes: 
 export function describePlan(plan: DeployPlan): string[] {
   switch (plan.action) {
     case 'create':
-      return [`Plan: create service ${plan.service} from ${plan.image}.`, `  spec: ${JSON.stringify(plan.desired)}`];
+      return [`Plan: create service ${plan.service} from ${plan.image}.`, ...plan.changeLines.map((l) => `  ${l}`), `  spec: ${JSON.stringify(plan.desired)}`];
     case 'update':
       return plan.changes.length
         ? [`Plan: update service ${plan.service}:`, ...plan.changeLines.map((l) => `  ${l}`)]

@@ -22,13 +22,15 @@ export interface DeployReport {
   service: string;
   serviceId?: string;
   /** What was done: follow means nothing was written, a rollout already going was watched to its end. */
-  action: 'create' | 'update' | 'noop' | 'follow' | 'dry-run';
+  action: 'create' | 'update' | 'noop' | 'follow' | 'dry-run' | 'rollback';
   image: string;
   imageId?: string;
   changes: string[];
   replicas: { running: number; desired: number };
   ports: PublishedPort[];
   versionIndex?: number;
+  /** The release this deploy recorded (the service's release history); a rollback says which one it returned to. */
+  release?: { n: number; rollbackOf?: number };
   elapsedMs: number;
   deployedAt: string;
 }
@@ -107,6 +109,7 @@ export interface ReportInput {
   replicas: { running: number; desired: number };
   ports: PublishedPort[];
   versionIndex?: number;
+  release?: { n: number; rollbackOf?: number };
   startedAt: number;
 }
 
@@ -122,6 +125,7 @@ export function buildReport(r: ReportInput, now = Date.now()): DeployReport {
     replicas: r.replicas,
     ports: r.ports,
     versionIndex: r.versionIndex,
+    ...(r.release ? { release: r.release } : {}),
     elapsedMs: now - r.startedAt,
     deployedAt: new Date(now).toISOString(),
   };
@@ -139,13 +143,14 @@ export function writeReport(file: string, report: DeployReport): void {
 /** The closing lines after a create or update. */
 export function formatSummary(r: DeployReport): string[] {
   const ports = r.ports.filter((p) => p.published);
-  const verb = r.action === 'create' ? 'Created' : r.action === 'update' ? 'Updated' : 'Converged';
+  const verb = r.action === 'create' ? 'Created' : r.action === 'update' ? 'Updated' : r.action === 'rollback' ? 'Rolled back' : 'Converged';
   const url = ports.find((p) => p.url)?.url;
   return [
     `${verb} ${r.service}`,
     `  image     ${r.image}${r.imageId ? ` (${r.imageId.slice(0, 19)})` : ''}`,
     `  replicas  ${r.replicas.running}/${r.replicas.desired} running`,
     ...(ports.length ? [`  ports     ${ports.map((p) => `${p.published}->${p.target}/${p.protocol} (${p.mode})`).join(', ')}`] : []),
+    ...(r.release ? [`  release   #${r.release.n}${r.release.rollbackOf ? ` (the release of #${r.release.rollbackOf})` : ''}`] : []),
     ...(url ? [`  try       curl ${url}`] : []),
     `  elapsed   ${(r.elapsedMs / 1000).toFixed(1)} s`,
   ];

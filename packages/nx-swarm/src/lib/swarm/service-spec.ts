@@ -3,6 +3,8 @@
  * by normalizeDeployOptions; network names are resolved to IDs by the caller (the engine stores IDs).
  */
 import type { DeployOptions, UpdatePolicy } from './deploy-options';
+import { ObjectReferenceSpec, referenceSpec } from './objects';
+import { RELEASES_LABEL } from './releases';
 
 /* Engine API shapes (the subset the plugin writes; the engine may return more). */
 export interface UpdateConfigSpec {
@@ -45,6 +47,8 @@ export interface ServiceSpec {
       Env?: string[];
       Mounts?: MountSpec[];
       Healthcheck?: HealthConfigSpec;
+      Secrets?: ObjectReferenceSpec[];
+      Configs?: ObjectReferenceSpec[];
       [k: string]: unknown;
     };
     Resources?: {
@@ -90,6 +94,10 @@ export interface BuildSpecInput {
    * where the index has its binary.
    */
   platforms?: { Architecture: string; OS: string }[];
+  /** Secret/config name → ID (objects not created yet, in a dry run: no ID). */
+  objectIds?: Record<string, string>;
+  /** The release-history label to carry (the current one for the diff, the new one when writing). */
+  releases?: string;
 }
 
 function policySpec(p: UpdatePolicy, monitorNs = p.monitorNs): UpdateConfigSpec {
@@ -110,6 +118,10 @@ export function buildServiceSpec(o: DeployOptions, input: BuildSpecInput): Servi
   if (o.mounts.length) containerSpec.Mounts = o.mounts;
   const hc = input.healthcheck ?? o.healthcheck;
   if (hc) containerSpec.Healthcheck = hc;
+  Object.assign(containerSpec, o.hardening);
+  const refs = (list: DeployOptions['secrets']) => list.map((x) => referenceSpec(x, input.objectIds?.[x.name] ?? ''));
+  if (o.secrets.length) containerSpec.Secrets = refs(o.secrets);
+  if (o.configs.length) containerSpec.Configs = refs(o.configs);
 
   const taskTemplate: ServiceSpec['TaskTemplate'] = { ContainerSpec: containerSpec };
   if (o.resources) {
@@ -143,7 +155,7 @@ export function buildServiceSpec(o: DeployOptions, input: BuildSpecInput): Servi
 
   return {
     Name: o.service,
-    Labels: { ...o.labels, [MANAGED_LABEL]: 'nx-swarm' },
+    Labels: { ...o.labels, [MANAGED_LABEL]: 'nx-swarm', ...(input.releases ? { [RELEASES_LABEL]: input.releases } : {}) },
     TaskTemplate: taskTemplate,
     Mode: o.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: o.replicas } },
     UpdateConfig: policySpec(o.update, input.monitorNs),

@@ -3,6 +3,7 @@
  * (defaults, empty objects, "default" isolation, port protocol…). Pure.
  */
 import { formatDuration } from './options';
+import { RELEASES_LABEL } from './releases';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -54,8 +55,28 @@ export function normalizeSpec(input: unknown): Obj {
   if (Array.isArray(spec.Networks) && !tt.Networks) tt.Networks = spec.Networks;
   delete spec.Networks;
 
+  // The release history rides along in the spec's labels; a new history alone is no change.
+  if (isObj(spec.Labels)) delete spec.Labels[RELEASES_LABEL];
+
   const cs = (isObj(tt.ContainerSpec) ? tt.ContainerSpec : (tt.ContainerSpec = {})) as Obj;
   if (cs.Isolation === 'default') delete cs.Isolation;
+  // Secrets and configs are compared by name (content-addressed) and file; IDs follow the names.
+  for (const [k, name] of [
+    ['Secrets', 'SecretName'],
+    ['Configs', 'ConfigName'],
+  ] as const) {
+    if (Array.isArray(cs[k])) {
+      cs[k] = (cs[k] as Obj[])
+        .map((r) => {
+          const c = { ...r };
+          delete c.SecretID;
+          delete c.ConfigID;
+          return c;
+        })
+        .sort((a, b) => String(a[name]).localeCompare(String(b[name])));
+    }
+  }
+  if (Array.isArray(cs.Ulimits)) cs.Ulimits = [...(cs.Ulimits as Obj[])].sort((a, b) => String(a.Name).localeCompare(String(b.Name)));
   if (cs.StopGracePeriod === 10e9) delete cs.StopGracePeriod;
   if (tt.Runtime === 'container') delete tt.Runtime;
   if (!tt.ForceUpdate) delete tt.ForceUpdate;
@@ -139,6 +160,18 @@ const FIELD_NAMES: [string, string][] = [
   ['TaskTemplate.ContainerSpec.Env', 'env'],
   ['TaskTemplate.ContainerSpec.Mounts', 'mounts'],
   ['TaskTemplate.ContainerSpec.Healthcheck', 'healthcheck'],
+  ['TaskTemplate.ContainerSpec.Secrets', 'secrets'],
+  ['TaskTemplate.ContainerSpec.Configs', 'configs'],
+  ['TaskTemplate.ContainerSpec.User', 'user'],
+  ['TaskTemplate.ContainerSpec.Groups', 'groups'],
+  ['TaskTemplate.ContainerSpec.ReadOnly', 'readOnly'],
+  ['TaskTemplate.ContainerSpec.CapabilityAdd', 'capAdd'],
+  ['TaskTemplate.ContainerSpec.CapabilityDrop', 'capDrop'],
+  ['TaskTemplate.ContainerSpec.Init', 'init'],
+  ['TaskTemplate.ContainerSpec.StopSignal', 'stopSignal'],
+  ['TaskTemplate.ContainerSpec.StopGracePeriod', 'stopGracePeriod'],
+  ['TaskTemplate.ContainerSpec.Sysctls', 'sysctls'],
+  ['TaskTemplate.ContainerSpec.Ulimits', 'ulimits'],
   ['TaskTemplate.Resources', 'resources'],
   ['TaskTemplate.RestartPolicy', 'restartPolicy'],
   ['TaskTemplate.Placement.Constraints', 'constraints'],
@@ -201,6 +234,11 @@ function show(path: string, v: unknown, names: Record<string, string>): string {
   if (path === 'EndpointSpec.Ports' && Array.isArray(v)) {
     return (v as { PublishedPort?: number; TargetPort: number; Protocol?: string; PublishMode?: string }[])
       .map((p) => `${p.PublishedPort || '(auto)'}:${p.TargetPort}/${p.Protocol ?? 'tcp'} ${p.PublishMode ?? 'ingress'}`)
+      .join(', ');
+  }
+  if (/ContainerSpec\.(Secrets|Configs)$/.test(path) && Array.isArray(v)) {
+    return (v as { SecretName?: string; ConfigName?: string; File?: { Name?: string } }[])
+      .map((r) => `${r.SecretName ?? r.ConfigName} at ${r.File?.Name ?? '?'}`)
       .join(', ');
   }
   if (path === 'TaskTemplate.ContainerSpec.Env' && Array.isArray(v)) {

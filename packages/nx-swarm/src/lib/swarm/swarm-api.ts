@@ -10,6 +10,7 @@ import { ENGINE_STATUS, isNotFound } from '../common/http-status';
 import { NodeLike, ServiceLike, TaskLike, nodeLabel } from './convergence';
 import { byTimestamp, demuxLogs, lastLines } from './logs';
 import type { SwarmInfo } from './preflight';
+import type { ObjectKind, ObjectSummary } from './objects';
 import type { HealthConfigSpec, ServiceSpec } from './service-spec';
 
 export interface ServiceInspect extends ServiceLike {
@@ -71,6 +72,12 @@ export interface SwarmApi {
   removeNetwork(id: string): Promise<void>;
   /** Containers of a service on this engine (any state). */
   serviceContainers(serviceId: string): Promise<unknown[]>;
+  /** Secrets or configs matching the filters (`name`, `label`), without their content. */
+  listObjects(kind: ObjectKind, filters: Record<string, string[]>): Promise<ObjectSummary[]>;
+  /** Creates a secret or config; `data` goes to the engine only. Returns its ID. */
+  createObject(kind: ObjectKind, spec: { Name: string; Labels: Record<string, string>; data: Buffer }): Promise<string>;
+  /** false when it was already gone. Throws (the daemon's words) when a service still uses it. */
+  removeObject(kind: ObjectKind, id: string): Promise<boolean>;
 }
 
 function dial<T = unknown>(docker: Docker, opts: Record<string, unknown>): Promise<T> {
@@ -173,6 +180,18 @@ export function swarmApi(docker: Docker): SwarmApi {
     },
     serviceContainers: (serviceId) =>
       docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.swarm.service.id=${serviceId}`] }) }),
+    listObjects: (kind, filters) => dial<ObjectSummary[]>(docker, { path: `/${kind}s?`, method: 'GET', options: { filters } }),
+    createObject: async (kind, spec) =>
+      (
+        await dial<{ ID: string }>(docker, {
+          path: `/${kind}s/create`,
+          method: 'POST',
+          options: { Name: spec.Name, Labels: spec.Labels, Data: spec.data.toString('base64') },
+          headers: JSON_HEADERS,
+        })
+      ).ID,
+    removeObject: async (kind, id) =>
+      (await orUndefined(dial(docker, { path: `/${kind}s/${encodeURIComponent(id)}`, method: 'DELETE' }).then(() => true))) ?? false,
   };
   return api;
 }
@@ -201,7 +220,17 @@ export function guardedSwarmApi(docker: Docker, describe: string, run: 'deploy' 
     swarmApi(docker),
     { describe, ...LOST[run] },
     {
-      reads: ['info', 'inspectService', 'listServices', 'listTasks', 'inspectImage', 'listNetworks', 'inspectNetwork', 'serviceContainers'],
+      reads: [
+        'info',
+        'inspectService',
+        'listServices',
+        'listTasks',
+        'inspectImage',
+        'listNetworks',
+        'inspectNetwork',
+        'serviceContainers',
+        'listObjects',
+      ],
       writes: {
         createService: (spec: ServiceSpec) => `create of service ${spec.Name} from ${image(spec)}`,
         updateService: (_id: string, version: number, spec: ServiceSpec) =>
@@ -209,6 +238,8 @@ export function guardedSwarmApi(docker: Docker, describe: string, run: 'deploy' 
         removeService: (id: string) => `removal of service ${id.slice(0, 12)}`,
         createNetwork: (spec: { Name: string }) => `creation of network ${spec.Name}`,
         removeNetwork: (id: string) => `removal of network ${id.slice(0, 12)}`,
+        createObject: (kind: ObjectKind, spec: { Name: string }) => `creation of ${kind} ${spec.Name}`,
+        removeObject: (kind: ObjectKind, id: string) => `removal of ${kind} ${id.slice(0, 12)}`,
       },
       onRetry,
     },
