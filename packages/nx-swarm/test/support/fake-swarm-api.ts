@@ -142,11 +142,19 @@ export class FakeSwarmApi implements SwarmApi {
     this.calls.push(`list${kind}s ${JSON.stringify(filters)}`);
     return this.objects[kind]
       .filter((o) => !filters.name || filters.name.some((n) => o.Spec.Name.includes(n)))
-      .filter((o) => !filters.label || filters.label.every((l) => { const [k, v] = l.split('='); return v === undefined ? k in (o.Spec.Labels ?? {}) : o.Spec.Labels?.[k] === v; }))
+      .filter(
+        (o) =>
+          !filters.label ||
+          filters.label.every((l) => {
+            const [k, v] = l.split('=');
+            return v === undefined ? k in (o.Spec.Labels ?? {}) : o.Spec.Labels?.[k] === v;
+          }),
+      )
       .map((o) => ({ ID: o.ID, Spec: JSON.parse(JSON.stringify(o.Spec)) as ObjectSummary['Spec'] }));
   }
   async createObject(kind: ObjectKind, spec: { Name: string; Labels: Record<string, string>; data: Buffer }) {
-    if (this.objects[kind].some((o) => o.Spec.Name === spec.Name)) throw Object.assign(new Error(`${kind} ${spec.Name} already exists`), { statusCode: 409 });
+    if (this.objects[kind].some((o) => o.Spec.Name === spec.Name))
+      throw Object.assign(new Error(`${kind} ${spec.Name} already exists`), { statusCode: 409 });
     const ID = `${kind}${this.nextId++}`;
     this.objects[kind].push({ ID, Spec: { Name: spec.Name, Labels: { ...spec.Labels } }, data: spec.data });
     this.writes.push({ kind: `create-${kind}`, id: ID });
@@ -156,7 +164,13 @@ export class FakeSwarmApi implements SwarmApi {
     const o = this.objects[kind].find((x) => x.ID === id);
     if (!o) return false;
     const users = [...this.services.values()].filter((s) => [...namesInSpec(s.Spec), ...namesInSpec(s.PreviousSpec)].includes(o.Spec.Name));
-    if (users.length) throw Object.assign(new Error(`rpc error: code = InvalidArgument desc = ${kind} '${o.Spec.Name}' is in use by the following service: ${users.map((u) => u.Spec.Name).join(', ')}`), { statusCode: 400 });
+    if (users.length)
+      throw Object.assign(
+        new Error(
+          `rpc error: code = InvalidArgument desc = ${kind} '${o.Spec.Name}' is in use by the following service: ${users.map((u) => u.Spec.Name).join(', ')}`,
+        ),
+        { statusCode: 400 },
+      );
     this.objects[kind] = this.objects[kind].filter((x) => x !== o);
     this.writes.push({ kind: `remove-${kind}`, id });
     return true;

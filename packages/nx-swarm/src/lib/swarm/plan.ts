@@ -189,7 +189,11 @@ export function planDeploy(current: CurrentState, desired: DesiredState, nodes: 
 export function describePlan(plan: DeployPlan): string[] {
   switch (plan.action) {
     case 'create':
-      return [`Plan: create service ${plan.service} from ${plan.image}.`, ...plan.changeLines.map((l) => `  ${l}`), `  spec: ${JSON.stringify(plan.desired)}`];
+      return [
+        `Plan: create service ${plan.service} from ${plan.image}.`,
+        ...plan.changeLines.map((l) => `  ${l}`),
+        `  spec: ${JSON.stringify(plan.desired)}`,
+      ];
     case 'update':
       return plan.changes.length
         ? [`Plan: update service ${plan.service}:`, ...plan.changeLines.map((l) => `  ${l}`)]
