@@ -21,9 +21,10 @@ type TargetNameKey =
   | 'serveTargetName'
   | 'imageTargetName'
   | 'deployTargetName'
-  | 'undeployTargetName';
+  | 'undeployTargetName'
+  | 'rollbackTargetName';
 
-type TargetKind = 'build' | 'test' | 'vet' | 'tidy' | 'serve' | 'image' | 'deploy' | 'undeploy';
+type TargetKind = 'build' | 'test' | 'vet' | 'tidy' | 'serve' | 'image' | 'deploy' | 'undeploy' | 'rollback';
 
 export interface NxSwarmPluginOptions {
   /** Name of the go-cross-build target (default "build"). false: don't infer it. */
@@ -48,6 +49,8 @@ export interface NxSwarmPluginOptions {
   deployTargetName?: string | false;
   /** Name of the swarm-service-rm target (default "undeploy"). false: don't infer it. */
   undeployTargetName?: string | false;
+  /** Name of the swarm-rollback target (default "rollback"; inferred with deploy). false: don't infer it. */
+  rollbackTargetName?: string | false;
   /** GOOS/GOARCH targets the build produces (default ["linux/amd64"]). */
   platforms?: string[];
   /** The platform whose binary goes into the image (default "linux/amd64"; added to platforms when missing). */
@@ -90,6 +93,7 @@ export const DEFAULT_TARGET_NAMES = {
   image: 'image',
   deploy: 'deploy',
   undeploy: 'undeploy',
+  rollback: 'rollback',
 } as const;
 
 export const DEFAULT_DEPLOY_CONFIGURATIONS: Record<string, Record<string, unknown>> = {
@@ -138,6 +142,7 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
     image: name('imageTargetName', DEFAULT_TARGET_NAMES.image),
     deploy: name('deployTargetName', DEFAULT_TARGET_NAMES.deploy),
     undeploy: name('undeployTargetName', DEFAULT_TARGET_NAMES.undeploy),
+    rollback: name('rollbackTargetName', DEFAULT_TARGET_NAMES.rollback),
   };
   const chosen = Object.values(targetNames).filter((n): n is string => Boolean(n));
   const dupes = chosen.filter((n, i) => chosen.indexOf(n) !== i);
@@ -503,6 +508,19 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     };
   }
 
+  if (names.rollback && targets[names.deploy || '']) {
+    targets[names.rollback] = {
+      executor: `${PLUGIN_NAME}:swarm-rollback`,
+      cache: false,
+      options: {},
+      metadata: {
+        description: 'Return the swarm service to a recorded release (--to N; --list prints the history), verified like a deploy; builds nothing',
+        technologies: ['docker'],
+        ...runHelp(facts.projectName, names.rollback, { to: 2 }),
+      },
+    };
+  }
+
   if (names.undeploy) {
     targets[names.undeploy] = {
       executor: `${PLUGIN_NAME}:swarm-service-rm`,
@@ -518,7 +536,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
 
   yieldToProjectJson(targets, facts);
 
-  const groupOrder = [names.build, names.test, names.vet, names.tidy, names.serve, names.image, names.deploy, names.undeploy];
+  const groupOrder = [names.build, names.test, names.vet, names.tidy, names.serve, names.image, names.deploy, names.rollback, names.undeploy];
   return {
     root: projectRoot,
     ...(facts.hasProjectJson ? {} : { name: facts.projectName }),

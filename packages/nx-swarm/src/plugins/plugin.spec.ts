@@ -23,7 +23,17 @@ const WORKSPACE_INPUTS = { default: [], production: [], goBuild: [], goTest: [] 
 describe('normalizePluginOptions', () => {
   it('fills in the defaults', () => {
     expect(normalizePluginOptions(undefined)).toEqual({
-      targetNames: { build: 'build', test: 'test', vet: 'vet', tidy: 'tidy', serve: 'serve', image: 'image', deploy: 'deploy', undeploy: 'undeploy' },
+      targetNames: {
+        build: 'build',
+        test: 'test',
+        vet: 'vet',
+        tidy: 'tidy',
+        serve: 'serve',
+        image: 'image',
+        deploy: 'deploy',
+        undeploy: 'undeploy',
+        rollback: 'rollback',
+      },
       platforms: ['linux/amd64'],
       imagePlatform: 'linux/amd64',
       buildOptions: {},
@@ -49,12 +59,13 @@ describe('normalizePluginOptions', () => {
           image: 'docker:build',
           deploy: 'swarm:deploy',
           undeploy: 'undeploy',
+          rollback: 'rollback',
         },
       },
     ],
     [
       'targets switched off',
-      { deployTargetName: false, undeployTargetName: false, testTargetName: false },
+      { deployTargetName: false, undeployTargetName: false, testTargetName: false, rollbackTargetName: false },
       {
         targetNames: {
           build: 'build',
@@ -65,6 +76,7 @@ describe('normalizePluginOptions', () => {
           image: 'image',
           deploy: undefined,
           undeploy: undefined,
+          rollback: undefined,
         },
       },
     ],
@@ -81,6 +93,7 @@ describe('normalizePluginOptions', () => {
           image: 'image',
           deploy: 'deploy',
           undeploy: 'undeploy',
+          rollback: 'rollback',
         },
       },
     ],
@@ -97,6 +110,7 @@ describe('normalizePluginOptions', () => {
           image: 'image',
           deploy: 'deploy',
           undeploy: 'undeploy',
+          rollback: 'rollback',
         },
       },
     ],
@@ -238,7 +252,7 @@ describe('inferGoServiceProject', () => {
   it('groups the targets for Nx Console', () => {
     expect(project.metadata).toEqual({
       technologies: ['go', 'docker'],
-      targetGroups: { 'Go service (nx-swarm)': ['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'undeploy'] },
+      targetGroups: { 'Go service (nx-swarm)': ['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'rollback', 'undeploy'] },
     });
   });
 
@@ -262,7 +276,7 @@ describe('inferGoServiceProject', () => {
         undeployTargetName: false,
       }),
     );
-    expect(Object.keys(p.targets!)).toEqual(['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy']);
+    expect(Object.keys(p.targets!)).toEqual(['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy', 'rollback']);
     expect(p.targets!.docker.dependsOn).toEqual(['go-build']);
     expect(p.targets!.deploy.dependsOn).toEqual(['docker']);
     expect(p.targets!['go-build'].options.targets).toEqual(['linux/amd64', 'linux/arm64']);
@@ -272,7 +286,9 @@ describe('inferGoServiceProject', () => {
     });
     expect(p.targets!.deploy.options).toEqual({ networks: ['backend'] });
     expect(p.targets!.deploy).not.toHaveProperty('configurations');
-    expect(p.metadata!.targetGroups).toEqual({ 'Go service (nx-swarm)': ['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy'] });
+    expect(p.metadata!.targetGroups).toEqual({
+      'Go service (nx-swarm)': ['go-build', 'test', 'vet', 'tidy', 'serve', 'docker', 'deploy', 'rollback'],
+    });
   });
 
   it('leaves technologies to project.json targets that set them (Nx concatenates metadata arrays)', () => {
@@ -367,7 +383,7 @@ describe('inferGoServiceProject next to nx-go', () => {
       { projectRoot: 'svc', hasProjectJson: false, projectName: 'svc', namedInputs: WORKSPACE_INPUTS },
       normalizePluginOptions({ leaveGoTargetsTo: 'nx-go' }),
     );
-    expect(Object.keys(p.targets!)).toEqual(['cross-build', 'image', 'deploy', 'undeploy']);
+    expect(Object.keys(p.targets!)).toEqual(['cross-build', 'image', 'deploy', 'rollback', 'undeploy']);
     expect(p.targets!.image.dependsOn).toEqual(['cross-build']);
   });
 });

@@ -72,7 +72,8 @@ export interface EngineFacts {
   apiVersion?: string;
 }
 
-async function connect(params: DeployParams, env: NodeJS.ProcessEnv): Promise<EngineFacts> {
+/** The engine the stages talk to (shared with swarm-rollback). */
+export async function connect(params: Pick<DeployParams, 'api' | 'engine' | 'warn' | 'log'>, env: NodeJS.ProcessEnv): Promise<EngineFacts> {
   if (params.api) return params.api;
   // Loaded here, not at module load: dockerode (and ssh2 under it) only when a deploy talks to an engine.
   const { connectEngine } = require('../docker/engine') as typeof import('../docker/engine');
