@@ -7,6 +7,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../lib/common/logger';
 import { projectOf } from '../../lib/common/project';
+import { explicitOptionKeys } from '../../lib/common/explicit-options';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import { DeployError } from '../../lib/swarm/deploy-error';
 import { deploy } from '../../lib/swarm/deployer';
@@ -33,6 +34,10 @@ export default async function runExecutor(
       workspaceRoot: context.root,
       env: runtimeEnv(runtime),
       pollMs: runtime.pollMs,
+      // composeFile: what the user set overrides the file; Nx's schema defaults don't.
+      explicit: options.composeFile
+        ? (explicitOptionKeys(context, options as Record<string, unknown>, require('./schema.json')) as (key: string) => boolean)
+        : undefined,
       log: (line) => logger.info(line),
       warn: (line) => logger.warn(line),
     });

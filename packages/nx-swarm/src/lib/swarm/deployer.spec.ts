@@ -165,6 +165,58 @@ describe('deploy (fake SwarmApi)', () => {
     expect(api.calls.some((c) => c.startsWith('inspectService'))).toBe(false);
   });
 
+  describe('composeFile', () => {
+    const stack = `
+x-deploy: &deploy
+  restart_policy: { condition: on-failure }
+services:
+  acct:
+    image: example/acct:from-stack
+    ports: ["6767:6767"]
+    environment: { GREETING: "\${GREETING:-hello}" }
+    secrets: [admin_token]
+    deploy:
+      <<: *deploy
+      replicas: 3
+      endpoint_mode: dnsrr
+secrets:
+  admin_token: { environment: ADMIN_TOKEN }
+`;
+    beforeEach(() => fs.writeFileSync(path.join(root, 'docker-stack.yml'), stack));
+
+    it('reads the service from the file; explicit options win; the file image is used only without a receipt', async () => {
+      tasksFollowSpec();
+      const r = await run(
+        {
+          composeFile: 'docker-stack.yml',
+          composeService: 'acct',
+          service: 'acct',
+          replicas: 1,
+          networks: ['my_network'],
+          ports: [{ target: 6767, published: 6767, mode: 'host' }],
+        },
+        { env: { ADMIN_TOKEN: 't0k3n' }, explicit: (k) => ['service', 'replicas', 'ports', 'composeFile', 'composeService'].includes(k) },
+      );
+      const spec = api.writes.find((w) => w.kind === 'create')!.spec!;
+      expect(spec.Mode.Replicated!.Replicas).toBe(1); // explicit, though it equals the schema default (the file says 3)
+      expect(spec.EndpointSpec!.Mode).toBe('dnsrr');
+      expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=hello']);
+      expect(spec.TaskTemplate.RestartPolicy!.Condition).toBe('on-failure');
+      expect(spec.TaskTemplate.ContainerSpec.Secrets![0].SecretName).toMatch(/^acct_admin_token_[0-9a-f]{8}$/);
+      expect(r.image).toBe('example/acct:from-stack');
+      expect(lines.join('\n')).toMatch(/No image target receipt .*deploying the image docker-stack.yml names, example\/acct:from-stack/);
+    });
+
+    it('a field the deployer cannot honour fails before any engine call, naming it', async () => {
+      fs.writeFileSync(path.join(root, 'docker-stack.yml'), stack.replace('    ports:', '    privileged: true\n    ports:'));
+      await expect(run({ composeFile: 'docker-stack.yml', service: 'acct' }, { env: { ADMIN_TOKEN: 'x' } })).rejects.toMatchObject({
+        message: expect.stringMatching(/Can't deploy service acct from docker-stack.yml/),
+        details: [expect.stringMatching(/privileged/)],
+      });
+      expect(api.calls).toEqual([]);
+    });
+  });
+
   describe('secrets, configs and releases', () => {
     const TOKEN = 'tok-SECRET-value-1';
     const TOKEN2 = 'tok-SECRET-value-2';

@@ -43,6 +43,8 @@ export interface DeployParams {
   kernelProbe?: KernelProbe;
   /** Pre-connected engine (tests). */
   engine?: Engine;
+  /** composeFile: the options the user set (in project.json, a configuration or on the command line), which override the file. Default: every option given. */
+  explicit?: (key: keyof SwarmDeployOptions) => boolean;
   /** A SwarmApi instead of an engine (unit tests: a fake), with the endpoint facts the messages need. */
   api?: EngineFacts;
   /** Clock for the follow loop (unit tests: a fake one). */
@@ -100,10 +102,19 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   const warn = params.warn ?? log;
   const env = params.env ?? process.env;
 
+  // A stack file, when there is one, under the options (which win, key by key).
+  let options = params.options;
+  let composeImage: string | undefined;
+  if (options.composeFile) {
+    const fromFile = readComposeSource(options, params, env, log);
+    options = fromFile.options;
+    composeImage = fromFile.image;
+  }
+
   // Options, once.
   let o: DeployOptions;
   try {
-    o = normalizeDeployOptions(params.options, {
+    o = normalizeDeployOptions(options, {
       projectName: params.projectName,
       workspaceRoot: params.workspaceRoot,
       env,
@@ -120,7 +131,10 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   const receiptRel = path.relative(params.workspaceRoot, receiptFile);
   if (!o.image) {
     receipt = readImageReceipt(receiptFile);
-    if (!receipt) {
+    if (!receipt && composeImage) {
+      log(`No image target receipt (${receiptRel}): deploying the image ${options.composeFile} names, ${composeImage}.`);
+      o.image = composeImage;
+    } else if (!receipt) {
       throw new DeployError(
         `No image to deploy: ${receiptRel} does not exist. Run the image target first (\`nx run ${params.projectName}:image\`), or set the "image" option.`,
       );
@@ -283,6 +297,37 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     await pruneObjects(api, o.service, log, warn);
   }
   return r;
+}
+
+/**
+ * composeFile → the options: the file's service under the given options (explicit ones win, key by
+ * key; one that only holds its schema default does not). Problems fail the deploy before any engine
+ * call; notes (what `docker stack deploy` ignores too) are said.
+ */
+export function readComposeSource(
+  options: SwarmDeployOptions,
+  params: Pick<DeployParams, 'workspaceRoot' | 'projectName' | 'explicit'>,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): { options: SwarmDeployOptions; image?: string } {
+  const { mergeComposeOptions, parseComposeService } = require('./compose') as typeof import('./compose');
+  const file = options.composeFile!;
+  const abs = path.resolve(params.workspaceRoot, file);
+  const text = readTextOrUndefined(abs);
+  if (text === undefined) throw new DeployError(`composeFile: ${file} does not exist (paths are relative to the workspace root).`);
+  const service = options.composeService ?? options.service ?? params.projectName;
+  const parsed = parseComposeService(text, {
+    file,
+    service,
+    env,
+    baseDir: path.dirname(path.relative(params.workspaceRoot, abs)),
+    readFile: (f) => readTextOrUndefined(path.resolve(params.workspaceRoot, f)),
+  });
+  if (parsed.problems.length) throw new DeployError(`Can't deploy service ${service} from ${file}:`, parsed.problems);
+  parsed.notes.forEach((n) => log(n));
+  const explicit = params.explicit ?? ((key: keyof SwarmDeployOptions) => options[key] !== undefined);
+  const merged = mergeComposeOptions(parsed.options, options, explicit);
+  return { options: { ...merged, service: options.service ?? service }, image: parsed.composeImage };
 }
 
 /** The release a write records: what runs (image, object versions) and who, where, from which commit. */
