@@ -240,6 +240,13 @@ describe('swarm-visualizer (deployed with nx-swarm, watched in headless Chromium
     ]);
     expect(spec.TaskTemplate.Placement.Constraints).toEqual(['node.role==manager']);
     expect(spec.TaskTemplate.ContainerSpec.Image).toContain(`${VIZ_REPO}:c-`);
+    // Hardened: not root, in the socket's group (its gid on this host), read-only root fs, no capabilities.
+    expect(spec.TaskTemplate.ContainerSpec).toMatchObject({
+      User: '65532:65532',
+      Groups: [String(fs.statSync('/var/run/docker.sock').gid)],
+      ReadOnly: true,
+      CapabilityDrop: ['ALL'],
+    });
 
     // The server answers, is healthy (its own health check passed too: swarm-deploy waited for it),
     // and is read-only over HTTP.

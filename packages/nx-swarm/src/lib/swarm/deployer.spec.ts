@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { FakeSwarmApi, task } from '../../../test/support/fake-swarm-api';
 import { ConvergenceInput } from './convergence';
 import { DeployError } from './deploy-error';
-import { DeployParams, deploy } from './deployer';
+import { DeployParams, deploy, groupsFromFiles } from './deployer';
 import { follow } from './follow';
 import { SwarmDeployOptions } from './options';
 
@@ -393,5 +393,29 @@ describe('follow (fake SwarmApi)', () => {
     await expect(
       follow(api, { serviceId: 'gone', desired: {} as never, tracker: tracker(), view: {}, log: () => {}, warn: () => {}, ...fakeClock() }),
     ).rejects.toThrow(/disappeared while deploying/);
+  });
+});
+
+describe('groupsFromFiles', () => {
+  it.each<[string, boolean, (f: string) => number, string[] | RegExp]>([
+    ['local engine: the gid of each file', true, (f) => (f === '/var/run/docker.sock' ? 105 : 7), ['105']],
+    [
+      'remote engine: refused, with the way out',
+      false,
+      () => 105,
+      /the engine at tcp:\/\/mgr:2376 is remote\. Give the group id in "groups" instead \(on the manager: `stat -c %g \/var\/run\/docker.sock`\)/,
+    ],
+    [
+      'unreadable file',
+      true,
+      () => {
+        throw new Error('ENOENT: no such file');
+      },
+      /can't read the group of \/var\/run\/docker.sock: ENOENT/,
+    ],
+  ])('%s', (_n, local, stat, expected) => {
+    const run = () => groupsFromFiles(['/var/run/docker.sock'], { local, describe: 'tcp://mgr:2376' }, stat);
+    if (Array.isArray(expected)) expect(run()).toEqual(expected);
+    else expect(run).toThrow(expected);
   });
 });

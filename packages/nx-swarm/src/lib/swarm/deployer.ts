@@ -145,6 +145,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   // 1. Preflight.
   const engine = await connect(params, env);
   const api = engine.api;
+  if (options.groupsFromFiles?.length) o.hardening.Groups = [...(o.hardening.Groups ?? []), ...groupsFromFiles(options.groupsFromFiles, engine)];
   const pre: PreflightResult = await preflight(api, {
     options: o,
     image,
@@ -328,6 +329,27 @@ export function readComposeSource(
   const explicit = params.explicit ?? ((key: keyof SwarmDeployOptions) => options[key] !== undefined);
   const merged = mergeComposeOptions(parsed.options, options, explicit);
   return { options: { ...merged, service: options.service ?? service }, image: parsed.composeImage };
+}
+
+/** groupsFromFiles → gids, read on this machine (the engine must be local: the tasks run here). */
+export function groupsFromFiles(
+  files: string[],
+  engine: Pick<EngineFacts, 'local' | 'describe'>,
+  stat = (f: string) => fs.statSync(f).gid,
+): string[] {
+  if (!engine.local) {
+    throw new DeployError(
+      `groupsFromFiles (${files.join(', ')}) reads each file's group on this machine, but the engine at ${engine.describe} is remote. ` +
+        `Give the group id in "groups" instead (on the manager: \`stat -c %g ${files[0]}\`).`,
+    );
+  }
+  return files.map((f) => {
+    try {
+      return String(stat(f));
+    } catch (error) {
+      throw new DeployError(`groupsFromFiles: can't read the group of ${f}: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** The release a write records: what runs (image, object versions) and who, where, from which commit. */

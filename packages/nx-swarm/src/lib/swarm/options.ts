@@ -152,6 +152,11 @@ export interface SwarmDeployOptions {
   /** Hardening, as `docker service create`: user (name or uid[:gid]), supplementary groups. */
   user?: string;
   groups?: string[];
+  /**
+   * Host files whose owning group the tasks join (e.g. /var/run/docker.sock, whose group id differs
+   * from host to host). Read on this machine, so only for a local engine; for a remote one, give the gid in `groups`.
+   */
+  groupsFromFiles?: string[];
   /** Read-only root filesystem. */
   readOnly?: boolean;
   capAdd?: string[];
