@@ -12,17 +12,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  createNodesFromFiles,
-  logger,
-  type CreateDependencies,
-  type CreateNodes,
-  type CreateNodesContext,
-  type CreateNodesResult,
-  type DependencyType,
-  type FileData,
-  type RawProjectGraphDependency,
-  type TargetConfiguration,
+// Types only: loading @nx/devkit costs a fresh plugin worker ~130 ms, and Nx starts one for every graph
+// computation; it is imported on the rare paths that need it (a warning, a failed file).
+import type {
+  CreateDependencies,
+  CreateNodes,
+  CreateNodesContext,
+  CreateNodesResult,
+  DependencyType,
+  RawProjectGraphDependency,
+  TargetConfiguration,
 } from '@nx/devkit';
 import {
   inferGoLibraryProject,
@@ -36,7 +35,15 @@ import {
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
 import { buildDependencyClosure, goImportEdges } from './go-graph/dependencies';
-import { findGoWorks, goModulesFromProjects, readGoModAt, scanModuleFiles, walkModuleGoFiles } from './go-graph/workspace-files';
+import {
+  findGoWorks,
+  goModulesFromProjects,
+  readGoModAt,
+  scanModuleFiles,
+  scanStatFiles,
+  walkModuleGoFiles,
+  type GoFileStat,
+} from './go-graph/workspace-files';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -80,8 +87,6 @@ export async function goModuleFactsFor(
   workspaceRoot: string,
   goModPaths: string[],
   nameOf: (root: string) => string,
-  /** For tests: the Go files of each module (default: Nx's file index + the file system). */
-  listGoFiles?: (workspaceRoot: string, roots: string[]) => Promise<Map<string, FileData[]>>,
 ): Promise<Map<string, GoModuleFacts>> {
   const modules: GoModule[] = goModPaths.map((p) => {
     const root = rootOf(p);
@@ -90,7 +95,7 @@ export async function goModuleFactsFor(
   const resolver = resolverFor(workspaceRoot, modules);
   let closure: Map<string, string[]> | undefined;
   try {
-    closure = await closureFor(workspaceRoot, modules, resolver, listGoFiles);
+    closure = closureFor(workspaceRoot, modules, resolver);
   } catch {
     closure = undefined;
   }
@@ -105,36 +110,22 @@ export async function goModuleFactsFor(
   return facts;
 }
 
-let lastClosure: { resolver: GoResolver; key: string; closure: Map<string, string[]> } | undefined;
-
 /**
- * The build-dependency closure of every module. The daemon recomputes the graph after every edit, so
- * this stays cheap: the module folders are walked (readdir + stat, about 65 ms for 10,000 files),
- * only files whose size or mtime changed are read again, and with nothing changed the last closure
- * stands. (Nx's workspace-context API would give hashes, but inside an isolated plugin worker it
- * builds a file index of its own: seconds per recomputation, and not updated with the edits.)
+ * The build-dependency closure of every module. The daemon recomputes the graph after every edit, in
+ * a fresh plugin worker each time, so this stays cheap: the module folders are walked (readdir +
+ * stat), and only files whose stat changed since the scan memo (kept in Nx's workspace-data folder,
+ * see go-graph/scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but
+ * inside an isolated plugin worker it builds a file index of its own: seconds per computation, and
+ * not updated with the edits.)
  */
-async function closureFor(
-  workspaceRoot: string,
-  modules: GoModule[],
-  resolver: GoResolver,
-  listGoFiles?: (workspaceRoot: string, roots: string[]) => Promise<Map<string, FileData[]>>,
-): Promise<Map<string, string[]>> {
+function closureFor(workspaceRoot: string, modules: GoModule[], resolver: GoResolver): Map<string, string[]> {
   const roots = modules.map((m) => m.root);
-  let filesByRoot: Map<string, FileData[]>;
-  if (listGoFiles) filesByRoot = await listGoFiles(workspaceRoot, roots);
-  else {
-    filesByRoot = new Map();
-    for (const root of roots) {
-      const nested = new Set(roots.filter((r) => r !== root && (root === '.' || r.startsWith(`${root}/`))));
-      filesByRoot.set(root, walkModuleGoFiles(workspaceRoot, root, nested));
-    }
+  const filesByRoot = new Map<string, GoFileStat[]>();
+  for (const root of roots) {
+    const nested = new Set(roots.filter((r) => r !== root && (root === '.' || r.startsWith(`${root}/`))));
+    filesByRoot.set(root, walkModuleGoFiles(workspaceRoot, root, nested));
   }
-  const key = [...filesByRoot.values()].flatMap((files) => files.map((f) => `${f.file}\0${f.hash}`)).join('\n');
-  if (lastClosure?.resolver === resolver && lastClosure.key === key) return lastClosure.closure;
-  const closure = buildDependencyClosure(scanModuleFiles(workspaceRoot, filesByRoot), resolver);
-  lastClosure = { resolver, key, closure };
-  return closure;
+  return buildDependencyClosure(scanStatFiles(workspaceRoot, filesByRoot), resolver);
 }
 
 let lastResolver: { key: unknown[]; resolver: GoResolver } | undefined;
@@ -157,10 +148,11 @@ function resolverFor(workspaceRoot: string, modules: GoModule[]): GoResolver {
 
 const warned = new Set<string>();
 /** Each finding once per process (the daemon recomputes the graph after every edit). */
-function warnOnce(facts: GoModuleFacts | undefined): void {
+async function warnOnce(facts: GoModuleFacts | undefined): Promise<void> {
   for (const d of facts?.diagnostics ?? []) {
     if (warned.has(d.message)) continue;
     warned.add(d.message);
+    const { logger } = await import('@nx/devkit');
     logger.warn(`nx-swarm: ${d.message}`);
   }
 }
@@ -181,7 +173,6 @@ export function createNodesForGoMod(
     goModule,
     ...readProjectJson(context.workspaceRoot, projectRoot),
   };
-  warnOnce(goModule);
   const project = isService ? inferGoServiceProject(facts, options) : inferGoLibraryProject(facts, options);
   return { projects: { [projectRoot]: project } };
 }
@@ -193,12 +184,21 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
     const candidates = configFiles.filter(isCandidateGoMod);
     const names = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f)).projectName]));
     const goFacts = await goModuleFactsFor(context.workspaceRoot, candidates, (root) => names.get(root) ?? root);
-    return createNodesFromFiles(
-      (file, _opts, ctx) => createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file))),
-      configFiles,
-      options ?? {},
-      context,
-    );
+    for (const f of candidates) await warnOnce(goFacts.get(rootOf(f)));
+    const create = (file: string, ctx: CreateNodesContext) => createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)));
+    // What createNodesFromFiles returns, without loading @nx/devkit unless a file fails (then it
+    // runs them again and reports every failure, per file, as Nx expects).
+    try {
+      const results: [string, CreateNodesResult][] = [];
+      for (const file of configFiles) {
+        const result = create(file, context);
+        if (result) results.push([file, result]);
+      }
+      return results;
+    } catch {
+      const { createNodesFromFiles } = await import('@nx/devkit');
+      return createNodesFromFiles((file, _opts, ctx) => create(file, ctx), configFiles, options ?? {}, context);
+    }
   },
 ];
 

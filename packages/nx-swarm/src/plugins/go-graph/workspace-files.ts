@@ -1,16 +1,29 @@
 /**
  * The file-system edge of the Go graph, in one place: reads go.mod, go.work and the import blocks of
- * .go files, memoised by content hash (Nx's file map, in createDependencies) or by size and mtime
- * (createNodes walks the module folders), so that a daemon that
- * recomputes the graph after one edit reads one file again, not ten thousand.
+ * .go files. Import scans are memoised per file by a stat fingerprint (size, mtime, ctime, inode; see
+ * scan-memo.ts) in a memo that is kept in Nx's workspace-data folder: Nx starts a fresh plugin worker
+ * for every graph computation, so a daemon that recomputes the graph after one edit reads one file
+ * again, not ten thousand. go.mod and go.work parses are memoised in memory (a few hundred files).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileData, ProjectConfiguration, ProjectFileMap } from '@nx/devkit';
 import { parseGoMod, parseGoWork } from './go-mod';
-import { scanGoImports } from './imports';
+import { scanGoImports, type GoFileImports } from './imports';
 import { isModuleGoFile, type ScannedGoFile } from './dependencies';
 import type { GoModule, GoWorkFile } from './resolver';
+import {
+  applyScanMemoDelta,
+  decodeScanMemo,
+  encodeScanMemo,
+  encodeScanMemoDelta,
+  isRacy,
+  SCAN_MEMO_FORMAT,
+  ScanMemo,
+  statKeyOf,
+  type ScanMemoHeader,
+} from './scan-memo';
 
 const memo = new Map<string, { key: string; value: unknown }>();
 
@@ -25,8 +38,7 @@ function remember<T>(file: string, key: string, compute: () => T): T {
 
 function statKey(abs: string): string | undefined {
   try {
-    const st = fs.statSync(abs);
-    return `${st.size}:${st.mtimeMs}`;
+    return statKeyOf(fs.statSync(abs));
   } catch {
     return undefined;
   }
@@ -94,33 +106,231 @@ export function goModulesFromProjects(
   return { modules, filesByRoot };
 }
 
-/** The imports of every Go file of the given modules, read only when a file's hash changed. */
-export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, FileData[]>): ScannedGoFile[] {
-  const out: ScannedGoFile[] = [];
-  for (const [root, files] of filesByRoot) {
-    for (const f of files) {
-      const key = `go:${workspaceRoot}\0${f.file}`;
-      const hit = memo.get(key) as { key: string; value: ScannedGoFile | null } | undefined;
-      if (hit && hit.key === `${f.hash}\0${root}`) {
-        if (hit.value) out.push(hit.value);
-        continue;
+/** A .go file found by walking a module folder: its stat fingerprint, and whether it is racy (scan-memo.ts). */
+export interface GoFileStat {
+  file: string;
+  stat: string;
+  racy: boolean;
+}
+
+function statFile(workspaceRoot: string, file: string): GoFileStat | undefined {
+  try {
+    const st = fs.statSync(path.join(workspaceRoot, file));
+    return { file, stat: statKeyOf(st), racy: isRacy(st, Date.now()) };
+  } catch {
+    return undefined;
+  }
+}
+
+// --- the persisted scan memo -------------------------------------------------------------------------
+
+const MEMO_FILE = 'nx-swarm-go-imports.json';
+let header: ScanMemoHeader | undefined;
+
+/** Format, plugin version, and a hash of the scanner's code (a changed scanner never reuses old scans). */
+function memoHeader(): ScanMemoHeader {
+  if (header) return header;
+  let plugin = 'nx-swarm@unknown';
+  let scanner = 'unknown';
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')) as { name?: string; version?: string };
+    plugin = `${pkg.name}@${pkg.version}`;
+  } catch {
+    /* an unknown version still invalidates on the scanner hash */
+  }
+  try {
+    scanner = createHash('sha256')
+      .update(fs.readFileSync(path.join(__dirname, `imports${path.extname(__filename)}`)))
+      .digest('hex')
+      .slice(0, 16);
+  } catch {
+    /* 'unknown': matches only a memo written by this same build */
+  }
+  return (header = { format: SCAN_MEMO_FORMAT, plugin, scanner });
+}
+
+/**
+ * Nx's workspace-data folder of this workspace (what `nx reset` clears): Nx's own function when this
+ * Nx has it (it honours NX_WORKSPACE_DATA_DIRECTORY), else the same rule by hand.
+ */
+export function workspaceDataDir(workspaceRoot: string): string {
+  try {
+    const nx = require('nx/src/utils/cache-directory') as { workspaceDataDirectoryForWorkspace?: (root: string) => string };
+    if (typeof nx.workspaceDataDirectoryForWorkspace === 'function') return nx.workspaceDataDirectoryForWorkspace(workspaceRoot);
+  } catch {
+    /* another Nx layout: the fallback below */
+  }
+  const env = process.env.NX_WORKSPACE_DATA_DIRECTORY ?? process.env.NX_PROJECT_GRAPH_CACHE_DIRECTORY;
+  return env ? path.resolve(workspaceRoot, env) : path.join(workspaceRoot, '.nx', 'workspace-data');
+}
+
+export const scanMemoPath = (workspaceRoot: string) => path.join(workspaceDataDir(workspaceRoot), MEMO_FILE);
+const deltaPath = (memoPath: string) => memoPath.replace(/\.json$/, '.delta.json');
+
+/** A delta grows with every edit since its base; past this many files, the base is written again. */
+const MAX_DELTA_FILES = 500;
+
+const memos = new Map<string, ScanMemo>();
+
+/** The workspace's scan memo: read from disk on first use (a bad or old file counts as none). */
+function scanMemoFor(workspaceRoot: string): ScanMemo {
+  let memo = memos.get(workspaceRoot);
+  if (memo) return memo;
+  if (process.env.NX_CACHE_PROJECT_GRAPH !== 'false') {
+    const file = scanMemoPath(workspaceRoot);
+    try {
+      memo = decodeScanMemo(fs.readFileSync(file, 'utf8'), memoHeader());
+    } catch {
+      memo = undefined;
+    }
+    if (memo) {
+      try {
+        applyScanMemoDelta(memo, fs.readFileSync(deltaPath(file), 'utf8'), memoHeader());
+      } catch {
+        /* no delta: the base alone */
       }
-      const value = isModuleGoFile(f.file, root)
-        ? { file: f.file, root, imports: scanGoImports(readText(path.join(workspaceRoot, f.file))).imports }
-        : null;
-      memo.set(key, { key: `${f.hash}\0${root}`, value });
-      if (value) out.push(value);
     }
   }
+  memo ??= new ScanMemo();
+  memos.set(workspaceRoot, memo);
+  return memo;
+}
+
+/**
+ * Writes the memo when a scan changed it: the changes since the base as a small delta file while
+ * there are few, else a new base (and no delta). Each file is written to a temporary name and renamed
+ * over the old one, so a reader sees a whole file or the previous one, never a torn one.
+ */
+export function saveScanMemo(workspaceRoot: string): void {
+  const memo = memos.get(workspaceRoot);
+  if (!memo?.dirty) return;
+  const file = scanMemoPath(workspaceRoot);
+  const writeAtomically = (target: string, text: string) => {
+    const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+  };
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (memo.baseId && memo.changed.size <= MAX_DELTA_FILES && fs.existsSync(file)) {
+      writeAtomically(deltaPath(file), encodeScanMemoDelta(memoHeader(), memo));
+    } else {
+      const id = randomBytes(8).toString('hex');
+      writeAtomically(file, encodeScanMemo(memoHeader(), memo, id));
+      fs.rmSync(deltaPath(file), { force: true }); // it belongs to the old base (and would be ignored)
+      memo.baseId = id;
+      memo.changed.clear();
+    }
+    memo.dirty = false;
+  } catch {
+    // A read-only or full disk costs the next computation a full scan, nothing else.
+  }
+}
+
+// --- scanning ------------------------------------------------------------------------------------------
+
+/** One ScannedGoFile object per (facts, root): dependencies.ts remembers resolutions per object. */
+const scannedObjects = new WeakMap<GoFileImports, Map<string, ScannedGoFile>>();
+function scanned(file: string, root: string, facts: GoFileImports): ScannedGoFile {
+  let byRoot = scannedObjects.get(facts);
+  if (!byRoot) scannedObjects.set(facts, (byRoot = new Map()));
+  let out = byRoot.get(`${root}\0${file}`);
+  if (!out) byRoot.set(`${root}\0${file}`, (out = { file, root, imports: facts.imports }));
+  return out;
+}
+
+function readFacts(workspaceRoot: string, memo: ScanMemo, f: GoFileStat): GoFileImports {
+  const hit = memo.lookup(f.file, f.stat);
+  if (hit) return hit;
+  const facts = scanGoImports(readText(path.join(workspaceRoot, f.file)));
+  memo.set(f.file, f.stat, f.racy, facts);
+  return facts;
+}
+
+/**
+ * The imports of every Go file of the given modules (as walkModuleGoFiles found them), read only
+ * when a file's stat changed. `complete`: these are all the workspace's module files, so memo entries
+ * of other files (deleted ones) are dropped. Saves the memo when anything changed.
+ */
+export function scanStatFiles(workspaceRoot: string, filesByRoot: Map<string, GoFileStat[]>, complete = true): ScannedGoFile[] {
+  const memo = scanMemoFor(workspaceRoot);
+  const out: ScannedGoFile[] = [];
+  const seen = new Set<string>();
+  const stats = new Map<string, GoFileStat>();
+  lastWalk.set(workspaceRoot, stats);
+  for (const [root, files] of filesByRoot) {
+    for (const f of files) {
+      if (!isModuleGoFile(f.file, root)) continue;
+      seen.add(f.file);
+      stats.set(f.file, f);
+      out.push(scanned(f.file, root, readFacts(workspaceRoot, memo, f)));
+    }
+  }
+  if (complete) memo.retainOnly(seen);
+  saveScanMemo(workspaceRoot);
+  return out;
+}
+
+/**
+ * The stats of createNodes' last walk. Nx runs createNodes before createDependencies in every graph
+ * computation, so createDependencies takes a file's stat from there instead of asking again (the cold
+ * computation would stat 10,000 files twice); a file the walk did not see is stat'ed. One walk serves
+ * one createDependencies call only: should a computation ever skip createNodes, the next one stats.
+ */
+const lastWalk = new Map<string, Map<string, GoFileStat>>();
+
+/** Nx content hash → facts, for files this process read itself in createDependencies (never persisted). */
+const byHash = new Map<string, { hash: string; facts: GoFileImports }>();
+
+/**
+ * The imports of the given files from Nx's file map (createDependencies): a file whose Nx hash is the
+ * one this process read it under is not even stat'ed; otherwise the shared stat memo answers, with
+ * the stat from createNodes' walk of this computation (so the cold createDependencies after createNodes
+ * reads and stats nothing again), and only a changed file is read.
+ */
+export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, FileData[]>): ScannedGoFile[] {
+  const memo = scanMemoFor(workspaceRoot);
+  const out: ScannedGoFile[] = [];
+  const walked = lastWalk.get(workspaceRoot);
+  lastWalk.delete(workspaceRoot);
+  for (const [root, files] of filesByRoot) {
+    for (const f of files) {
+      if (!isModuleGoFile(f.file, root)) continue;
+      const key = `${workspaceRoot}\0${f.file}`;
+      const known = byHash.get(key);
+      if (known && known.hash === f.hash) {
+        out.push(scanned(f.file, root, known.facts));
+        continue;
+      }
+      const st = walked?.get(f.file) ?? statFile(workspaceRoot, f.file);
+      if (!st) continue; // deleted since Nx listed it
+      const hit = memo.lookup(f.file, st.stat);
+      if (hit) {
+        out.push(scanned(f.file, root, hit));
+        continue;
+      }
+      const facts = scanGoImports(readText(path.join(workspaceRoot, f.file)));
+      memo.set(f.file, st.stat, st.racy, facts);
+      byHash.set(key, { hash: f.hash, facts });
+      out.push(scanned(f.file, root, facts));
+    }
+  }
+  saveScanMemo(workspaceRoot);
   return out;
 }
 
 /**
  * The .go files of one module folder from the file system (not those of nested modules, nor under
- * vendor/, testdata/, or folders Go ignores), with a size+mtime key for the scan memo.
+ * vendor/, testdata/, or folders Go ignores), with their stat fingerprints for the scan memo.
  */
-export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoots: Set<string>): FileData[] {
-  const out: FileData[] = [];
+export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoots: Set<string>): GoFileStat[] {
+  const out: GoFileStat[] = [];
+  const now = Date.now();
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
     try {
@@ -135,8 +345,12 @@ export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoo
         if (nestedRoots.has(child)) continue;
         walk(child);
       } else if (e.name.endsWith('.go')) {
-        const key = statKey(path.join(workspaceRoot, child));
-        if (key) out.push({ file: child, hash: key });
+        try {
+          const st = fs.statSync(path.join(workspaceRoot, child));
+          out.push({ file: child, stat: statKeyOf(st), racy: isRacy(st, now) });
+        } catch {
+          /* deleted while walking */
+        }
       }
     }
   };
@@ -144,7 +358,10 @@ export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoo
   return out;
 }
 
-/** For tests: forget what was read. */
+/** For tests: forget what was read (in memory; the file in workspace-data stays). */
 export function clearGoFileMemo(): void {
   memo.clear();
+  memos.clear();
+  byHash.clear();
+  lastWalk.clear();
 }
