@@ -25,7 +25,7 @@ import {
 } from './build';
 import { sourceDateEpoch } from './layers';
 import { fileForPlatform } from './platforms';
-import { RegistryClient } from './registry';
+import { RegistryClient, declaredInsecure } from './registry';
 
 export interface OciInput {
   contextDir: string;
@@ -72,7 +72,15 @@ async function clientFor(domain: string, input: Pick<OciInput, 'env' | 'readText
   } catch (error) {
     throw new OciError(`Could not read registry credentials for ${domain}: ${(error as Error).message}`, 'auth');
   }
-  const entry = { client: new RegistryClient({ domain, credentials: auth.credentials, credentialSource: auth.source }), auth };
+  const entry = {
+    client: new RegistryClient({
+      domain,
+      credentials: auth.credentials,
+      credentialSource: auth.source,
+      insecure: declaredInsecure(domain, input.env as Record<string, string | undefined>),
+    }),
+    auth,
+  };
   clients.set(domain, entry);
   return entry;
 }

@@ -1,4 +1,4 @@
-import { RegistryClient, isLoopbackHost, parseChallenges, registryWords, tokenRequest } from './registry';
+import { RegistryClient, clearTextExposure, declaredInsecure, isLoopbackHost, parseChallenges, registryWords, tokenRequest } from './registry';
 
 describe('WWW-Authenticate challenges', () => {
   it.each([
@@ -123,6 +123,48 @@ describe('RegistryClient auth flow (fake fetch)', () => {
     // Later requests go straight to http.
     await client.hasBlob('nxlab/x', digests[0]);
     expect(urls[urls.length - 1]).toMatch(/^http:\/\/192\.168\.213\.1:5213\//);
+  });
+
+  describe('credentials never go in clear text over the http fallback', () => {
+    const plainHttpBasic = (seen: { auth: (string | null)[] }) =>
+      (async (url: string, init?: RequestInit) => {
+        if (url.startsWith('https:'))
+          throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'EPROTO', message: 'wrong version number' } });
+        const auth = new Headers(init?.headers).get('authorization');
+        seen.auth.push(auth);
+        return auth ? new Response(null, { status: 200 }) : new Response(null, { status: 401, headers: { 'www-authenticate': 'Basic realm="r"' } });
+      }) as unknown as typeof fetch;
+    const credentials = { username: 'ci', password: 'hunter2-secret', serveraddress: '192.168.213.1:5213' };
+
+    it.each<[string, string, boolean, boolean]>([
+      ['a LAN registry, not declared: refused before any credential is sent', '192.168.213.1:5213', false, false],
+      ['a LAN registry declared insecure: sent', '192.168.213.1:5213', true, true],
+    ])('%s', async (_n, domain, insecure, sent) => {
+      const seen = { auth: [] as (string | null)[] };
+      const client = new RegistryClient({ domain, credentials, credentialSource: 'config.json auths', insecure, fetch: plainHttpBasic(seen) });
+      const result = client.hasBlob('nxlab/x', `sha256:${'a'.repeat(64)}`);
+      if (sent) await expect(result).resolves.toBe(true);
+      else {
+        await expect(result).rejects.toThrow(
+          /refusing to send the credentials for 192.168.213.1:5213 .* in clear text .*NX_SWARM_INSECURE_REGISTRIES=192.168.213.1:5213/,
+        );
+        await result.catch((e: Error) => expect(e.message).not.toContain('hunter2'));
+      }
+      expect(seen.auth.filter(Boolean).length > 0).toBe(sent);
+    });
+
+    it.each<[string, string, string, boolean]>([
+      ['listed', '192.168.213.1:5213', '10.0.0.1:5000, 192.168.213.1:5213', true],
+      ['not listed', '192.168.213.1:5213', '10.0.0.1:5000', false],
+      ['unset', 'r.example.com', '', false],
+    ])('declaredInsecure: %s', (_n, domain, list, yes) => expect(declaredInsecure(domain, { NX_SWARM_INSECURE_REGISTRIES: list })).toBe(yes));
+
+    it.each<[string, boolean, boolean]>([
+      ['http://192.168.1.5:5000/v2/', false, true],
+      ['http://127.0.0.1:5000/v2/', false, false],
+      ['https://r.example.com/token', false, false],
+      ['http://192.168.1.5:5000/v2/', true, false],
+    ])('clearTextExposure(%s, declared %s) = %s', (url, declared, exposed) => expect(clearTextExposure(url, declared)).toBe(exposed));
   });
 
   it('an unreachable registry says so', async () => {

@@ -10,7 +10,10 @@
  * asks for Basic, or traded for a token when it answers `WWW-Authenticate: Bearer realm=…,service=…,
  * scope=…` (username/password as Basic to the realm, an identity token as an OAuth2 refresh token).
  * Loopback registries are spoken to over http (like the engine, which treats 127.0.0.0/8 as
- * insecure); others over https, falling back to http only when TLS itself fails.
+ * insecure); others over https, falling back to http only when TLS itself fails. Credentials are
+ * never sent in clear over that fallback (nor to a plain-http token realm) unless the registry is
+ * declared insecure: NX_SWARM_INSECURE_REGISTRIES (host:port, comma-separated), the counterpart of
+ * the engine's `insecure-registries`.
  */
 import type { RegistryCredentials } from '../docker/registry-auth';
 
@@ -127,7 +130,23 @@ export interface RegistryClientOptions {
   credentials?: RegistryCredentials;
   /** Where the credentials came from (for messages). */
   credentialSource?: string;
+  /** Declared insecure (NX_SWARM_INSECURE_REGISTRIES): credentials may go over plain http. */
+  insecure?: boolean;
   fetch?: typeof fetch;
+}
+
+/** The registries NX_SWARM_INSECURE_REGISTRIES declares insecure (host[:port], comma- or space-separated). */
+export function declaredInsecure(domain: string, env: Record<string, string | undefined>): boolean {
+  return (env.NX_SWARM_INSECURE_REGISTRIES ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .some((d) => d.toLowerCase() === domain.toLowerCase());
+}
+
+/** Would sending credentials to this URL expose them (plain http to a host that is neither loopback nor declared insecure)? */
+export function clearTextExposure(url: string, declared: boolean): boolean {
+  const u = new URL(url);
+  return u.protocol === 'http:' && !isLoopbackHost(u.host) && !declared;
 }
 
 type Scope = 'pull' | 'pull,push';
@@ -157,8 +176,21 @@ export class RegistryClient {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
   }
 
+  private refuseClearText(url: string): void {
+    if (this.opts.credentials && clearTextExposure(url, Boolean(this.opts.insecure))) {
+      throw new RegistryError(
+        `refusing to send the credentials for ${this.opts.domain} (from ${this.opts.credentialSource ?? 'the docker config'}) in clear text to ${new URL(url).origin}: ` +
+          `the registry does not speak TLS. Serve it over https, or, on a network you trust, declare it insecure with ` +
+          `NX_SWARM_INSECURE_REGISTRIES=${this.opts.domain} (as the engine's insecure-registries).`,
+      );
+    }
+  }
+
   private async authHeader(scopes: string[]): Promise<string | undefined> {
-    if (this.basic && this.opts.credentials && 'username' in this.opts.credentials) return basicHeader(this.opts.credentials);
+    if (this.basic && this.opts.credentials && 'username' in this.opts.credentials) {
+      this.refuseClearText(this.base);
+      return basicHeader(this.opts.credentials);
+    }
     if (this.challenge?.scheme === 'bearer') {
       const key = scopes.join(' ');
       let token = this.tokens.get(key);
@@ -174,6 +206,7 @@ export class RegistryClient {
 
   private async fetchToken(challenge: Challenge, scopes: string[]): Promise<string> {
     const req = tokenRequest(challenge, scopes, this.opts.credentials);
+    this.refuseClearText(req.url);
     this.count('token');
     let res: Response;
     try {

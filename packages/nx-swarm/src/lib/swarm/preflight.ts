@@ -202,7 +202,8 @@ async function remoteHealthcheck(input: PreflightInput): Promise<HealthConfigSpe
     if (!parseReference(input.image.ref).domain) return undefined;
     const { domain } = baseLocation(input.image.ref);
     const resolved = await auth.resolveRegistryAuth(domain, input.env as never, readTextOrUndefined);
-    const client = new RegistryClient({ domain, credentials: resolved.credentials });
+    const { declaredInsecure } = require('../oci/registry') as typeof import('../oci/registry');
+    const client = new RegistryClient({ domain, credentials: resolved.credentials, insecure: declaredInsecure(domain, input.env) });
     for (const architecture of ['amd64', 'arm64']) {
       try {
         return receiptHealthcheck((await fetchBaseImage(client, input.image.ref, { os: 'linux', architecture })).config.config.Healthcheck);
