@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../lib/common/logger';
+import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import type { ImagePlan } from '../../lib/docker/image-build';
 import { ImageReceipt, imageReceiptPath, writeImageReceipt } from '../../lib/docker/image-receipt';
 import { OptionsError, normalizeOptions } from '../../lib/docker/image-options';
@@ -59,8 +60,13 @@ function fail(message: string, kind?: string): { success: false } {
   return { success: false };
 }
 
-export default async function runExecutor(options: DockerImageExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function runExecutor(
+  options: DockerImageExecutorSchema,
+  context: ExecutorContext,
+  runtime: ExecutorRuntime = {},
+): Promise<{ success: boolean }> {
   const started = Date.now();
+  const env = runtimeEnv(runtime);
   const projectName = context.projectName ?? 'app';
   const projectRoot = context.projectsConfigurations?.projects[projectName]?.root ?? '.';
 
@@ -93,12 +99,12 @@ export default async function runExecutor(options: DockerImageExecutorSchema, co
   }
 
   if (verdict.kind === 'oci') {
-    const outcome = await runOci(plan, verdict, context, projectName, receiptFile, started);
+    const outcome = await runOci(plan, verdict, context, projectName, receiptFile, started, env);
     if (!('fallback' in outcome)) return outcome;
     verdict = { kind: 'engine', reason: outcome.fallback };
   }
   logger.info(`builder: engine (${verdict.reason})`);
-  return runEngine(plan, context, receiptFile, started, verdict.reason);
+  return runEngine(plan, context, receiptFile, started, verdict.reason, env);
 }
 
 async function runOci(
@@ -108,6 +114,7 @@ async function runOci(
   projectName: string,
   receiptFile: string,
   started: number,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ success: boolean } | { fallback: string }> {
   const { platforms, from } = defaultPlatforms(plan, context, projectName);
   let receipt: ImageReceipt;
@@ -118,7 +125,7 @@ async function runOci(
       platforms,
       platformsFrom: from,
       workspaceRoot: context.root,
-      env: process.env,
+      env,
       readText,
       log: (l) => logger.info(l),
     });
@@ -144,6 +151,7 @@ async function runEngine(
   receiptFile: string,
   started: number,
   reason: string,
+  env: NodeJS.ProcessEnv,
 ): Promise<{ success: boolean }> {
   const { ImageError, applyImage, prepareImage } = require('../../lib/docker/image-build') as typeof import('../../lib/docker/image-build');
   const { connectEngine, daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
@@ -158,14 +166,14 @@ async function runEngine(
 
   let engine;
   try {
-    engine = await connectEngine();
+    engine = await connectEngine({ env: env as import('../../lib/docker/endpoint').EndpointEnv });
   } catch (error) {
     return fail((error as Error).message);
   }
 
   let result;
   try {
-    result = await applyImage(engine.docker, prepared, { log: (line) => logger.info(line), env: process.env, readText });
+    result = await applyImage(engine.docker, prepared, { log: (line) => logger.info(line), env, readText });
   } catch (error) {
     if (error instanceof ImageError) return fail(error.message, error.kind);
     return fail(`${projectName} failed against ${engine.describe}: ${daemonMessage(error)}`);

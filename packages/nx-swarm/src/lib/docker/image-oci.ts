@@ -39,7 +39,7 @@ export async function ociImage(params: OciRunParams): Promise<ImageReceipt> {
       const { enginePlatform } = require('./image-load') as typeof import('./image-load');
       let own: Platform;
       try {
-        engine = await connectEngine();
+        engine = await connectEngine({ env: params.env as import('./endpoint').EndpointEnv });
         const ep = await enginePlatform(engine.docker);
         own = { os: ep.os, architecture: engineArchitecture(ep.architecture) };
       } catch (error) {
