@@ -127,7 +127,7 @@ function coldRun(dir, extraEnv = {}) {
 
 /** "Time taken for 'X' 12.3ms" lines (NX_PERF_LOGGING) about plugin loading and the graph, in ms. */
 const PERF_KEEP =
-  /^(loadSpecifiedNxPlugins|Load Nx Plugin: (nx-swarm|@nx-go\/nx-go)|(nx-swarm|@nx-go\/nx-go):create(Nodes|Dependencies)|createProjectGraphAsync >> .*|createDependencies|createNodes:merge|total execution time for createProjectGraph\(\))$/;
+  /^(loadSpecifiedNxPlugins|Load Nx Plugin: (nx-swarm|@nx-go\/nx-go)|start-plugin-worker:(nx-swarm|@nx-go\/nx-go)|(nx-swarm|@nx-go\/nx-go):create(Nodes|Dependencies)|createProjectGraphAsync >> .*|createDependencies|createNodes:merge|total execution time for createProjectGraph\(\))$/;
 function perfLines(out) {
   const rows = [];
   for (const m of out.matchAll(/Time taken for '([^']+)' ([\d.]+)ms/g)) if (PERF_KEEP.test(m[1])) rows.push({ name: m[1], ms: Number(m[2]) });
@@ -256,6 +256,10 @@ function section(r) {
     '',
     ...whereSummary(r),
     '',
+    "Nx stops a plugin's worker after its last graph hook and starts a new one for the next computation (its own default plugins",
+    "too), so every daemon recomputation pays a worker start-up per plugin, and nx-swarm's createNodes starts without memory: it",
+    'loads its scan memo from `.nx/workspace-data` and stats every `.go` file to find the changed ones ([go-graph.md](go-graph.md#incremental-and-without-go)).',
+    '',
     'Cold: `NX_DAEMON=false nx show projects` with `.nx/workspace-data` removed before each run, variants interleaved round by round.',
     'Incremental: daemon on; a service file gains (then loses) an import of a library it did not use; the time from the write until the',
     "daemon pushes a recomputed graph that has (no longer has) the edge to a listener registered through Nx's daemon client (as Nx Console",
@@ -293,7 +297,8 @@ function whereSummary(r) {
     const v = p === 'nx-swarm' ? 'nx-swarm' : 'nx-go';
     return (
       `- ${p}: cold, loading the plugin (its worker processes) ${pick(r.perf[v], `Load Nx Plugin: ${p}`)} ms, createNodes ${pick(r.perf[v], `${p}:createNodes`)} ms, ` +
-      `createDependencies ${pick(r.perf[v], `${p}:createDependencies`)} ms; in the daemon, per recomputation, createNodes ${pick(r.incremental[v].perf, `${p}:createNodes`)} ms, ` +
+      `createDependencies ${pick(r.perf[v], `${p}:createDependencies`)} ms; in the daemon, per recomputation, starting its worker again ${pick(r.incremental[v].perf, `start-plugin-worker:${p}`)} ms ` +
+      `(in parallel with Nx's own plugin workers), createNodes ${pick(r.incremental[v].perf, `${p}:createNodes`)} ms, ` +
       `createDependencies ${pick(r.incremental[v].perf, `${p}:createDependencies`)} ms.`
     );
   });
