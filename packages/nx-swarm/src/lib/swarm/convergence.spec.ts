@@ -8,10 +8,13 @@ import {
   TaskLike,
   Verdict,
   explainNoSuitableNode,
+  explainPlatformMismatch,
   explainTaskError,
   isIdle,
   isStuckRollback,
   namedTaskId,
+  nodePlatform,
+  platformFits,
 } from './convergence';
 
 /**
@@ -509,4 +512,203 @@ describe('isIdle (the no-op check)', () => {
     expect(isIdle([], 3)).toBe(false));
   it('a new task still starting: not idle', () => expect(isIdle([t('running'), t('starting')], 2)).toBe(false));
   it('replicas 0: idle', () => expect(isIdle([], 0)).toBe(true));
+});
+
+describe('platforms (Placement.Platforms of an image index vs the nodes)', () => {
+  const node = (name: string, addr: string, arch?: string, os = 'linux'): NodeLike => ({
+    ID: `id-${name}`,
+    Description: { Hostname: name, ...(arch ? { Platform: { Architecture: arch, OS: os } } : {}) },
+    Status: { State: 'ready', Addr: addr },
+  });
+  const lab = [node('nxlab1', '192.168.213.11', 'x86_64'), node('nxlab2', '192.168.213.12', 'x86_64'), node('nxlab3', '192.168.213.13', 'x86_64')];
+  const AMD64 = { Architecture: 'amd64', OS: 'linux' };
+  const ARM64 = { Architecture: 'arm64', OS: 'linux' };
+
+  it.each<[string | undefined, string | undefined, string | undefined]>([
+    ['x86_64', 'linux', 'linux/amd64'],
+    ['aarch64', 'linux', 'linux/arm64'],
+    ['armv7l', 'linux', 'linux/arm/v7'],
+    ['armv6l', 'linux', 'linux/arm/v6'],
+    ['amd64', 'windows', 'windows/amd64'],
+    [undefined, undefined, undefined],
+  ])('nodePlatform: an engine reporting %s/%s is %s', (arch, os, expected) => {
+    const n: NodeLike = { ID: 'n', Description: arch || os ? { Platform: { Architecture: arch, OS: os } } : {} };
+    expect(nodePlatform(n)).toBe(expected);
+  });
+
+  // swarmkit's PlatformFilter: x86_64 = amd64, aarch64 = arm64, an empty field matches, else equal strings.
+  it.each<[string, { Architecture: string; OS: string }[], string, boolean]>([
+    ['amd64 index on an x86_64 node', [AMD64, ARM64], 'x86_64', true],
+    ['arm64 index on an aarch64 node', [AMD64, ARM64], 'aarch64', true],
+    ['arm64-only index on an x86_64 node', [ARM64], 'x86_64', false],
+    ['"arm" on an armv7l node (swarm compares the strings)', [{ Architecture: 'arm', OS: 'linux' }], 'armv7l', false],
+    ['an open architecture', [{ Architecture: '', OS: 'linux' }], 'armv7l', true],
+    ['no platforms: anything', [], 'riscv64', true],
+  ])('platformFits: %s', (_n, platforms, arch, fits) => {
+    expect(platformFits(platforms, node('x', '10.0.0.1', arch))).toBe(fits);
+  });
+
+  it.each<[string, string, { Architecture: string; OS: string }[] | undefined, NodeLike[] | undefined, RegExp[]]>([
+    [
+      'arm64-only index on three amd64 nodes (the lab): every node named, its platform, the fix',
+      'unsupported platform on 3 nodes',
+      [ARM64],
+      lab,
+      [
+        /^no node can run the task \(scheduler: "unsupported platform on 3 nodes"\)\. /,
+        /The image index has only linux\/arm64; nxlab1 \(192\.168\.213\.11\), nxlab2 \(192\.168\.213\.12\) and nxlab3 \(192\.168\.213\.13\) are linux\/amd64, so no node can run it\./,
+        /Build the image for linux\/amd64 too: add it to the build target's matrix \(go-cross-build `targets`\) or to docker-image's `platforms` option, then deploy again\.$/,
+      ],
+    ],
+    [
+      'mixed swarm, amd64-only index: the Raspberry Pi is named, the x86 box is not',
+      'host-mode port already in use on 1 node; unsupported platform on 1 node',
+      [AMD64],
+      [node('box', '10.0.0.1', 'x86_64'), node('pi', '10.0.0.2', 'aarch64')],
+      [
+        /The image index has only linux\/amd64; pi \(10\.0\.0\.2\) is linux\/arm64, so swarm places no task there\./,
+        /Build the image for linux\/arm64 too/,
+        /^(?!.*box).*$/s,
+      ],
+    ],
+    [
+      'two foreign platforms: grouped by platform',
+      'unsupported platform on 2 nodes',
+      [AMD64],
+      [node('box', '10.0.0.1', 'x86_64'), node('pi4', '10.0.0.2', 'aarch64'), node('pi2', '10.0.0.3', 'armv7l')],
+      [
+        /pi2 \(10\.0\.0\.3\) is linux\/arm\/v7; pi4 \(10\.0\.0\.2\) is linux\/arm64/,
+        /Build the image for linux\/arm\/v7 and linux\/arm64 too: add them/,
+      ],
+    ],
+    [
+      'no index known (an explicit image): the nodes and their platforms',
+      'unsupported platform on 1 node',
+      undefined,
+      [node('pi', '10.0.0.2', 'aarch64')],
+      [/The image's platform doesn't match the nodes \(pi \(10\.0\.0\.2\) is linux\/arm64\)/],
+    ],
+    ['nodes unknown', 'unsupported platform on 3 nodes', [ARM64], undefined, [/index has only linux\/arm64, which the nodes don't run/]],
+  ])('%s', (_n, reason, platforms, nodes, expected) => {
+    const text = explainNoSuitableNode(reason, { platforms }, nodes);
+    for (const re of expected) expect(text).toMatch(re);
+  });
+
+  it('explainPlatformMismatch without nodes or platforms still says what to do', () => {
+    expect(explainPlatformMismatch(undefined, undefined)).toMatch(/build the image for the nodes' platform/);
+  });
+
+  describe("tracker: an index that lacks every node's platform fails at once, not at the deadline", () => {
+    const OLD = 'reg/acct:c-1@sha256:' + '1'.repeat(64);
+    const ARM = 'reg/acct:c-2@sha256:' + '2'.repeat(64);
+    const input = (over: Partial<ConvergenceInput> = {}): ConvergenceInput => ({
+      kind: 'update',
+      serviceName: 'nxlab-acct',
+      image: ARM,
+      previousImage: OLD,
+      desiredReplicas: 3,
+      hasHealthcheck: true,
+      failureAction: 'rollback',
+      platforms: [ARM64],
+      deadlineMs: 60_000,
+      settleMs: 5000,
+      ...over,
+    });
+    const running = (id: string, slot: number): TaskLike => ({
+      ID: id,
+      Slot: slot,
+      NodeID: `id-nxlab${slot}`,
+      DesiredState: 'running',
+      Spec: { ContainerSpec: { Image: OLD } },
+      Status: { State: 'running' },
+    });
+    const pending: TaskLike = {
+      ID: 'pendingtask0001',
+      Slot: 2,
+      DesiredState: 'running',
+      Spec: { ContainerSpec: { Image: ARM } },
+      Status: { State: 'pending', Message: 'pending task scheduling', Err: 'no suitable node (unsupported platform on 3 nodes)' },
+    };
+    const obs = (nodes: NodeLike[] = lab): Observation => ({
+      now: 1200,
+      service: {
+        ID: 's',
+        Spec: { TaskTemplate: { ContainerSpec: { Image: ARM } } },
+        UpdateStatus: { State: 'updating', Message: 'update in progress' },
+      },
+      tasks: [running('old1', 1), running('old3', 3), pending],
+      upToDate: [pending.ID],
+      nodes,
+    });
+
+    it('failureAction rollback: unschedulable, asks the deployer to put the previous spec back', () => {
+      const v = new ConvergenceTracker(input()).observe(obs()).verdict;
+      expect(v.status).toBe('failed');
+      if (v.status !== 'failed') return;
+      expect(v.failure.kind).toBe('unschedulable');
+      expect(v.failure.wantRollback).toBe(true);
+      expect(v.failure.message).toMatch(
+        /^Task nxlab-acct\.2 \(pendingtask0\) of reg\/acct:c-2@sha256:2+ can't be placed on any node: no node can run the task/,
+      );
+      expect(v.failure.detail).toMatch(
+        /nxlab1 \(192\.168\.213\.11\), nxlab2 \(192\.168\.213\.12\) and nxlab3 \(192\.168\.213\.13\) are linux\/amd64/,
+      );
+    });
+
+    it('failureAction pause: fails, and says how to get out', () => {
+      const v = new ConvergenceTracker(input({ failureAction: 'pause' })).observe(obs()).verdict;
+      expect(v.status === 'failed' && v.failure.wantRollback).toBe(false);
+      expect(v.status === 'failed' && v.failure.message).toMatch(
+        /waits for the pending task forever: roll back with `docker service rollback nxlab-acct`/,
+      );
+    });
+
+    it('create: fails, the service stays created', () => {
+      const v = new ConvergenceTracker(input({ kind: 'create' })).observe(obs()).verdict;
+      expect(v.status === 'failed' && v.failure.message).toMatch(/stays created with its tasks pending/);
+    });
+
+    it('one node fits (a mixed swarm, the others busy): keeps waiting, the deadline explains', () => {
+      const mixed = [...lab.slice(0, 2), node('pi', '10.0.0.2', 'aarch64')];
+      const t = new ConvergenceTracker(input());
+      expect(t.observe(obs(mixed)).verdict.status).toBe('converging');
+    });
+
+    it('without the index platforms or the nodes: no early verdict', () => {
+      expect(new ConvergenceTracker(input({ platforms: undefined })).observe(obs()).verdict.status).toBe('converging');
+      expect(new ConvergenceTracker(input()).observe({ ...obs(), nodes: undefined }).verdict.status).toBe('converging');
+    });
+
+    it('after the deployer put the previous spec back: its completion is a rollback, explained by the platforms', () => {
+      const t = new ConvergenceTracker(input());
+      const first = t.observe(obs()).verdict;
+      t.markRollbackForced(first.status === 'failed' ? `The new tasks can't be placed on any node: ${first.failure.detail}` : '');
+      const back = running('old2', 2);
+      const during = t.observe({
+        ...obs(),
+        now: 2000,
+        service: { ID: 's', Spec: { TaskTemplate: { ContainerSpec: { Image: OLD } } }, UpdateStatus: { State: 'updating' } },
+        tasks: [running('old1', 1), running('old3', 3), { ...pending, DesiredState: 'shutdown', Status: { ...pending.Status, State: 'shutdown' } }],
+        upToDate: ['old1', 'old3'],
+      });
+      expect(during.verdict.status).toBe('converging');
+      const done = t.observe({
+        ...obs(),
+        now: 9000,
+        service: {
+          ID: 's',
+          Spec: { TaskTemplate: { ContainerSpec: { Image: OLD } } },
+          UpdateStatus: { State: 'completed', Message: 'update completed' },
+        },
+        tasks: [running('old1', 1), back, running('old3', 3)],
+        upToDate: ['old1', 'old2', 'old3'],
+      }).verdict;
+      expect(done.status).toBe('failed');
+      if (done.status !== 'failed') return;
+      expect(done.failure.kind).toBe('rolled-back');
+      expect(done.failure.message).toMatch(
+        /^Deploy of reg\/acct:c-2@sha256:2+ failed and nxlab-acct was rolled back: reg\/acct:c-1@sha256:1+ is running again\. The new tasks can't be placed on any node: .*index has only linux\/arm64; nxlab1/,
+      );
+    });
+  });
 });

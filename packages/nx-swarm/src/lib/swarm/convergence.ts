@@ -24,7 +24,7 @@ export interface TaskLike {
 /** A swarm node, as GET /nodes returns it (only what the explanations need). */
 export interface NodeLike {
   ID: string;
-  Description?: { Hostname?: string };
+  Description?: { Hostname?: string; Platform?: { Architecture?: string; OS?: string } };
   Spec?: { Availability?: string };
   Status?: { State?: string; Addr?: string };
 }
@@ -70,6 +70,8 @@ export interface ConvergenceInput {
   constraints?: string[];
   /** Fixed published ports, to explain port conflicts. */
   publishedPorts?: number[];
+  /** Placement.Platforms (the image index's platforms), to name the nodes whose platform it lacks. */
+  platforms?: Platform[];
   /** Give up at this time (ms since start). */
   deadlineMs: number;
   /**
@@ -100,6 +102,19 @@ export interface Failure {
   wantHealthLog?: boolean;
   /** What runs now (after a rollback: the previous image). */
   runningImage?: string;
+  /**
+   * No node can ever run the new tasks (the index lacks every node's platform) and failureAction is
+   * rollback: swarm's updater waits for a pending task forever, so the deployer puts the previous
+   * spec back itself and follows that (a failed deploy either way).
+   */
+  wantRollback?: boolean;
+  /** The explanation alone (without the headline), to reuse in a later verdict. */
+  detail?: string;
+}
+
+export interface Platform {
+  Architecture: string;
+  OS: string;
 }
 
 export type Verdict =
@@ -121,7 +136,7 @@ const short = (id?: string) => (id ?? '').slice(0, 12);
 /** Explains a task error message in the user's terms (pure). */
 export function explainTaskError(
   task: TaskLike,
-  input: Pick<ConvergenceInput, 'image' | 'constraints' | 'publishedPorts'>,
+  input: Pick<ConvergenceInput, 'image' | 'constraints' | 'publishedPorts' | 'platforms'>,
   nodes?: NodeLike[],
 ): string {
   const err = task.Status.Err || task.Status.Message || task.Status.State;
@@ -184,8 +199,80 @@ export function namedTaskId(message?: string): string | undefined {
   return (message && /\btask ([a-z0-9]{10,})/i.exec(message)?.[1]) || undefined;
 }
 
+/**
+ * A node's platform as an OCI platform string: engines report uname's machine ("x86_64", "aarch64",
+ * "armv7l"), images and Placement.Platforms use GOARCH names. Undefined when the node doesn't say.
+ */
+export function nodePlatform(n: NodeLike): string | undefined {
+  const p = n.Description?.Platform;
+  if (!p?.Architecture && !p?.OS) return undefined;
+  const arch = (p.Architecture ?? '').toLowerCase();
+  const armVariant = /^armv(\d)/.exec(arch)?.[1];
+  const named = ARCH_NAMES[arch] ?? (armVariant ? `arm/v${armVariant}` : arch);
+  return `${(p.OS ?? 'linux').toLowerCase()}/${named}`;
+}
+const ARCH_NAMES: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', arm64: 'arm64', i386: '386', i686: '386' };
+
+/** "linux/amd64" for a Placement.Platforms entry ("linux" when it leaves the architecture open). */
+export function platformName(p: Platform): string {
+  return p.Architecture ? `${p.OS || '*'}/${ARCH_NAMES[p.Architecture] ?? p.Architecture}` : p.OS || '*';
+}
+
+/**
+ * Can swarm place a task with these Placement.Platforms on the node? The scheduler's own rule
+ * (swarmkit's PlatformFilter): x86_64 = amd64, aarch64 = arm64, an empty field matches anything,
+ * otherwise the strings must be equal (so an "arm" entry doesn't match an "armv7l" node).
+ */
+export function platformFits(platforms: Platform[], n: NodeLike): boolean {
+  if (!platforms.length) return true;
+  const p = n.Description?.Platform;
+  if (!p) return false;
+  const norm = (a?: string) => (a === 'x86_64' ? 'amd64' : a === 'aarch64' ? 'arm64' : a);
+  return platforms.some((x) => (!x.Architecture || norm(x.Architecture) === norm(p.Architecture)) && (!x.OS || x.OS === p.OS));
+}
+
+/** The nodes the index has no image for, grouped by their platform: "nxlab1 (…) and nxlab2 (…) are linux/amd64". */
+function describeMisfits(misfits: NodeLike[], all: NodeLike[]): string {
+  const byPlatform = new Map<string, string[]>();
+  for (const n of misfits) {
+    const p = nodePlatform(n) ?? 'of an unknown platform';
+    byPlatform.set(p, [...(byPlatform.get(p) ?? []), nodeLabel(n.ID, all)]);
+  }
+  return [...byPlatform]
+    .map(([p, names]) => `${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are` : `${names[0]} is`} ${p}`)
+    .join('; ');
+}
+
+/**
+ * The diagnosis of "unsupported platform on N nodes": which nodes, their platform, what the index
+ * has, and the fix (pure).
+ */
+export function explainPlatformMismatch(platforms: Platform[] | undefined, nodes?: NodeLike[]): string {
+  const known = (nodes ?? []).filter((n) => n.Description?.Platform);
+  const has = platforms?.length ? platforms.map(platformName).join(', ') : undefined;
+  if (!known.length) {
+    return `The image${has ? ` index has only ${has}` : "'s platform"}, which the nodes don't run (\`docker node inspect --format '{{.Description.Platform}}' NODE\`): build the image for the nodes' platform.`;
+  }
+  const misfits = (platforms?.length ? known.filter((n) => !platformFits(platforms, n)) : known).sort((a, b) =>
+    nodeLabel(a.ID, nodes).localeCompare(nodeLabel(b.ID, nodes)),
+  );
+  const missing = [...new Set(misfits.map(nodePlatform).filter((p): p is string => Boolean(p)))];
+  const where = misfits.length === known.length ? 'so no node can run it' : 'so swarm places no task there';
+  const head = has
+    ? `The image index has only ${has}; ${describeMisfits(misfits, nodes!)}, ${where}.`
+    : `The image's platform doesn't match the nodes (${describeMisfits(misfits, nodes!)}).`;
+  const fix = missing.length
+    ? `Build the image for ${missing.join(' and ')} too: add ${missing.length > 1 ? 'them' : 'it'} to the build target's matrix (go-cross-build \`targets\`) or to docker-image's \`platforms\` option, then deploy again.`
+    : "Build the image for the nodes' platform.";
+  return `${head} ${fix}`;
+}
+
 /** The scheduler's "no suitable node (…)" reasons, explained. */
-export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInput, 'constraints' | 'publishedPorts'>, nodes?: NodeLike[]): string {
+export function explainNoSuitableNode(
+  reason: string,
+  input: Pick<ConvergenceInput, 'constraints' | 'publishedPorts' | 'platforms'>,
+  nodes?: NodeLike[],
+): string {
   const parts: string[] = [`no node can run the task (scheduler: "${reason}").`];
   const gone = unavailableNodes(nodes);
   const notAvailable = /not available/i.test(reason);
@@ -220,7 +307,7 @@ export function explainNoSuitableNode(reason: string, input: Pick<ConvergenceInp
   if (/insufficient resources/i.test(reason))
     parts.push('The resource reservations (resources.reservations) exceed what any node has free: lower them or add capacity.');
   if (/max replicas per node/i.test(reason)) parts.push('maxReplicasPerNode leaves no room for another task: raise it or add nodes.');
-  if (/platform/i.test(reason)) parts.push("The image's platform doesn't match any node (build for the nodes' OS/architecture).");
+  if (/unsupported platform/i.test(reason)) parts.push(explainPlatformMismatch(input.platforms, nodes));
   return parts.join(' ');
 }
 
@@ -243,6 +330,8 @@ export class ConvergenceTracker {
   private rollbackForced = false;
   private observations = 0;
   private rollbackMessage?: string;
+  /** Why the deployer put the previous spec back itself (markRollbackForced), for the verdict. */
+  private forcedReason?: string;
   /** Every task of this deploy's image seen so far (last state), and which of them were seen running. */
   private readonly history = new Map<string, TaskLike>();
   private readonly sawRunning = new Set<string>();
@@ -262,9 +351,13 @@ export class ConvergenceTracker {
     return this.watchEnds === undefined ? undefined : Math.max(0, this.watchEnds - now);
   }
 
-  /** The deployer re-issued the previous spec to unblock a stuck rollback: its completion is a rollback. */
-  markRollbackForced(): void {
+  /**
+   * The deployer re-issued the previous spec (to unblock a stuck rollback, or because the new tasks
+   * can't be placed anywhere: `reason`): its completion is a rollback.
+   */
+  markRollbackForced(reason?: string): void {
     this.rollbackForced = true;
+    if (reason) this.forcedReason = reason;
   }
 
   observe(obs: Observation): Step {
@@ -345,8 +438,8 @@ export class ConvergenceTracker {
           : us?.State;
     const usMessage = state === 'rollback_completed' && this.rollbackForced ? this.rollbackMessage : us?.Message;
     if (state === 'rollback_completed' || state === 'rollback_paused') {
-      const cause = this.causeTask(obs, usMessage);
-      const why = cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '';
+      const cause = this.forcedReason ? undefined : this.causeTask(obs, usMessage);
+      const why = this.forcedReason ? ` ${this.forcedReason}` : cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '';
       const now =
         state === 'rollback_completed'
           ? `${input.serviceName} was rolled back: ${currentImage ?? input.previousImage ?? 'the previous image'} is running again.`
@@ -393,6 +486,28 @@ export class ConvergenceTracker {
         exitCode: exitCodeOf(t),
         wantLogs: this.wantsLogs(t),
         wantHealthLog: this.healthSuspect(t),
+      });
+    }
+
+    // 2b. The index lacks the platform of every node: the new tasks stay pending forever (swarm's
+    // updater doesn't count that as a failure), so say so now instead of at the deadline.
+    const misplaced = this.rollbackForced ? undefined : this.unplaceable(wanted, obs);
+    if (misplaced) {
+      const why = `${misplaced.task.Status.Err}`;
+      const explained = explainNoSuitableNode(/no suitable node \((.*)\)/.exec(why)?.[1] ?? why, input, obs.nodes);
+      const rollBack = input.kind === 'update' && input.failureAction === 'rollback';
+      const next =
+        input.kind === 'create'
+          ? ` The service stays created with its tasks pending (\`docker service ps ${input.serviceName} --no-trunc\`).`
+          : rollBack
+            ? ''
+            : ` Swarm's update waits for the pending task forever: roll back with \`docker service rollback ${input.serviceName}\`, or deploy an image built for the nodes.`;
+      return fail({
+        kind: 'unschedulable',
+        message: `Task ${input.serviceName}.${misplaced.task.Slot ?? ''} (${short(misplaced.task.ID)}) of ${input.image} can't be placed on any node: ${explained}${next}`,
+        task: misplaced.task,
+        wantRollback: rollBack,
+        detail: explained,
       });
     }
 
@@ -474,6 +589,15 @@ export class ConvergenceTracker {
     if (this.firstFailure) return this.firstFailure;
     const mine = [...new Map([...this.history, ...obs.tasks.filter((t) => this.isOurs(t)).map((t) => [t.ID, t] as const)]).values()];
     return mine.find((t) => FAILED.includes(t.Status.State)) ?? mine.find((t) => this.endedEarly(t)) ?? mine.find((t) => isUnhealthy(t));
+  }
+
+  /** A new task pending for "unsupported platform" while no known node fits Placement.Platforms. */
+  private unplaceable(wanted: TaskLike[], obs: Observation): { task: TaskLike } | undefined {
+    const platforms = this.input.platforms;
+    if (!platforms?.length || !obs.nodes?.length) return undefined;
+    const task = wanted.find((t) => t.Status.State === 'pending' && /unsupported platform/i.test(t.Status.Err ?? ''));
+    if (!task || obs.nodes.some((n) => platformFits(platforms, n))) return undefined;
+    return { task };
   }
 
   private isOurs(t: TaskLike): boolean {

@@ -42,7 +42,8 @@ export interface Followed {
 export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followed> {
   const now = ctx.now ?? Date.now;
   const sleep = ctx.sleep ?? realSleep;
-  const tracker = new ConvergenceTracker(ctx.tracker);
+  // The index's platforms (Placement.Platforms of the spec written) name the nodes it has no image for.
+  const tracker = new ConvergenceTracker({ platforms: ctx.desired.TaskTemplate?.Placement?.Platforms, ...ctx.tracker });
   const t0 = now();
   let stuckSince: number | undefined;
   let forcedRollback = false;
@@ -96,6 +97,23 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
     const verdict = step.verdict;
     if (verdict.status === 'converged') {
       return { service: svc, running: verdict.running, desired: verdict.desired, tasks: tasks.filter((t) => verdict.taskIds.includes(t.ID)) };
+    }
+    // No node can run the new tasks (the index lacks every node's platform): swarm's updater would
+    // wait for them forever. With failureAction rollback, put the previous spec back and follow that.
+    if (verdict.status === 'failed' && verdict.failure.wantRollback && !forcedRollback && svc.PreviousSpec) {
+      ctx.warn(
+        `No node can run the new tasks of ${ctx.tracker.image} (unsupported platform): putting the previous spec back (failureAction rollback).`,
+      );
+      const rolledBack = await api
+        .updateService(svc.ID, svc.Version.Index, svc.PreviousSpec)
+        .then(() => true)
+        .catch((e) => (ctx.warn(`Could not put the previous spec back: ${daemonMessage(e)}`), false));
+      if (rolledBack) {
+        forcedRollback = true;
+        tracker.markRollbackForced(`The new tasks can't be placed on any node: ${verdict.failure.detail ?? verdict.failure.message}`);
+        await sleep(Math.min(ctx.pollMs ?? DEFAULT_POLL_MS, 250));
+        continue;
+      }
     }
     if (verdict.status === 'failed') {
       const failure = verdict.failure;

@@ -33,6 +33,33 @@ describe('placementPlatforms (Placement.Platforms from the receipt of a pushed i
     expect(placementPlatforms(chooseImage(undefined, receipt(extra))!)).toEqual(expected);
   });
 
+  it('a two-platform index receipt: the spec pins the index digest and Placement.Platforms has both platforms', () => {
+    const chosen = chooseImage(
+      undefined,
+      receipt({
+        pushed: true,
+        registryDigest: `reg:5000/acct@${D('a')}`,
+        indexDigest: D('a'),
+        platforms: [
+          { platform: 'linux/amd64', configDigest: D('b'), manifestDigest: D('e') },
+          { platform: 'linux/arm64', configDigest: D('c'), manifestDigest: D('f') },
+        ],
+      }),
+    )!;
+    expect(chosen.ref).toBe(`reg:5000/acct:c-1@${D('a')}`);
+    const spec = buildServiceSpec(normalizeDeployOptions({ service: 'acct' }, { projectName: 'acct' }), {
+      image: chosen.ref,
+      platforms: placementPlatforms(chosen),
+    });
+    expect(spec.TaskTemplate.ContainerSpec.Image).toBe(`reg:5000/acct:c-1@${D('a')}`);
+    expect(spec.TaskTemplate.Placement).toEqual({
+      Platforms: [
+        { Architecture: 'amd64', OS: 'linux' },
+        { Architecture: 'arm64', OS: 'linux' },
+      ],
+    });
+  });
+
   it('an explicit image reference sets no platforms', () => {
     expect(placementPlatforms(chooseImage(`reg:5000/acct@${D('a')}`, undefined)!)).toEqual([]);
   });
