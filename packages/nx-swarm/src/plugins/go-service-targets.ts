@@ -82,6 +82,11 @@ export interface NormalizedPluginOptions {
   deployOptions: Record<string, unknown>;
   deployConfigurations: Record<string, Record<string, unknown>>;
   undeployOptions: Record<string, unknown>;
+  /**
+   * Where nx-swarm's build output, image receipt and deploy report go: dist/{projectRoot}, or
+   * dist/nx-swarm/{projectRoot} next to nx-go (whose build writes the file dist/{projectRoot}).
+   */
+  outputDir: string;
 }
 
 export const DEFAULT_TARGET_NAMES = {
@@ -95,6 +100,8 @@ export const DEFAULT_TARGET_NAMES = {
   undeploy: 'undeploy',
   rollback: 'rollback',
 } as const;
+
+export const DEFAULT_OUTPUT_DIR = 'dist/{projectRoot}';
 
 export const DEFAULT_DEPLOY_CONFIGURATIONS: Record<string, Record<string, unknown>> = {
   host: { endpointMode: 'dnsrr' },
@@ -207,6 +214,7 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
     deployOptions,
     deployConfigurations,
     undeployOptions,
+    outputDir: nxGo ? 'dist/nx-swarm/{projectRoot}' : 'dist/{projectRoot}',
   };
 }
 
@@ -445,10 +453,10 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
       cache: !uncacheable,
       inputs: buildInputs,
       outputs: ['{options.outputPath}'],
-      options: { outputPath: 'dist/{projectRoot}', targets: opts.platforms, ...opts.buildOptions },
+      options: { outputPath: opts.outputDir, targets: opts.platforms, ...opts.buildOptions },
       metadata: {
         description:
-          `Cross-compile the Go service (static, reproducible) for ${opts.platforms.join(', ')} into dist/{projectRoot}` +
+          `Cross-compile the Go service (static, reproducible) for ${opts.platforms.join(', ')} into ${opts.outputDir}` +
           (uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : ''),
         technologies: ['go'],
         ...runHelp(facts.projectName, names.build, { targets: ['linux/amd64', 'linux/arm64'], ldflags: '-s -w -X main.version=1.2.3' }),
@@ -480,9 +488,10 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
       cache: false,
       inputs: ['default', { dependentTasksOutputFiles: '**/*', transitive: false }],
       // The receipt swarm-deploy reads. Declared for the graph; with cache false Nx never restores it.
-      outputs: ['{workspaceRoot}/dist/{projectRoot}/image.json'],
+      outputs: [`{workspaceRoot}/${opts.outputDir}/image.json`],
       options: {
-        files: [{ from: `dist/{projectRoot}/${binary}`, to: binary }],
+        files: [{ from: `${opts.outputDir}/${binary}`, to: binary }],
+        ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}),
         ...opts.imageOptions,
       },
       metadata: {
@@ -498,7 +507,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
       executor: `${PLUGIN_NAME}:swarm-deploy`,
       dependsOn: [names.image],
       cache: false,
-      options: { ...opts.deployOptions },
+      options: { ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}), ...opts.deployOptions },
       ...(Object.keys(opts.deployConfigurations).length ? { configurations: structuredClone(opts.deployConfigurations) } : {}),
       metadata: {
         description: 'Create or update the swarm service from the image and wait until the new version serves',
@@ -512,7 +521,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     targets[names.rollback] = {
       executor: `${PLUGIN_NAME}:swarm-rollback`,
       cache: false,
-      options: {},
+      options: opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {},
       metadata: {
         description: 'Return the swarm service to a recorded release (--to N; --list prints the history), verified like a deploy; builds nothing',
         technologies: ['docker'],

@@ -42,6 +42,7 @@ describe('normalizePluginOptions', () => {
       deployOptions: {},
       deployConfigurations: DEFAULT_DEPLOY_CONFIGURATIONS,
       undeployOptions: {},
+      outputDir: 'dist/{projectRoot}',
     });
   });
 
@@ -385,6 +386,15 @@ describe('inferGoServiceProject next to nx-go', () => {
     );
     expect(Object.keys(p.targets!)).toEqual(['cross-build', 'image', 'deploy', 'rollback', 'undeploy']);
     expect(p.targets!.image.dependsOn).toEqual(['cross-build']);
+    // Its own folder: nx-go's build writes the FILE dist/{projectRoot}.
+    expect(p.targets!['cross-build'].options.outputPath).toBe('dist/nx-swarm/{projectRoot}');
+    expect(p.targets!.image.options).toMatchObject({
+      outputDir: 'dist/nx-swarm/{projectRoot}',
+      files: [{ from: 'dist/nx-swarm/{projectRoot}/{projectName}-linux-amd64' }],
+    });
+    expect(p.targets!.image.outputs).toEqual(['{workspaceRoot}/dist/nx-swarm/{projectRoot}/image.json']);
+    expect(p.targets!.deploy.options.outputDir).toBe('dist/nx-swarm/{projectRoot}');
+    expect(p.targets!.rollback.options.outputDir).toBe('dist/nx-swarm/{projectRoot}');
   });
 });
 

@@ -86,7 +86,7 @@ export default async function runExecutor(
     return { success: false };
   }
 
-  const receiptFile = imageReceiptPath(context.root, projectRoot);
+  const receiptFile = imageReceiptPath(context.root, projectRoot, options.outputDir);
   let verdict: DockerfilePlan =
     plan.builder === 'engine'
       ? { kind: 'engine', reason: 'builder: engine' }

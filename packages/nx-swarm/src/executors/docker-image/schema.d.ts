@@ -7,6 +7,8 @@ export interface DockerImageFileMapping {
 }
 
 export interface DockerImageExecutorSchema {
+  /** Folder (workspace-relative) of the image receipt image.json; default dist/{projectRoot}. */
+  outputDir?: string;
   /** Build context directory, relative to the workspace root. Default: the project root. */
   context?: string;
   /** Dockerfile, relative to the context (or absolute). Default "Dockerfile". */

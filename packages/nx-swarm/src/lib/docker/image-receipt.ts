@@ -47,8 +47,9 @@ export interface ImageReceipt {
 
 export const IMAGE_RECEIPT_FILE = 'image.json';
 
-export function imageReceiptPath(workspaceRoot: string, projectRoot: string): string {
-  return path.join(workspaceRoot, 'dist', projectRoot, IMAGE_RECEIPT_FILE);
+/** dist/{projectRoot}/image.json, or {outputDir}/image.json (the plugin's choice next to nx-go). */
+export function imageReceiptPath(workspaceRoot: string, projectRoot: string, outputDir?: string): string {
+  return path.join(workspaceRoot, outputDir ?? path.join('dist', projectRoot), IMAGE_RECEIPT_FILE);
 }
 
 export function readImageReceipt(file: string): ImageReceipt | undefined {

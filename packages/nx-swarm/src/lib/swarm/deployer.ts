@@ -127,7 +127,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
 
   // The image: explicit, or the image target's receipt.
   let receipt: ImageReceipt | undefined;
-  const receiptFile = imageReceiptPath(params.workspaceRoot, params.projectRoot);
+  const receiptFile = imageReceiptPath(params.workspaceRoot, params.projectRoot, options.outputDir);
   const receiptRel = path.relative(params.workspaceRoot, receiptFile);
   if (!o.image) {
     receipt = readImageReceipt(receiptFile);
@@ -235,7 +235,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   plan.notes.forEach((n) => log(n));
   const applied = await applyPlan(api, plan, { replan, headers: pre.authHeaders, log });
   const done = applied.plan;
-  const reportFile = deployReportPath(params.workspaceRoot, params.projectRoot);
+  const reportFile = deployReportPath(params.workspaceRoot, params.projectRoot, options.outputDir);
 
   if (done.action === 'noop') {
     const running = done.upToDateRunning;

@@ -172,6 +172,8 @@ export interface SwarmDeployOptions {
   composeFile?: string;
   /** The service in composeFile (default: the service name, else the project name). */
   composeService?: string;
+  /** Folder of the image receipt and the deploy report (default dist/{projectRoot}). */
+  outputDir?: string;
 }
 
 const UNIT_NS: Record<string, number> = {

@@ -131,8 +131,8 @@ export function buildReport(r: ReportInput, now = Date.now()): DeployReport {
   };
 }
 
-export function deployReportPath(workspaceRoot: string, projectRoot: string): string {
-  return path.join(workspaceRoot, 'dist', projectRoot, 'deploy.json');
+export function deployReportPath(workspaceRoot: string, projectRoot: string, outputDir?: string): string {
+  return path.join(workspaceRoot, outputDir ?? path.join('dist', projectRoot), 'deploy.json');
 }
 
 export function writeReport(file: string, report: DeployReport): void {

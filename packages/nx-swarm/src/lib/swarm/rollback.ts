@@ -33,6 +33,8 @@ export interface RollbackOptions {
   withRegistryAuth?: boolean | 'auto';
   /** Path for the summary's `try curl`. */
   tryPath?: string;
+  /** Folder of the deploy report (default dist/{projectRoot}). */
+  outputDir?: string;
 }
 
 export interface RollbackParams {
@@ -200,7 +202,7 @@ export async function rollback(params: RollbackParams): Promise<RollbackResult> 
     portsOf(done.desired, followed.service, host, o.tryPath ?? '/'),
     followed.service,
   );
-  writeReport(deployReportPath(params.workspaceRoot, params.projectRoot), report);
+  writeReport(deployReportPath(params.workspaceRoot, params.projectRoot, o.outputDir), report);
   await pruneObjects(api, service, log, warn);
   return { kind: 'rollback', report };
 }
