@@ -608,4 +608,91 @@ describe('multi-node swarm lab', () => {
       delete process.env.NXLAB_ADMIN_TOKEN;
     }
   });
+
+  it('an image index linux/amd64 + linux/arm64: the spec pins the index digest, Placement.Platforms has both, every amd64 node runs it and answers', async () => {
+    await ensureRunning(images.v1);
+    const built = await buildLabImage(state, ws, 'multi', { patch: renamePeople('PersonMulti_'), platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(built.success).toBe(true);
+    const multi = (images.multi = built.image!);
+    expect(multi.receipt.platforms?.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(multi.ref).toBe(`${multi.receipt.contentRef}@${multi.receipt.indexDigest}`);
+    const mark = log.mark();
+    // No "image" option: the deploy takes the receipt (and with it the index's platforms).
+    const { image: _unused, ...fromReceipt } = options('');
+    const { value: result, report, edge } = await underLoad(() => deploy(fromReceipt, multi));
+    const out = log.since(mark);
+    const spec = (await manager().getService(SERVICE).inspect()) as {
+      Spec: { TaskTemplate: { ContainerSpec: { Image: string }; Placement?: { Platforms?: { Architecture: string; OS: string }[] } } };
+    };
+    record(
+      {
+        scenario: 'image index linux/amd64 + linux/arm64 on 3 amd64 nodes (v1→multi)',
+        outcome: `${result.success ? 'updated' : 'FAILED'}; spec pins ${spec.Spec.TaskTemplate.ContainerSpec.Image === multi.ref ? 'the index digest' : spec.Spec.TaskTemplate.ContainerSpec.Image}; Placement.Platforms ${(spec.Spec.TaskTemplate.Placement?.Platforms ?? []).map((p) => `${p.OS}/${p.Architecture}`).join(', ')}`,
+        seconds: result.seconds,
+        load: summarizeLoad(report),
+        edge,
+      },
+      out,
+    );
+    expect(result.success).toBe(true);
+    expect(spec.Spec.TaskTemplate.ContainerSpec.Image).toBe(multi.ref);
+    expect(spec.Spec.TaskTemplate.Placement?.Platforms).toEqual([
+      { Architecture: 'amd64', OS: 'linux' },
+      { Architecture: 'arm64', OS: 'linux' },
+    ]);
+    const tasks = await waitConverged(manager(), SERVICE, multi.ref, 3, 20_000);
+    expect(new Set(tasks.map((t) => t.node))).toEqual(new Set(state.nodes.map((n) => n.name)));
+    // Each node pulled the index and runs its own platform's image: the amd64 config (image id = config digest).
+    const amd64 = multi.receipt.platforms!.find((p) => p.platform === 'linux/amd64')!;
+    for (const node of state.nodes) {
+      const img = (await dockerFor(node.dockerHost).getImage(multi.ref).inspect()) as { Id: string; Architecture: string };
+      expect({ node: node.name, id: img.Id, arch: img.Architecture }).toEqual({ node: node.name, id: amd64.configDigest, arch: 'amd64' });
+      expect((await httpGet(`http://${node.address}:${state.edgeTarget}/accounts/10000`)).body).toBe('{"id":"10000","name":"PersonMulti_0"}');
+    }
+    expect(report.failed).toBe(0);
+  });
+
+  it("an arm64-only index on the amd64 nodes: the deploy fails fast naming the nodes' platform and the fix, the previous spec is put back, 0 failed requests", async () => {
+    const old = images.multi ?? images.v1;
+    const oldBody = images.multi ? 'PersonMulti_0' : 'Person_0';
+    await ensureRunning(old);
+    const built = await buildLabImage(state, ws, 'arm64only', { patch: renamePeople('PersonArm_'), platforms: ['linux/arm64'] });
+    expect(built.success).toBe(true);
+    const arm = built.image!;
+    const mark = log.mark();
+    const { image: _unused, ...fromReceipt } = options('');
+    const { value: result, report, edge } = await underLoad(() => deploy(fromReceipt, arm));
+    const out = log.since(mark);
+    const after = await serviceView(manager(), SERVICE);
+    const errors = errorLines(out);
+    record(
+      {
+        scenario: 'arm64-only image index on 3 amd64 nodes',
+        outcome: `${result.success ? 'REPORTED SUCCESS' : 'failed'} in ${result.seconds.toFixed(1)} s; service ${after?.updateState}, spec image ${after?.image === old.ref ? `${old.name} (old)` : after?.image}`,
+        seconds: result.seconds,
+        load: summarizeLoad(report),
+        edge,
+        notes: out
+          .split('\n')
+          .filter((l) => l.startsWith('[error]') || l.startsWith('[warn]'))
+          .slice(0, 6),
+      },
+      out,
+    );
+    expect(result.success).toBe(false);
+    expect(errors).toMatch(/unsupported platform on 3 nodes/);
+    expect(errors).toMatch(/index has only linux\/arm64/);
+    for (const node of state.nodes) expect(errors).toContain(`${node.name} (${node.address})`);
+    expect(errors).toMatch(/are linux\/amd64/);
+    expect(errors).toMatch(/Build the image for linux\/amd64 too.*platforms/);
+    expect(errors).toMatch(/rolled back/);
+    expect(after!.image).toBe(old.ref);
+    await waitConverged(manager(), SERVICE, old.ref, 3, 20_000);
+    // Fails fast: no waiting for the deadline (nothing would ever schedule).
+    expect(result.seconds).toBeLessThan(DEPLOY_TIMEOUT_S / 2);
+    expect(report.failed).toBe(0);
+    for (const node of state.nodes) {
+      expect((await httpGet(`http://${node.address}:${state.edgeTarget}/accounts/10000`)).body).toContain(oldBody);
+    }
+  });
 });

@@ -15,6 +15,8 @@ export interface BuildAccountserviceOptions {
   patch?: (srcDir: string) => void;
   /** Also copy the Dockerfile, .dockerignore and docker/ folder next to the binary. */
   withDockerContext?: boolean;
+  /** GOARCH (default amd64): the binary is `accountservice-linux-GOARCH`. */
+  goarch?: string;
 }
 
 function copySource(from: string, to: string): void {
@@ -24,7 +26,7 @@ function copySource(from: string, to: string): void {
   });
 }
 
-/** Builds `outDir/accountservice-linux-amd64` and returns its path. */
+/** Builds `outDir/accountservice-linux-amd64` (or the `goarch` given) and returns its path. */
 export async function buildAccountserviceBinary(outDir: string, opts: BuildAccountserviceOptions = {}): Promise<string> {
   fs.mkdirSync(outDir, { recursive: true });
   let srcDir = ACCOUNTSERVICE_DIR;
@@ -39,11 +41,12 @@ export async function buildAccountserviceBinary(outDir: string, opts: BuildAccou
     fs.symlinkSync(path.join(WORKSPACE_ROOT, 'libs/go/common'), path.join(tmp, 'libs/go/common'));
     opts.patch(srcDir);
   }
-  const binary = path.join(outDir, 'accountservice-linux-amd64');
+  const goarch = opts.goarch ?? 'amd64';
+  const binary = path.join(outDir, `accountservice-linux-${goarch}`);
   try {
     await execa('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w -buildid=', '-o', binary, '.'], {
       cwd: srcDir,
-      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: 'amd64', GOTOOLCHAIN: 'local' },
+      env: { CGO_ENABLED: '0', GOOS: 'linux', GOARCH: goarch, GOTOOLCHAIN: 'local' },
       stdio: 'inherit',
     });
   } finally {

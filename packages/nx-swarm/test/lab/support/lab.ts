@@ -125,10 +125,24 @@ export async function buildLabImage(
   state: LabState,
   workspaceRoot: string,
   name: string,
-  opts: { patch?: (src: string) => void; push?: boolean; repository?: string; registry?: string | null; builder?: 'auto' | 'oci' | 'engine' } = {},
+  opts: {
+    patch?: (src: string) => void;
+    push?: boolean;
+    repository?: string;
+    registry?: string | null;
+    builder?: 'auto' | 'oci' | 'engine';
+    /** docker-image `platforms` (an OCI image index): the binary is built for each linux/ARCH. */
+    platforms?: string[];
+  } = {},
 ): Promise<{ success: boolean; image?: LabImage; binDir: string }> {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), `nxlab-bin-${name}-`));
-  const binary = await buildAccountserviceBinary(binDir, { patch: opts.patch });
+  // One binary per platform; the files entry names the first, and each platform of the index takes
+  // its own accountservice-linux-ARCH (docker-image replaces the suffix).
+  const binaries: string[] = [];
+  for (const goarch of opts.platforms?.map((p) => p.split('/')[1]) ?? ['amd64']) {
+    binaries.push(await buildAccountserviceBinary(binDir, { patch: opts.patch, goarch }));
+  }
+  const binary = binaries[0];
   const projectRoot = `lab-${name}`;
   const push = opts.push ?? true;
   const registry = opts.registry === null ? undefined : (opts.registry ?? state.registry);
@@ -142,6 +156,7 @@ export async function buildLabImage(
         tags: [name],
         push,
         ...(opts.builder ? { builder: opts.builder } : {}),
+        ...(opts.platforms ? { platforms: opts.platforms } : {}),
       },
       executorContext(workspaceRoot, 'accountservice', projectRoot),
     ),
