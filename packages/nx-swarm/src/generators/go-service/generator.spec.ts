@@ -153,7 +153,7 @@ describe('projectConfigurationFor', () => {
 
   it('writes every target when the plugin is not registered', () => {
     const p = projectConfigurationFor({ ...service, publishedPort: 80 }, { ...ctx, plugin: undefined });
-    expect(Object.keys(p.targets!)).toEqual(['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'undeploy']);
+    expect(Object.keys(p.targets!)).toEqual(['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'rollback', 'undeploy']);
     expect(p.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS });
     expect(p.targets!.deploy).toMatchObject({
       executor: 'nx-swarm:swarm-deploy',
@@ -288,7 +288,7 @@ describe('goServiceGenerator (virtual tree)', () => {
     await goServiceGenerator(tree, { name: 'web', addPlugin: false, skipFormat: true });
     expect(readNxJson(tree)!.plugins ?? []).not.toContainEqual(expect.objectContaining({ plugin: 'nx-swarm' }));
     const p = readProjectConfiguration(tree, 'web');
-    expect(Object.keys(p.targets!)).toEqual(['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'undeploy']);
+    expect(Object.keys(p.targets!)).toEqual(['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'rollback', 'undeploy']);
     expect(p.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS });
     expect(p.targets!.image.options.files).toEqual([{ from: 'dist/{projectRoot}/{projectName}-linux-amd64', to: '{projectName}-linux-amd64' }]);
   });
