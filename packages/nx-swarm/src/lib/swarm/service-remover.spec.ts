@@ -17,6 +17,22 @@ describe('removeService (fake SwarmApi)', () => {
     await expect(removeService(api, { service: 'acct', failIfMissing: true })).rejects.toThrow(RemoveError);
   });
 
+  it("deletes the service's own secret and config versions (no history keeps them now), never another service's", async () => {
+    const api = new FakeSwarmApi();
+    const svc = api.addService(spec('acct', ['net1']));
+    const mk = (id: string, service: string) => ({
+      ID: id,
+      Spec: { Name: `${service}_t_${id.padEnd(8, '0')}`, Labels: { 'io.nx-swarm.managed-by': 'nx-swarm', 'io.nx-swarm.service': service } },
+      data: Buffer.from('x'),
+    });
+    api.objects.secret.push(mk('a1', 'acct'), mk('b1', 'other'));
+    api.tasks.set(svc.ID, []);
+    const lines: string[] = [];
+    await removeService(api, { service: 'acct', pollMs: 1, log: (l) => lines.push(l) });
+    expect(api.objects.secret.map((o) => o.ID)).toEqual(['b1']);
+    expect(lines.join('\n')).toMatch(/Deleted 1 version that no service or recorded release uses: secret acct_t_a1000000/);
+  });
+
   it('removes, then waits until no task is left', async () => {
     const api = new FakeSwarmApi();
     const svc = api.addService(spec('acct', ['net1']));

@@ -2,6 +2,7 @@
  * swarm-service-rm's library: remove a service, wait until its tasks and containers are gone (so its
  * published ports are free), optionally remove the networks nothing else uses.
  */
+import { pruneObjects } from './object-store';
 import { daemonMessage } from '../common/http-status';
 import { sleep } from '../common/sleep';
 import type { SwarmApi } from './swarm-api';
@@ -65,6 +66,9 @@ export async function removeService(api: SwarmApi, params: RemoveParams): Promis
     }
     await sleep(params.pollMs ?? 250);
   }
+
+  // Its secret and config versions: no release history keeps them now (it was in the service's labels).
+  await pruneObjects(api, params.service, log, log);
 
   const networksRemoved: string[] = [];
   if (params.removeNetworks && networkIds.length) {
