@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rollbackExecutor from '../src/executors/swarm-rollback/executor';
+import rmExecutor from '../src/executors/swarm-service-rm/executor';
 import { SwarmDeployOptions } from '../src/lib/swarm/options';
 import { buildAccountserviceBinary, replaceInFile } from './support/accountservice';
 import {
@@ -198,5 +199,14 @@ describe('secrets, configs, releases and rollback on the real swarm', () => {
     expect(r.success).toBe(false);
     expect(log.text()).toMatch(/release #5 is the current release/);
     expect(await serviceVersion(SERVICE)).toBe(version);
+  });
+
+  it('undeploy removes the service and then its secret and config versions', async () => {
+    expect((await secretsOfService()).length).toBeGreaterThan(0);
+    const r = await rmExecutor({ service: SERVICE }, ctx());
+    expect(r.success).toBe(true);
+    expect(log.text()).toMatch(/Deleted \d+ versions that no service or recorded release uses/);
+    expect(await secretsOfService()).toEqual([]);
+    expect(await docker('config', 'ls', '-q', '--filter', `label=io.nx-swarm.service=${SERVICE}`)).toBe('');
   });
 });
