@@ -153,7 +153,8 @@ async function runEngine(
   reason: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ success: boolean }> {
-  const { ImageError, applyImage, prepareImage } = require('../../lib/docker/image-build') as typeof import('../../lib/docker/image-build');
+  const { ImageError, applyImage, prepareImage, receiptOf } =
+    require('../../lib/docker/image-build') as typeof import('../../lib/docker/image-build');
   const { connectEngine, daemonMessage } = require('../../lib/docker/engine') as typeof import('../../lib/docker/engine');
   const projectName = context.projectName ?? 'app';
 
@@ -179,21 +180,7 @@ async function runEngine(
     return fail(`${projectName} failed against ${engine.describe}: ${daemonMessage(error)}`);
   }
 
-  writeImageReceipt(receiptFile, {
-    repository: result.repository,
-    tags: result.tags,
-    contentTag: result.contentTag,
-    contentRef: result.contentRef,
-    contentDigest: result.contentDigest,
-    imageId: result.imageId,
-    size: result.size,
-    pushed: result.pushed,
-    ...(result.registryDigest ? { registryDigest: result.registryDigest } : {}),
-    built: result.built,
-    createdAt: new Date().toISOString(),
-    builder: 'engine',
-    builderReason: reason,
-  });
+  writeImageReceipt(receiptFile, receiptOf(result, reason));
 
   const ms = Date.now() - started;
   logger.info(

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { CONTENT_DIGEST_LABEL } from './context-digest';
-import { ApplyOptions, ImageError, ImagePlan, applyImage, prepareImage, pushFailureHint } from './image-build';
+import { ApplyOptions, ImageError, ImagePlan, applyImage, prepareImage, pushFailureHint, receiptOf } from './image-build';
 
 /** A dockerode stand-in recording calls; streams are recorded JSON lines. */
 function fakeDocker(state: {
@@ -188,4 +188,31 @@ describe('pushFailureHint', () => {
   });
 
   it('anything else: no hint', () => expect(pushFailureHint('blob upload unknown', none)).toBeUndefined());
+});
+
+describe('receiptOf (ImageResult → the receipt)', () => {
+  const result = {
+    repository: 'r/a',
+    tags: ['latest'],
+    contentTag: 'c-1',
+    contentRef: 'r/a:c-1',
+    contentDigest: 'd',
+    imageId: 'sha256:1',
+    size: 5,
+    built: true,
+    pushed: false,
+    created: '2026-01-01T00:00:00Z',
+  };
+  it.each([
+    ['not pushed: no registryDigest key, no daemon time', result, {}],
+    ['pushed: the registry digest', { ...result, pushed: true, registryDigest: 'r/a@sha256:2' }, { registryDigest: 'r/a@sha256:2' }],
+  ])('%s', (_n, r, extra) => {
+    expect(receiptOf(r, 'RUN needs a container', new Date(0))).toEqual({
+      ...Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'created' && k !== 'registryDigest')),
+      ...extra,
+      createdAt: '1970-01-01T00:00:00.000Z',
+      builder: 'engine',
+      builderReason: 'RUN needs a container',
+    });
+  });
 });

@@ -8,6 +8,7 @@
  *   3. tag repo:<tag> for each convenience tag
  *   4. push: skipped per tag when the registry already serves the digest this daemon pushed
  */
+import type { ImageReceipt } from './image-receipt';
 import type Docker from 'dockerode';
 import { daemonMessage } from './engine';
 import { ContextSpec, ScannedContext, packBuildContext, scanBuildContext } from './build-context';
@@ -41,20 +42,22 @@ export interface PreparedImage {
   contentRef: string;
 }
 
-export interface ImageResult {
-  repository: string;
-  tags: string[];
-  contentTag: string;
-  contentRef: string;
-  contentDigest: string;
-  imageId: string;
-  size: number;
+/**
+ * What the Engine builder produced: the receipt's own fields (the receipt type is the one
+ * definition), plus the daemon's creation time. receiptOf turns it into the receipt.
+ */
+export type ImageResult = Pick<
+  ImageReceipt,
+  'repository' | 'tags' | 'contentTag' | 'contentRef' | 'contentDigest' | 'imageId' | 'size' | 'built' | 'pushed' | 'registryDigest'
+> & {
   /** The image's creation time as the daemon reports it. */
   created: string;
-  built: boolean;
-  pushed: boolean;
-  /** "repository@sha256:…" when pushed (or already in the registry). */
-  registryDigest?: string;
+};
+
+/** The receipt of an Engine build. */
+export function receiptOf(result: ImageResult, builderReason: string, now = new Date()): ImageReceipt {
+  const { created: _created, registryDigest, ...rest } = result;
+  return { ...rest, ...(registryDigest ? { registryDigest } : {}), createdAt: now.toISOString(), builder: 'engine', builderReason };
 }
 
 /** What went wrong, for the executor's message. */
