@@ -594,6 +594,25 @@ describe('platforms (Placement.Platforms of an image index vs the nodes)', () =>
     for (const re of expected) expect(text).toMatch(re);
   });
 
+  it.each<[string, { Architecture: string; OS: string }[] | undefined, string, RegExp]>([
+    [
+      'an index with 32-bit arm (open architecture) and arm64 on an amd64 node: the node, its platform, the fix',
+      [ARM64, { Architecture: '', OS: 'linux' }],
+      'reg/acct:c-2@sha256:' + '2'.repeat(64),
+      /^nxlab2 \(192\.168\.213\.12\) is linux\/amd64, and the image index has only linux\/arm64, 32-bit arm: the node found no image for its platform \("No such image: .*"\)\. Build the image for linux\/amd64 too: .*`platforms` option/,
+    ],
+    [
+      'no open entry: a local-only image, as before',
+      [AMD64],
+      'reg/acct:c-2@sha256:' + '2'.repeat(64),
+      /A local-only image exists only on the engine that built it/,
+    ],
+    ['not pinned by digest: a local-only image', [ARM64, { Architecture: '', OS: 'linux' }], 'acct:c-2', /A local-only image/],
+  ])('"No such image" (Engine 20.10\'s words for a pull that found nothing): %s', (_n, platforms, ref, expected) => {
+    const t: TaskLike = { ID: 't1', NodeID: 'id-nxlab2', Status: { State: 'rejected', Message: 'preparing', Err: `No such image: ${ref}` } };
+    expect(explainTaskError(t, { image: ref, platforms }, lab)).toMatch(expected);
+  });
+
   it('explainPlatformMismatch without nodes or platforms still says what to do', () => {
     expect(explainPlatformMismatch(undefined, undefined)).toMatch(/build the image for the nodes' platform/);
   });

@@ -143,6 +143,8 @@ export function explainTaskError(
   const image = task.Spec?.ContainerSpec?.Image ?? input.image;
   let m: RegExpExecArray | null;
   if ((m = /No such image: ?(\S+)/i.exec(err))) {
+    const missing = platformMissing(task, m[1], input.platforms, nodes);
+    if (missing) return missing;
     return (
       `the node has no image ${m[1]} ("${err}"). A local-only image exists only on the engine that built it: ` +
       `push it to a registry (docker-image with push: true) for multi-node swarms, or run the image target against this engine first.`
@@ -175,6 +177,25 @@ export function explainTaskError(
   }
   if ((m = /no suitable node \((.*)\)/.exec(err))) return explainNoSuitableNode(m[1], input, nodes);
   return `"${err}"`;
+}
+
+/**
+ * Engine 20.10 reports a pull that found no image for the node's platform in a pushed index as
+ * "No such image: REF@sha256:…". Swarm placed the task there because an open-architecture entry
+ * (the index's 32-bit arm, see placementPlatforms) matches any node: when the node's platform is
+ * none of the index's named ones, and not arm, say so. Undefined otherwise.
+ */
+function platformMissing(task: TaskLike, ref: string, platforms: Platform[] | undefined, nodes?: NodeLike[]): string | undefined {
+  const node = nodes?.find((n) => n.ID === task.NodeID);
+  const named = (platforms ?? []).filter((p) => p.Architecture);
+  if (!/@sha256:/.test(ref) || !node || !platforms?.length || named.length === platforms.length) return undefined;
+  const p = nodePlatform(node);
+  if (!p || p.includes('/arm/') || platformFits(named, node)) return undefined;
+  return (
+    `${nodeLabel(node.ID, nodes)} is ${p}, and the image index has only ${[...named.map(platformName), '32-bit arm'].join(', ')}: ` +
+    `the node found no image for its platform ("${task.Status.Err || task.Status.Message}"). Build the image for ${p} too: add it to the build ` +
+    "target's matrix (go-cross-build `targets`) or to docker-image's `platforms` option, then deploy again."
+  );
 }
 
 /** "nxlab3 (192.168.213.13)", or the short node ID when the node is unknown. */

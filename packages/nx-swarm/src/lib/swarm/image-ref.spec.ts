@@ -24,8 +24,21 @@ describe('placementPlatforms (Placement.Platforms from the receipt of a pushed i
       [
         { Architecture: 'amd64', OS: 'linux' },
         { Architecture: 'arm64', OS: 'linux' },
-        { Architecture: 'arm', OS: 'linux' },
+        { Architecture: '', OS: 'linux' },
       ],
+    ],
+    [
+      'arm/v6 and arm/v7 (a Raspberry Pi reports armv6l / armv7l): one entry, architecture left open',
+      {
+        pushed: true,
+        registryDigest: `reg:5000/acct@${D('a')}`,
+        indexDigest: D('a'),
+        platforms: [
+          { platform: 'linux/arm/v6', configDigest: D('b') },
+          { platform: 'linux/arm/v7', configDigest: D('c') },
+        ],
+      },
+      [{ Architecture: '', OS: 'linux' }],
     ],
     ['loaded, not pushed', { platforms: [{ platform: 'linux/amd64', configDigest: D('b') }] }, []],
     ['pushed by the engine builder (no index)', { pushed: true, registryDigest: `reg:5000/acct@${D('a')}` }, []],

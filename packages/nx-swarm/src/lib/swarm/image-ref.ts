@@ -36,6 +36,10 @@ export function chooseImage(explicit: string | undefined, receipt: ImageReceipt 
 /**
  * Placement.Platforms for a receipt of a pushed image index (the OCI builder's multi-arch push): one
  * { Architecture, OS } per platform. [] otherwise (a single image, or an explicit reference).
+ * 32-bit arm ("linux/arm/v7") leaves the architecture empty, as the docker CLI does (moby/moby#34021):
+ * swarm compares the strings, and a Raspberry Pi's engine reports "armv7l", never "arm". Swarm stores
+ * an empty field as absent and matches it on any architecture; the engine then pulls the index's
+ * image for its own platform.
  */
 export function placementPlatforms(image: ChosenImage): { Architecture: string; OS: string }[] {
   const receipt = image.receipt;
@@ -43,8 +47,9 @@ export function placementPlatforms(image: ChosenImage): { Architecture: string; 
   const seen = new Set<string>();
   const out: { Architecture: string; OS: string }[] = [];
   for (const { platform } of receipt.platforms) {
-    const [os, arch] = platform.split('/');
-    if (!os || !arch || seen.has(`${os}/${arch}`)) continue;
+    const [os, parsed] = platform.split('/');
+    const arch = parsed === 'arm' ? '' : parsed;
+    if (!os || arch === undefined || seen.has(`${os}/${arch}`)) continue;
     seen.add(`${os}/${arch}`);
     out.push({ Architecture: arch, OS: os });
   }
