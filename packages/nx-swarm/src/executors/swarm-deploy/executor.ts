@@ -9,7 +9,7 @@ import { logger } from '../../lib/common/logger';
 import { projectOf } from '../../lib/common/project';
 import { explicitOptionKeys } from '../../lib/common/explicit-options';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
-import { DeployError } from '../../lib/swarm/deploy-error';
+import { failureLines } from '../../lib/swarm/deploy-error';
 import { deploy } from '../../lib/swarm/deployer';
 import { DeployReport, formatSummary } from '../../lib/swarm/report';
 import type { SwarmDeployExecutorSchema } from './schema';
@@ -44,12 +44,7 @@ export default async function runExecutor(
     if (report.action !== 'dry-run' && report.action !== 'noop') formatSummary(report).forEach((l) => logger.info(l));
     return { success: true, report };
   } catch (error) {
-    if (error instanceof DeployError) {
-      logger.error(error.message);
-      error.details.forEach((d) => logger.error(d.startsWith('  ') ? d : `  ${d}`));
-    } else {
-      logger.error(`swarm-deploy failed: ${(error as Error).message ?? String(error)}`);
-    }
+    failureLines(error, 'swarm-deploy').forEach((l) => logger.error(l));
     return { success: false };
   }
 }

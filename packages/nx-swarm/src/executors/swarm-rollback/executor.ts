@@ -6,7 +6,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../lib/common/logger';
 import { projectOf } from '../../lib/common/project';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
-import { DeployError } from '../../lib/swarm/deploy-error';
+import { failureLines } from '../../lib/swarm/deploy-error';
 import { formatSummary } from '../../lib/swarm/report';
 import { RollbackResult, rollback } from '../../lib/swarm/rollback';
 import type { SwarmRollbackExecutorSchema } from './schema';
@@ -35,12 +35,7 @@ export default async function runExecutor(
     if (result.kind === 'rollback' && result.report.action === 'rollback') formatSummary(result.report).forEach((l) => logger.info(l));
     return { success: true, result };
   } catch (error) {
-    if (error instanceof DeployError) {
-      logger.error(error.message);
-      error.details.forEach((d) => logger.error(d.startsWith('  ') ? d : `  ${d}`));
-    } else {
-      logger.error(`swarm-rollback failed: ${(error as Error).message ?? String(error)}`);
-    }
+    failureLines(error, 'swarm-rollback').forEach((l) => logger.error(l));
     return { success: false };
   }
 }

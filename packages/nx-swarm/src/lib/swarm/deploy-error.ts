@@ -9,6 +9,12 @@ export class DeployError extends Error {
   }
 }
 
+/** The lines an executor prints for a failure: a DeployError's message and details, else "<executor> failed: …". */
+export function failureLines(error: unknown, executor: string): string[] {
+  if (error instanceof DeployError) return [error.message, ...error.details.map((d) => (d.startsWith('  ') ? d : `  ${d}`))];
+  return [`${executor} failed: ${(error as Error)?.message ?? String(error)}`];
+}
+
 /** Adds advice to the daemon's synchronous create/update errors. Pure. */
 export function explainDaemonError(msg: string): string {
   if (/port published with ingress mode can't be used with dnsrr mode/i.test(msg)) {

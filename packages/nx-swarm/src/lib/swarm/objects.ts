@@ -97,6 +97,9 @@ export function isVersionOf(name: string, service: string, source: string): bool
   return new RegExp(`^${escapeRe(objectName(service, source, '00000000').slice(0, -8))}[0-9a-f]{8}$`).test(name);
 }
 
+/** Two content-addressed versions of one source: the same `{service}_{source}_` prefix, 8 hex each. */
+export const sameSource = (a: string, b: string): boolean => /_[0-9a-f]{8}$/.test(a) && /_[0-9a-f]{8}$/.test(b) && a.slice(0, -8) === b.slice(0, -8);
+
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function parseMode(mode: number | string | undefined, at: string, problems: string[]): number {

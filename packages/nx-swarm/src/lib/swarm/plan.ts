@@ -9,7 +9,7 @@
  *   recreate  the change needs a remove + create (mode, name): refused, with the way out
  */
 import { TaskLike, isIdle } from './convergence';
-import { ObjectReferenceSpec, referencedName } from './objects';
+import { ObjectReferenceSpec, referencedName, sameSource } from './objects';
 import { RELEASES_LABEL } from './releases';
 import { MANAGED_LABEL, MountSpec, ServiceSpec } from './service-spec';
 import { SpecChange, describeChanges, diffSpecs, needsRecreate } from './spec-diff';
@@ -61,9 +61,6 @@ export interface DeployPlan {
 }
 
 const envKey = (e: string) => e.split('=')[0];
-
-/** Two content-addressed versions of one source: `{service}_{source}_` + 8 hex each. */
-const sameSource = (a: string, b: string) => /_[0-9a-f]{8}$/.test(a) && /_[0-9a-f]{8}$/.test(b) && a.slice(0, -8) === b.slice(0, -8);
 
 /**
  * What the desired spec drops from the current one, in the user's words: secrets and configs (an

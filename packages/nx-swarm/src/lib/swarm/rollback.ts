@@ -11,7 +11,7 @@ import { DeployError } from './deploy-error';
 import { EngineFacts, connect, releaseOf } from './deployer';
 import { follow } from './follow';
 import { pruneObjects } from './object-store';
-import { ObjectKind, ObjectReferenceSpec, referencedName } from './objects';
+import { ObjectKind, ObjectReferenceSpec, referencedName, sameSource } from './objects';
 import { formatDuration, parseDuration } from './options';
 import { DeployPlan, describePlan, planDeploy } from './plan';
 import { registryAuthHeader } from './preflight';
@@ -53,8 +53,6 @@ export interface RollbackParams {
 }
 
 export type RollbackResult = { kind: 'list'; lines: string[]; releases: Release[] } | { kind: 'rollback'; report: DeployReport };
-
-const sameSource = (a: string, b: string) => /_[0-9a-f]{8}$/.test(a) && /_[0-9a-f]{8}$/.test(b) && a.slice(0, -8) === b.slice(0, -8);
 
 /**
  * The current spec with a release's image and object versions: each of the release's versions
