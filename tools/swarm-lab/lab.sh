@@ -172,9 +172,11 @@ ensure_registry() {
   setsid docker-registry serve "$dir/config.yml" >>"$LAB_DATA/logs/registry.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   local i
-  for ((i = 0; i < 100; i++)); do
+  # Alive = the process exists (kill -0). Its command line is not checked here: right after the
+  # fork it can still be the shell's, before the exec (a race that made CI fail with an empty log).
+  for ((i = 0; i < 300; i++)); do
     curl_ok "http://$REGISTRY/v2/" && return 0
-    pid_alive_with "$(pidfile_pid "$pidfile")" "$dir/config.yml" || break
+    kill -0 "$(pidfile_pid "$pidfile")" 2>/dev/null || break
     sleep 0.1
   done
   tail -n 20 "$LAB_DATA/logs/registry.log" >&2 || true

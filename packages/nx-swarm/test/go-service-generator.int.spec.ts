@@ -80,7 +80,7 @@ describe(`nx g nx-swarm:go-service ${NAME} (real nx CLI, scratch workspace)`, ()
   it('the inferred graph: build → image → deploy', async () => {
     const r = await nx('show', 'project', NAME, '--json');
     const project = JSON.parse(r.stdout);
-    expect(Object.keys(project.targets).sort()).toEqual(['build', 'deploy', 'image', 'serve', 'test', 'tidy', 'undeploy', 'vet']);
+    expect(Object.keys(project.targets).sort()).toEqual(['build', 'deploy', 'image', 'rollback', 'serve', 'test', 'tidy', 'undeploy', 'vet']);
     // It imports the workspace's shared module through the root go.work.
     expect(fs.readFileSync(path.join(ws, 'go.work'), 'utf8')).toContain(`./apps/${NAME}`);
     expect((await nx('graph', '--file=graph.json')).exitCode).toBe(0);

@@ -63,7 +63,15 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
   it('holds compiled JavaScript, the schemas and the manifests, and no tests or TypeScript sources', () => {
     const executors = JSON.parse(fs.readFileSync(path.join(ws, 'node_modules/nx-swarm/executors.json'), 'utf8')).executors;
     const generators = JSON.parse(fs.readFileSync(path.join(ws, 'node_modules/nx-swarm/generators.json'), 'utf8')).generators;
-    expect(Object.keys(executors).sort()).toEqual(['docker-image', 'go-cross-build', 'go-serve', 'go-tidy', 'swarm-deploy', 'swarm-service-rm']);
+    expect(Object.keys(executors).sort()).toEqual([
+      'docker-image',
+      'go-cross-build',
+      'go-serve',
+      'go-tidy',
+      'swarm-deploy',
+      'swarm-rollback',
+      'swarm-service-rm',
+    ]);
     const wanted = [
       'package.json',
       'README.md',
@@ -104,6 +112,7 @@ describe('the packed nx-swarm package in a workspace of its own (real nx CLI)', 
       serve: 'nx-swarm:go-serve',
       image: 'nx-swarm:docker-image',
       deploy: 'nx-swarm:swarm-deploy',
+      rollback: 'nx-swarm:swarm-rollback',
       undeploy: 'nx-swarm:swarm-service-rm',
     });
   });
