@@ -4,11 +4,10 @@
  * (the same plan, apply, follow and report as swarm-deploy) and builds nothing; it records a new
  * release that says which one it returned to. `list` prints the history.
  */
-import type { Engine } from '../docker/engine';
 import { applyPlan } from './apply';
 import { ConvergenceInput } from './convergence';
 import { DeployError } from './deploy-error';
-import { EngineFacts, connect, releaseOf } from './deployer';
+import { DeployParams, connect, releaseOf } from './deployer';
 import { follow } from './follow';
 import { pruneObjects } from './object-store';
 import { ObjectKind, ObjectReferenceSpec, referencedName, sameSource } from './objects';
@@ -37,20 +36,8 @@ export interface RollbackOptions {
   outputDir?: string;
 }
 
-export interface RollbackParams {
-  options: RollbackOptions;
-  projectName: string;
-  projectRoot: string;
-  workspaceRoot: string;
-  env?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
-  warn?: (line: string) => void;
-  pollMs?: number;
-  engine?: Engine;
-  api?: EngineFacts;
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-}
+/** The deployer's parameters (engine, clock, output), with the rollback's options. */
+export type RollbackParams = Omit<DeployParams, 'options' | 'kernelProbe' | 'explicit'> & { options: RollbackOptions };
 
 export type RollbackResult = { kind: 'list'; lines: string[]; releases: Release[] } | { kind: 'rollback'; report: DeployReport };
 
