@@ -218,6 +218,15 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
   };
 }
 
+/**
+ * The runtime input of the cacheable image and deploy targets: what the engine holds for the project
+ * now (lib/docker/engine-state.ts). When the script is missing (the plugin not installed as
+ * JavaScript), the fallback prints a random number, so nothing is served from the cache. Pure.
+ */
+export function engineStateInput(projectName: string): { runtime: string } {
+  return { runtime: `node node_modules/nx-swarm/src/bin/engine-state.js ${JSON.stringify(projectName)} || node -e "console.log(Math.random())"` };
+}
+
 /** The goBuild/goTest named inputs, inlined when the workspace doesn't define them in nx.json. */
 export const GO_BUILD_INPUTS = [
   '{projectRoot}/**/*.go',
@@ -483,11 +492,12 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     targets[names.image] = {
       executor: `${PLUGIN_NAME}:docker-image`,
       dependsOn: [names.build],
-      // The image lives in the daemon, which Nx's file cache can't restore; the executor skips the
-      // build itself when the content-tagged image already exists.
-      cache: false,
-      inputs: ['default', { dependentTasksOutputFiles: '**/*', transitive: false }],
-      // The receipt swarm-deploy reads. Declared for the graph; with cache false Nx never restores it.
+      // Cacheable: the runtime input lists what the engine holds for the project now, so a removed
+      // or retagged image misses (see engineStateInput).
+      cache: true,
+      // Every linux binary: a multi-platform image index holds them all.
+      inputs: ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }, engineStateInput(facts.projectName)],
+      // The receipt swarm-deploy reads.
       outputs: [`{workspaceRoot}/${opts.outputDir}/image.json`],
       options: {
         files: [{ from: `${opts.outputDir}/${binary}`, to: binary }],
@@ -506,7 +516,11 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     targets[names.deploy] = {
       executor: `${PLUGIN_NAME}:swarm-deploy`,
       dependsOn: [names.image],
-      cache: false,
+      // Cacheable like the image: the options, the image receipt, and the service's state now
+      // (version, update state, running tasks) with the files and variables the last deploy read.
+      cache: true,
+      inputs: [{ dependentTasksOutputFiles: '**/image.json', transitive: false }, engineStateInput(facts.projectName)],
+      outputs: [`{workspaceRoot}/${opts.outputDir}/deploy.json`],
       options: { ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}), ...opts.deployOptions },
       ...(Object.keys(opts.deployConfigurations).length ? { configurations: structuredClone(opts.deployConfigurations) } : {}),
       metadata: {

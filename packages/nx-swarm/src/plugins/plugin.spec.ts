@@ -9,6 +9,7 @@ import {
   GO_PRODUCTION_INPUTS,
   GO_TEST_INPUTS,
   inferGoLibraryProject,
+  engineStateInput,
   inferGoServiceProject,
   isCandidateGoMod,
   normalizePluginOptions,
@@ -169,8 +170,20 @@ describe('inferGoServiceProject', () => {
     ['vet', 'nx:run-commands', true, undefined, ['goTest', '^production']],
     ['tidy', 'nx-swarm:go-tidy', false, undefined, undefined],
     ['serve', 'nx-swarm:go-serve', undefined, undefined, undefined],
-    ['image', 'nx-swarm:docker-image', false, ['build'], ['default', { dependentTasksOutputFiles: '**/*', transitive: false }]],
-    ['deploy', 'nx-swarm:swarm-deploy', false, ['image'], undefined],
+    [
+      'image',
+      'nx-swarm:docker-image',
+      true,
+      ['build'],
+      ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }, engineStateInput(facts.projectName)],
+    ],
+    [
+      'deploy',
+      'nx-swarm:swarm-deploy',
+      true,
+      ['image'],
+      [{ dependentTasksOutputFiles: '**/image.json', transitive: false }, engineStateInput(facts.projectName)],
+    ],
     ['undeploy', 'nx-swarm:swarm-service-rm', false, undefined, undefined],
   ])('%s: %s, cache %s, dependsOn %j, inputs %j', (name, executor, cache, dependsOn, inputs) => {
     const t = project.targets![name];

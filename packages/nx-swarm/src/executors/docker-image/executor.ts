@@ -14,7 +14,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../lib/common/logger';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import type { ImagePlan } from '../../lib/docker/image-build';
-import { ImageReceipt, imageReceiptPath, writeImageReceipt } from '../../lib/docker/image-receipt';
+import { ImageReceipt, imageReceiptPath, receiptWrote, writeImageReceipt } from '../../lib/docker/image-receipt';
+import { nextImageRecord, readStateRecord, updateStateRecord } from '../../lib/common/state-record';
 import { OptionsError, normalizeOptions } from '../../lib/docker/image-options';
 import { DockerfilePlan, NeedsEngine, planDockerfile } from '../../lib/oci/dockerfile';
 import { OciError } from '../../lib/oci/apply';
@@ -54,6 +55,16 @@ export function defaultPlatforms(plan: ImagePlan, context: ExecutorContext, proj
   return { platforms: [plan.platform ?? 'linux/amd64'], from: plan.platform ? 'the platform option' : 'the default' };
 }
 
+/**
+ * The receipt, and the state record the target's cache check reads (lib/common/state-record.ts):
+ * which repository to list, and a new nonce when this run changed the engine or the registry.
+ */
+function saveReceipt(receiptFile: string, receipt: ImageReceipt, workspaceRoot: string, projectName: string): void {
+  writeImageReceipt(receiptFile, receipt);
+  const previous = readStateRecord(workspaceRoot, projectName)?.image;
+  updateStateRecord(workspaceRoot, projectName, { image: nextImageRecord(previous, [receipt.repository], receiptWrote(receipt)) });
+}
+
 function fail(message: string, kind?: string): { success: false } {
   logger.error(`docker-image: ${message}`);
   if (kind && NEXT_STEP[kind]) logger.error(NEXT_STEP[kind]);
@@ -65,6 +76,17 @@ export default async function runExecutor(
   context: ExecutorContext,
   runtime: ExecutorRuntime = {},
 ): Promise<{ success: boolean }> {
+  const result = await runImage(options, context, runtime);
+  if (!result.success) {
+    // A failed run may have loaded, tagged or pushed part of it: the entry of an earlier state must not match again.
+    const projectName = context.projectName ?? 'app';
+    const previous = readStateRecord(context.root, projectName)?.image;
+    if (previous) updateStateRecord(context.root, projectName, { image: nextImageRecord(previous, previous.repositories, true) });
+  }
+  return result;
+}
+
+async function runImage(options: DockerImageExecutorSchema, context: ExecutorContext, runtime: ExecutorRuntime): Promise<{ success: boolean }> {
   const started = Date.now();
   const env = runtimeEnv(runtime);
   const projectName = context.projectName ?? 'app';
@@ -135,7 +157,7 @@ async function runOci(
     if (error instanceof OciError) return fail(error.message, error.kind);
     return fail((error as Error).message, plan.push ? 'push' : 'daemon');
   }
-  writeImageReceipt(receiptFile, receipt);
+  saveReceipt(receiptFile, receipt, context.root, projectName);
   const ms = Date.now() - started;
   logger.info(
     `✔ ${receipt.contentRef} ${receipt.built ? 'built' : 'up to date'} (oci builder, ${receipt.pushed ? `pushed ${receipt.registryDigest}` : receipt.built ? 'loaded into the engine' : 'load skipped'}): ` +
@@ -180,7 +202,7 @@ async function runEngine(
     return fail(`${projectName} failed against ${engine.describe}: ${daemonMessage(error)}`);
   }
 
-  writeImageReceipt(receiptFile, receiptOf(result, reason));
+  saveReceipt(receiptFile, receiptOf(result, reason), context.root, projectName);
 
   const ms = Date.now() - started;
   logger.info(

@@ -9,6 +9,7 @@ import { logger } from '../../lib/common/logger';
 import { projectOf } from '../../lib/common/project';
 import { explicitOptionKeys } from '../../lib/common/explicit-options';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
+import { updateStateRecord } from '../../lib/common/state-record';
 import { failureLines } from '../../lib/swarm/deploy-error';
 import { deploy } from '../../lib/swarm/deployer';
 import { DeployReport, formatSummary } from '../../lib/swarm/report';
@@ -42,6 +43,9 @@ export default async function runExecutor(
       warn: (line) => logger.warn(line),
     });
     if (report.action !== 'dry-run' && report.action !== 'noop') formatSummary(report).forEach((l) => logger.info(l));
+    // What the target's cache check looks at next time (lib/common/state-record.ts).
+    const read = report.read ?? { files: [], env: [] };
+    updateStateRecord(context.root, project.name, { deploy: { services: [report.service], ...read } });
     return { success: true, report };
   } catch (error) {
     failureLines(error, 'swarm-deploy').forEach((l) => logger.error(l));

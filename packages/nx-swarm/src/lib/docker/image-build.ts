@@ -48,7 +48,7 @@ export interface PreparedImage {
  */
 export type ImageResult = Pick<
   ImageReceipt,
-  'repository' | 'tags' | 'contentTag' | 'contentRef' | 'contentDigest' | 'imageId' | 'size' | 'built' | 'pushed' | 'registryDigest'
+  'repository' | 'tags' | 'contentTag' | 'contentRef' | 'contentDigest' | 'imageId' | 'size' | 'built' | 'pushed' | 'registryDigest' | 'tagsMoved'
 > & {
   /** The image's creation time as the daemon reports it. */
   created: string;
@@ -102,6 +102,7 @@ interface ImageInspectLike {
   Size: number;
   Created: string;
   RepoDigests?: string[];
+  RepoTags?: string[];
   Config?: { Labels?: Record<string, string> | null };
 }
 
@@ -238,7 +239,11 @@ export async function applyImage(docker: Docker, prepared: PreparedImage, option
     built = true;
   }
 
+  const tagged = new Set(built ? [] : (existing?.RepoTags ?? []));
+  const tagsMoved: string[] = [];
   for (const tag of plan.tags) {
+    if (tagged.has(`${plan.repository}:${tag}`)) continue;
+    tagsMoved.push(tag);
     try {
       await docker.getImage(imageId).tag({ repo: plan.repository, tag });
     } catch (error) {
@@ -260,6 +265,7 @@ export async function applyImage(docker: Docker, prepared: PreparedImage, option
     created: inspected.Created,
     built,
     pushed: false,
+    ...(tagsMoved.length ? { tagsMoved } : {}),
   };
   if (!plan.push) return result;
 

@@ -12,6 +12,8 @@ export interface LoadResult {
   loaded: boolean;
   imageId: string;
   size: number;
+  /** Tags this run put on the image (they were missing or on another image). */
+  tagsMoved: string[];
 }
 
 export class LoadError extends Error {}
@@ -56,13 +58,15 @@ export async function loadImage(
     loaded = true;
   }
   const have = new Set(existing.RepoTags ?? []);
+  const tagsMoved: string[] = [];
   for (const tag of tags) {
     if (have.has(`${repository}:${tag}`)) continue;
+    tagsMoved.push(tag);
     try {
       await docker.getImage(imageId).tag({ repo: repository, tag });
     } catch (error) {
       throw new LoadError(`Could not tag ${imageId} as ${repository}:${tag}: ${daemonMessage(error)}`);
     }
   }
-  return { loaded, imageId: existing.Id, size: existing.Size };
+  return { loaded, imageId: existing.Id, size: existing.Size, tagsMoved };
 }

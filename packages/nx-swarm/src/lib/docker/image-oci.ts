@@ -120,6 +120,7 @@ export async function ociImage(params: OciRunParams): Promise<ImageReceipt> {
       receipt.size = result.size;
       receipt.built = result.loaded;
       receipt.loaded = { platform: formatPlatform(first.platform), imageId: result.imageId, loadedNow: result.loaded };
+      if (result.tagsMoved.length) receipt.tagsMoved = result.tagsMoved;
       log(
         result.loaded
           ? `loaded ${built.contentRef} into ${engine!.describe}`

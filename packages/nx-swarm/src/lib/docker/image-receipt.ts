@@ -27,6 +27,8 @@ export interface ImageReceipt {
   registryDigest?: string;
   /** Whether this run built the image (false: it already existed). */
   built: boolean;
+  /** Convenience tags this run moved onto the image in the engine (they were missing or elsewhere). */
+  tagsMoved?: string[];
   /** ISO time the receipt was written. */
   createdAt: string;
   /** Which builder made the image ("oci": in process; "engine": the daemon's classic builder), and why. */
@@ -63,4 +65,12 @@ export function readImageReceipt(file: string): ImageReceipt | undefined {
 export function writeImageReceipt(file: string, receipt: ImageReceipt): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(receipt, null, 2) + '\n');
+}
+
+/**
+ * Did the run change the engine or the registry (built, loaded, tagged or pushed)? A push always
+ * counts: the cache check does not look at the registry. Pure.
+ */
+export function receiptWrote(receipt: Pick<ImageReceipt, 'built' | 'pushed' | 'tagsMoved' | 'loaded'>): boolean {
+  return receipt.built || receipt.pushed || Boolean(receipt.tagsMoved?.length) || Boolean(receipt.loaded?.loadedNow);
 }

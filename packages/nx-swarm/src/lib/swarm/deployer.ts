@@ -19,6 +19,7 @@ import { chooseImage, placementPlatforms } from './image-ref';
 import { SwarmDeployOptions, formatDuration } from './options';
 import { CurrentState, DeployPlan, describePlan, planDeploy } from './plan';
 import { KernelProbe, PreflightResult, preflight } from './preflight';
+import { readTracker, type ReadTracker } from './read-tracker';
 import { DeployReport, buildReport, deployReportPath, portsOf, tryPathFor, urlHost, writeReport } from './report';
 import { buildServiceSpec } from './service-spec';
 import { healthcheckOverride, sizeMonitor } from './monitor';
@@ -102,11 +103,14 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
   const warn = params.warn ?? log;
   const env = params.env ?? process.env;
 
+  // What the deploy reads from files and variables, for the target's cache check.
+  const reads = readTracker(env, params.workspaceRoot);
+
   // A stack file, when there is one, under the options (which win, key by key).
   let options = params.options;
   let composeImage: string | undefined;
   if (options.composeFile) {
-    const fromFile = readComposeSource(options, params, env, log);
+    const fromFile = readComposeSource(options, params, reads.env, log, reads);
     options = fromFile.options;
     composeImage = fromFile.image;
   }
@@ -117,8 +121,11 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     o = normalizeDeployOptions(options, {
       projectName: params.projectName,
       workspaceRoot: params.workspaceRoot,
-      env,
-      readFile: (f) => (fs.existsSync(f) && fs.statSync(f).isFile() ? fs.readFileSync(f) : undefined),
+      env: reads.env,
+      readFile: (f) => {
+        reads.file(f);
+        return fs.existsSync(f) && fs.statSync(f).isFile() ? fs.readFileSync(f) : undefined;
+      },
     });
   } catch (error) {
     if (error instanceof DeployOptionsError) throw new DeployError(`Invalid swarm-deploy options for ${error.service}:`, error.problems);
@@ -141,10 +148,13 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     }
   }
   const image = chooseImage(o.image, receipt)!;
+  if ((o.image || !receipt) && !/@sha256:[0-9a-f]{64}$/.test(image.ref))
+    reads.uncacheable(`the image is named by a tag (${image.ref}), which can move`);
 
   // 1. Preflight.
   const engine = await connect(params, env);
   const api = engine.api;
+  options.groupsFromFiles?.forEach((f) => reads.file(f));
   if (options.groupsFromFiles?.length) o.hardening.Groups = [...(o.hardening.Groups ?? []), ...groupsFromFiles(options.groupsFromFiles, engine)];
   const pre: PreflightResult = await preflight(api, {
     options: o,
@@ -218,6 +228,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       versionIndex: p.current?.Version.Index,
       release: p.release && { n: p.release.n },
       startedAt,
+      read: reads.read,
       ...extra,
     });
 
@@ -310,10 +321,12 @@ export function readComposeSource(
   params: Pick<DeployParams, 'workspaceRoot' | 'projectName' | 'explicit'>,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  reads?: Pick<ReadTracker, 'file'>,
 ): { options: SwarmDeployOptions; image?: string } {
   const { mergeComposeOptions, parseComposeService } = require('./compose') as typeof import('./compose');
   const file = options.composeFile!;
   const abs = path.resolve(params.workspaceRoot, file);
+  reads?.file(abs);
   const text = readTextOrUndefined(abs);
   if (text === undefined) throw new DeployError(`composeFile: ${file} does not exist (paths are relative to the workspace root).`);
   const service = options.composeService ?? options.service ?? params.projectName;
@@ -322,7 +335,10 @@ export function readComposeSource(
     service,
     env,
     baseDir: path.dirname(path.relative(params.workspaceRoot, abs)),
-    readFile: (f) => readTextOrUndefined(path.resolve(params.workspaceRoot, f)),
+    readFile: (f) => {
+      reads?.file(path.resolve(params.workspaceRoot, f));
+      return readTextOrUndefined(path.resolve(params.workspaceRoot, f));
+    },
   });
   if (parsed.problems.length) throw new DeployError(`Can't deploy service ${service} from ${file}:`, parsed.problems);
   parsed.notes.forEach((n) => log(n));

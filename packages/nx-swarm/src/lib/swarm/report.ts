@@ -33,6 +33,8 @@ export interface DeployReport {
   release?: { n: number; rollbackOf?: number };
   elapsedMs: number;
   deployedAt: string;
+  /** Files and variables the deploy read (names only), for the target's cache check (lib/common/state-record.ts). */
+  read?: { files: string[]; env: string[]; uncacheable?: string };
 }
 
 /**
@@ -110,6 +112,7 @@ export interface ReportInput {
   ports: PublishedPort[];
   versionIndex?: number;
   release?: { n: number; rollbackOf?: number };
+  read?: DeployReport['read'];
   startedAt: number;
 }
 
@@ -126,6 +129,7 @@ export function buildReport(r: ReportInput, now = Date.now()): DeployReport {
     ports: r.ports,
     versionIndex: r.versionIndex,
     ...(r.release ? { release: r.release } : {}),
+    ...(r.read ? { read: r.read } : {}),
     elapsedMs: now - r.startedAt,
     deployedAt: new Date(now).toISOString(),
   };

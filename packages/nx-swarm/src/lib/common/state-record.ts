@@ -1,0 +1,94 @@
+/**
+ * What the image and deploy tasks of a project leave for the next cache check: which image
+ * repositories and services to look at in the engine, which files and environment variables the deploy
+ * read, and a nonce that changes whenever a run wrote something only the registry could tell.
+ *
+ * The `image` and `deploy` targets are cacheable through a runtime input
+ * (`node node_modules/nx-swarm/src/bin/engine-state.js PROJECT`, see lib/docker/engine-state.ts) that
+ * prints what the engine holds for them now. Nx computes a task's hash before the task runs, so a
+ * cache entry is keyed by the state *before* its run:
+ * - a run that changed nothing (the image existed, the service was up to date) leaves an entry whose
+ *   state is what the engine still has when it matches again: serving it from the cache is right;
+ * - a run that wrote (loaded or pushed an image, updated a service) leaves an entry keyed by a state
+ *   that must never come back. A service's version index only grows, but an image set can return to
+ *   an earlier one (remove the new image), so an image write changes the nonce, and the pre-run state
+ *   with the old nonce is gone for good. Pushes always change it: the registry is not looked at.
+ *
+ * Kept in .nx/workspace-data/nx-swarm-state/PROJECT.json, outside every task's outputs, so a cache
+ * hit never restores it. No dependencies: the runtime-input script loads this file.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface ImageStateRecord {
+  /** Repositories whose tags and image ids the state lists. */
+  repositories: string[];
+  /** Changes with every run that loaded, built, tagged or pushed. */
+  nonce: string;
+}
+
+export interface DeployStateRecord {
+  /** Services whose id, version, update state and running tasks the state lists. */
+  services: string[];
+  /** Files the deploy read (secrets, configs, stack file, env_file, groupsFromFiles), workspace-relative or absolute. */
+  files: string[];
+  /** Environment variables the deploy read for secrets, configs and the stack file (their values are hashed, never printed). */
+  env: string[];
+  /** Set when the state can't describe what the deploy depends on: then it is never served from the cache. */
+  uncacheable?: string;
+}
+
+export interface StateRecord {
+  version: 1;
+  image?: ImageStateRecord;
+  deploy?: DeployStateRecord;
+}
+
+/** In Nx's workspace-data folder (where Nx's own plugins keep theirs; `nx reset` clears it, and the next check then runs the task). */
+export function stateRecordPath(workspaceRoot: string, project: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dataDir = env.NX_WORKSPACE_DATA_DIRECTORY || env.NX_PROJECT_GRAPH_CACHE_DIRECTORY || path.join('.nx', 'workspace-data');
+  return path.join(path.resolve(workspaceRoot, dataDir), 'nx-swarm-state', `${project.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+}
+
+export function readStateRecord(workspaceRoot: string, project: string): StateRecord | undefined {
+  try {
+    const json = JSON.parse(fs.readFileSync(stateRecordPath(workspaceRoot, project), 'utf8')) as StateRecord;
+    return json && json.version === 1 ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The image part after a run. `wrote`: the run changed the engine or the registry (built, loaded,
+ * tagged, pushed). Pure.
+ */
+export function nextImageRecord(
+  previous: ImageStateRecord | undefined,
+  repositories: string[],
+  wrote: boolean,
+  newNonce: () => string = randomUUID,
+): ImageStateRecord {
+  const same = previous && previous.repositories.join('\n') === [...repositories].sort().join('\n');
+  return { repositories: [...repositories].sort(), nonce: !wrote && same ? previous.nonce : newNonce() };
+}
+
+/** Writes one part of the record (atomically: the next hash may read it at any time). Never throws. */
+export function updateStateRecord(workspaceRoot: string, project: string, patch: Partial<Omit<StateRecord, 'version'>>): void {
+  const file = stateRecordPath(workspaceRoot, project);
+  try {
+    const next: StateRecord = { ...(readStateRecord(workspaceRoot, project) ?? { version: 1 }), ...patch, version: 1 };
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(next, null, 2) + '\n');
+    fs.renameSync(tmp, file);
+  } catch {
+    // Without a record the next hash can't describe the state and is never served from the cache.
+    try {
+      fs.rmSync(file, { force: true });
+    } catch {
+      /* nothing more to do */
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { updateStateRecord } from '../common/state-record';
+import { EngineGet, engineStateText, repoOf } from './engine-state';
+
+describe('repoOf', () => {
+  it.each([
+    ['a/b:tag', 'a/b'],
+    ['host:5000/a/b:tag', 'host:5000/a/b'],
+    ['host:5000/a/b', 'host:5000/a/b'],
+    ['a/b@sha256:abc', 'a/b'],
+    ['a:1@sha256:abc', 'a'],
+  ])('%s → %s', (ref, repo) => expect(repoOf(ref)).toBe(repo));
+});
+
+/** A fake engine: the answers a test changes between two checks. */
+function fakeEngine() {
+  const state = {
+    images: [
+      { Id: 'sha256:aaa', RepoTags: ['me/app:c-1', 'me/app:latest'] },
+      { Id: 'sha256:bbb', RepoTags: ['me/app:c-0', 'other/app:x'] },
+    ],
+    services: [{ ID: 'svc1', Version: { Index: 10 }, Spec: { Name: 'app' }, UpdateStatus: { State: 'completed' } }],
+    tasks: [{ ID: 't1', ServiceID: 'svc1', Status: { State: 'running' } }],
+    fail: false,
+  };
+  const get: EngineGet = async (p) => {
+    if (state.fail) throw new Error('connect ECONNREFUSED /var/run/docker.sock');
+    if (p.startsWith('/images/json')) return state.images;
+    if (p.startsWith('/services')) return state.services;
+    if (p.startsWith('/tasks')) return state.tasks;
+    throw new Error(`unexpected ${p}`);
+  };
+  return { state, get };
+}
+
+describe('engineStateText: what Nx hashes for the image and deploy targets', () => {
+  let root: string;
+  let n = 0;
+  const nonce = () => `nonce-${++n}`;
+  const env = { SECRET_TOKEN: 's3cret-value' } as NodeJS.ProcessEnv;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nxs-engine-state-'));
+    fs.writeFileSync(path.join(root, 'greeting.txt'), 'hello');
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const text = (get: EngineGet, e: NodeJS.ProcessEnv = env) =>
+    engineStateText({ workspaceRoot: root, project: 'app', env: e, plugin: 'test', get, nonce });
+  const record = () => {
+    updateStateRecord(root, 'app', { image: { repositories: ['me/app'], nonce: 'n1' } });
+    updateStateRecord(root, 'app', { deploy: { services: ['app'], files: ['greeting.txt'], env: ['SECRET_TOKEN'] } });
+  };
+
+  it('lists the repository tags, the service and its running tasks, and never a value', async () => {
+    record();
+    const engine = fakeEngine();
+    const out = await text(engine.get);
+    expect(out).toContain('image me/app:c-1 sha256:aaa');
+    expect(out).toContain('image me/app:latest sha256:aaa');
+    expect(out).toContain('image me/app:c-0 sha256:bbb');
+    expect(out).not.toContain('other/app');
+    expect(out).toContain('service app id svc1 version 10 update completed');
+    expect(out).toContain('task app t1 running');
+    expect(out).not.toContain('s3cret');
+    expect(out).not.toContain('hello');
+    expect(await text(engine.get)).toBe(out); // stable: the same state hashes the same
+  });
+
+  type Change = (s: ReturnType<typeof fakeEngine>['state'], root: string) => NodeJS.ProcessEnv | void;
+  it.each<[string, Change]>([
+    ['an image removed', (s) => void s.images.shift()],
+    ['a tag moved', (s) => void (s.images[1].RepoTags = ['me/app:c-0', 'me/app:latest'])],
+    ['the service updated (version)', (s) => void (s.services[0].Version.Index = 11)],
+    ['the service removed', (s) => void (s.services = [])],
+    ['an update rolled back', (s) => void (s.services[0].UpdateStatus.State = 'rollback_completed')],
+    ['a task replaced', (s) => void (s.tasks[0].ID = 't2')],
+    ['a task not running', (s) => void (s.tasks[0].Status.State = 'starting')],
+    ['a config file edited', (_s, r) => fs.writeFileSync(path.join(r, 'greeting.txt'), 'hello!')],
+    ['a config file removed', (_s, r) => fs.rmSync(path.join(r, 'greeting.txt'))],
+    ['a secret variable changed', () => ({ SECRET_TOKEN: 'other' })],
+    ['a secret variable unset', () => ({})],
+  ])('changes when %s', async (_name, change) => {
+    record();
+    const engine = fakeEngine();
+    const before = await text(engine.get);
+    const e = change(engine.state, root);
+    expect(await text(engine.get, e ?? env)).not.toBe(before);
+  });
+
+  it.each<[string, () => void, (s: ReturnType<typeof fakeEngine>['state']) => void, string]>([
+    ['there is no record yet', () => {}, () => {}, 'no state record yet'],
+    [
+      'the deploy named its image by a tag',
+      () =>
+        updateStateRecord(root, 'app', {
+          deploy: { services: ['app'], files: [], env: [], uncacheable: 'the image is named by a tag (me/app:latest), which can move' },
+        }),
+      () => {},
+      'named by a tag',
+    ],
+    ['the engine does not answer', record, (s) => void (s.fail = true), 'ECONNREFUSED'],
+  ])('is a fresh random line when %s', async (_name, setup, breakIt, why) => {
+    setup();
+    const engine = fakeEngine();
+    breakIt(engine.state);
+    const a = await text(engine.get);
+    expect(a).toContain('not cacheable now');
+    expect(a).toContain(why);
+    expect(await text(engine.get)).not.toBe(a);
+  });
+
+  it('does not dial an ssh:// engine (an ssh login per hash): random', async () => {
+    record();
+    const out = await engineStateText({ workspaceRoot: root, project: 'app', env: { DOCKER_HOST: 'ssh://deploy@manager' }, plugin: 'test', nonce });
+    expect(out).toMatch(/not cacheable now: the engine is at ssh:\/\/deploy@manager .*which this check does not dial/);
+  });
+});

@@ -1,0 +1,183 @@
+/**
+ * The engine state that the cacheable `image` and `deploy` targets depend on, as text for Nx's
+ * runtime input (`node node_modules/nx-swarm/src/bin/engine-state.js PROJECT`; Nx hashes what it
+ * prints). It lists, for what the project's state record names (lib/common/state-record.ts): the
+ * tags and ids of its images, its services' id, version, update state and running tasks, and one
+ * digest over the files and environment variables the last deploy read. Values are hashed, never
+ * printed.
+ *
+ * When that can't be known cheaply and for sure (no record yet, an ssh:// or npipe endpoint, an
+ * engine that does not answer, a record marked uncacheable) it prints a fresh random line instead:
+ * the task then always runs, as it did before it was cacheable. It never fails: a failing runtime
+ * input would make every task in the run fail.
+ *
+ * Raw Engine API requests over node:http: no dockerode, so the check costs a Node start and three
+ * requests (about 60 ms here).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { readStateRecord, type StateRecord } from '../common/state-record';
+import { describeEndpoint, resolveDockerEndpoint, type DockerEndpoint, type EndpointEnv } from './endpoint';
+
+/** GET an Engine API path and parse its JSON; rejects on a non-2xx status or after the timeout. */
+export type EngineGet = (apiPath: string) => Promise<unknown>;
+
+export interface EngineFacts {
+  images: Array<{ Id: string; RepoTags?: string[] | null }>;
+  services: Array<{ name: string; id?: string; version?: number; update?: string }>;
+  tasks: Array<{ service: string; id: string; state: string }>;
+}
+
+/** The lines Nx hashes, from the record and what the engine said. Pure. */
+export function engineStateLines(
+  record: StateRecord,
+  endpoint: string,
+  facts: EngineFacts,
+  inputsDigest: string | undefined,
+  plugin: string,
+): string[] {
+  const lines = [`nx-swarm engine state 1 (${plugin})`, `endpoint ${endpoint}`];
+  if (record.image) {
+    lines.push(`image nonce ${record.image.nonce}`);
+    const repos = new Set(record.image.repositories);
+    const tagged: string[] = [];
+    for (const img of facts.images) for (const t of img.RepoTags ?? []) if (repos.has(repoOf(t))) tagged.push(`image ${t} ${img.Id}`);
+    lines.push(...tagged.sort());
+  }
+  if (record.deploy) {
+    for (const s of [...facts.services].sort((a, b) => a.name.localeCompare(b.name))) {
+      lines.push(s.id ? `service ${s.name} id ${s.id} version ${s.version} update ${s.update ?? 'none'}` : `service ${s.name} absent`);
+    }
+    lines.push(...facts.tasks.map((t) => `task ${t.service} ${t.id} ${t.state}`).sort());
+    lines.push(`read ${record.deploy.files.length} files, ${record.deploy.env.length} variables: ${inputsDigest ?? 'none'}`);
+  }
+  return lines;
+}
+
+/** "host:5000/a/b:tag" → "host:5000/a/b"; digests are not tags. Pure. */
+export function repoOf(tagged: string): string {
+  const at = tagged.indexOf('@');
+  const ref = at >= 0 ? tagged.slice(0, at) : tagged;
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref;
+}
+
+/** One digest over the contents (or, for sockets and devices, owner and mode) of files and the values of variables. */
+export function inputsDigest(record: StateRecord['deploy'] & object, workspaceRoot: string, env: NodeJS.ProcessEnv): string {
+  const h = createHash('sha256');
+  for (const f of [...record.files].sort()) {
+    const abs = path.resolve(workspaceRoot, f);
+    h.update(`file ${f}\0`);
+    try {
+      const st = fs.statSync(abs);
+      h.update(st.isFile() ? fs.readFileSync(abs) : `stat ${st.uid}:${st.gid} ${st.mode}`);
+    } catch {
+      h.update('missing');
+    }
+    h.update('\0');
+  }
+  for (const name of [...record.env].sort()) h.update(`env ${name}\0${env[name] === undefined ? '\u0001unset' : env[name]}\0`);
+  return `sha256:${h.digest('hex')}`;
+}
+
+export async function collectEngineFacts(get: EngineGet, record: StateRecord): Promise<EngineFacts> {
+  const q = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
+  const images = record.image?.repositories.length
+    ? ((await get(`/images/json?filters=${q({ reference: record.image.repositories })}`)) as EngineFacts['images'])
+    : [];
+  const services: EngineFacts['services'] = [];
+  const tasks: EngineFacts['tasks'] = [];
+  await Promise.all(
+    (record.deploy?.services ?? []).map(async (name) => {
+      const [found, running] = await Promise.all([
+        get(`/services?filters=${q({ name: [name] })}`) as Promise<
+          Array<{ ID: string; Version?: { Index?: number }; Spec?: { Name?: string }; UpdateStatus?: { State?: string } }>
+        >,
+        get(`/tasks?filters=${q({ service: [name], 'desired-state': ['running'] })}`) as Promise<
+          Array<{ ID: string; ServiceID?: string; Status?: { State?: string } }>
+        >,
+      ]);
+      const svc = found.find((s) => s.Spec?.Name === name);
+      services.push(svc ? { name, id: svc.ID, version: svc.Version?.Index, update: svc.UpdateStatus?.State } : { name });
+      for (const t of running) if (svc && t.ServiceID === svc.ID) tasks.push({ service: name, id: t.ID, state: t.Status?.State ?? 'unknown' });
+    }),
+  );
+  return { images, services, tasks };
+}
+
+/** A GET over the endpoint's own transport, or undefined when this check does not talk to it (ssh, npipe). */
+export function engineGetter(endpoint: DockerEndpoint, timeoutMs = 3000): EngineGet | undefined {
+  let base: http.RequestOptions;
+  let mod: typeof http | typeof https = http;
+  if (endpoint.kind === 'unix') base = { socketPath: endpoint.socketPath };
+  else if (endpoint.kind === 'tcp') {
+    base = { host: endpoint.host, port: endpoint.port };
+    if (endpoint.protocol === 'https') {
+      mod = https;
+      const read = (p?: string) => (p && fs.existsSync(p) ? fs.readFileSync(p) : undefined);
+      Object.assign(base, {
+        ca: read(endpoint.tls?.caPath),
+        cert: read(endpoint.tls?.certPath),
+        key: read(endpoint.tls?.keyPath),
+        rejectUnauthorized: endpoint.tls?.verify !== false,
+      });
+    }
+  } else return undefined;
+  return (apiPath) =>
+    new Promise((resolve, reject) => {
+      const req = mod.request({ ...base, path: apiPath, method: 'GET', timeout: timeoutMs, headers: { Host: 'docker' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 300) return reject(new Error(`${apiPath}: HTTP ${res.statusCode}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${apiPath}: no answer in ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+}
+
+export interface EngineStateParams {
+  workspaceRoot: string;
+  project: string;
+  env: NodeJS.ProcessEnv;
+  /** What identifies the plugin build (its version and install fingerprint). */
+  plugin: string;
+  /** Tests: a fake engine. */
+  get?: EngineGet;
+  nonce?: () => string;
+}
+
+/** The text for Nx to hash. Never throws. */
+export async function engineStateText(p: EngineStateParams): Promise<string> {
+  const notCached = (why: string) => `not cacheable now: ${why} (${(p.nonce ?? randomUUID)()})`;
+  try {
+    const record = readStateRecord(p.workspaceRoot, p.project);
+    if (!record || (!record.image && !record.deploy)) return notCached('no state record yet');
+    if (record.deploy?.uncacheable) return notCached(record.deploy.uncacheable);
+    const readText = (f: string) => {
+      try {
+        return fs.readFileSync(f, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const endpoint = resolveDockerEndpoint(p.env as EndpointEnv, readText);
+    const get = p.get ?? engineGetter(endpoint);
+    if (!get) return notCached(`the engine is at ${describeEndpoint(endpoint)}, which this check does not dial`);
+    const facts = await collectEngineFacts(get, record);
+    const digest = record.deploy ? inputsDigest(record.deploy, p.workspaceRoot, p.env) : undefined;
+    return engineStateLines(record, describeEndpoint(endpoint), facts, digest, p.plugin).join('\n');
+  } catch (error) {
+    return notCached((error as Error).message);
+  }
+}
