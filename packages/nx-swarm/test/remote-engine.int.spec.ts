@@ -7,12 +7,13 @@
  * alias (HostName, Port, User, IdentityFile, UserKnownHostsFile, ProxyJump). Logins are counted
  * from sshd's `LogLevel VERBOSE` log ("Accepted publickey"): one per executor run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
+import { sharedControlDir } from '../src/lib/docker/ssh-transport';
 import type { SwarmDeployOptions } from '../src/lib/swarm/options';
 import {
   LabImage,
@@ -56,7 +57,8 @@ function remoteEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   delete env.DOCKER_TLS_VERIFY;
   delete env.DOCKER_CERT_PATH;
   delete env.DOCKER_CONFIG;
-  return { ...env, ...extra };
+  // One login per run, counted exactly; the kept connection across runs has its own test.
+  return { ...env, NX_SWARM_SSH_CONTROL_PERSIST: '0', ...extra };
 }
 const goEnv = (name: string) => execFileSync('go', ['env', name], { encoding: 'utf8' }).trim();
 
@@ -144,6 +146,44 @@ describe('ssh://ALIAS through the system ssh client (ProxyJump, known_hosts, one
     const local = await deployWith(remoteEnv({ DOCKER_HOST: state.dockerHost }));
     expect(local.success).toBe(true);
     process.stdout.write(`remote figure: no-op over ssh ${r.seconds.toFixed(2)} s, over the local socket ${local.seconds.toFixed(2)} s\n`);
+  });
+
+  it('a kept connection (NX_SWARM_SSH_CONTROL_PERSIST): the next run logs in 0 times; a changed known_hosts logs in again', async () => {
+    const keep = { ...sshEnv(), NX_SWARM_SSH_CONTROL_PERSIST: '30' };
+    const dir = sharedControlDir(keep);
+    expect(dir).toBeDefined();
+    const before = new Set(fs.readdirSync(dir!));
+    const first = await deployWith(keep);
+    expect(first.success).toBe(true);
+    expect(first.logins).toEqual({ mgr: 1, bastion: 1 });
+    const ids = await taskIds();
+    const warm = await deployWith(keep); // a new transport, as the next task process makes
+    expect(warm.success).toBe(true);
+    expect(warm.logins).toEqual({ mgr: 0, bastion: 0 });
+    expect(await taskIds()).toEqual(ids);
+    const local = await deployWith(remoteEnv({ DOCKER_HOST: state.dockerHost }));
+    expect(local.success).toBe(true);
+    process.stdout.write(
+      `remote figure: no-op over ssh, connection kept ${warm.seconds.toFixed(2)} s, over the local socket ${local.seconds.toFixed(2)} s\n`,
+    );
+    // The same known_hosts with a comment more: another configuration, so another connection (and its checks).
+    const kh = path.join(home, '.ssh', 'known_hosts');
+    const original = fs.readFileSync(kh, 'utf8');
+    fs.writeFileSync(kh, `# touched by the test\n${original}`);
+    try {
+      const again = await deployWith(keep);
+      expect(again.success).toBe(true);
+      expect(again.logins).toEqual({ mgr: 1, bastion: 1 });
+    } finally {
+      fs.writeFileSync(kh, original);
+      // Close the masters this test kept (ssh -O exit through their control sockets).
+      for (const f of fs.readdirSync(dir!).filter((f) => !before.has(f))) {
+        spawnSync('ssh', ['-F', path.join(home, '.ssh', 'config'), '-o', `ControlPath=${path.join(dir!, f)}`, '-O', 'exit', '--', state.ssh!.alias], {
+          stdio: 'ignore',
+          timeout: 5000,
+        });
+      }
+    }
   });
 
   it("refuses a changed host key with ssh's words and the fix, and touches nothing", async () => {

@@ -1,4 +1,15 @@
-import { SshFailureKind, classifySshFailure, remoteDockerCommand, sshDialArgv, sshExitArgv, sshWords } from './ssh-command';
+import { createHash } from 'node:crypto';
+import {
+  SshFailureKind,
+  classifySshFailure,
+  controlPersistSeconds,
+  remoteDockerCommand,
+  sharedControlName,
+  sshControlArgv,
+  sshDialArgv,
+  sshExitArgv,
+  sshWords,
+} from './ssh-command';
 import { sshConfigFileFor } from './ssh-transport';
 
 describe('sshDialArgv', () => {
@@ -149,5 +160,47 @@ describe('sshConfigFileFor', () => {
     ['no HOME', {}, [], undefined],
   ])('%s', (_name, env, files, expected) => {
     expect(sshConfigFileFor(env, '/root', exists(files))).toBe(expected);
+  });
+});
+
+describe('a kept ssh connection (NX_SWARM_SSH_CONTROL_PERSIST)', () => {
+  it.each([
+    [undefined, 60],
+    ['', 60],
+    ['0', 0],
+    ['no', 0],
+    ['OFF', 0],
+    ['300', 300],
+    ['5m', 60],
+    ['999999', 86400],
+  ])('%j → %d s', (value, seconds) => {
+    expect(controlPersistSeconds(value === undefined ? {} : { NX_SWARM_SSH_CONTROL_PERSIST: value })).toBe(seconds);
+  });
+
+  const hash = (t: string) => createHash('sha256').update(t).digest('hex');
+  it.each<[string, Parameters<typeof sharedControlName>]>([
+    ['another host', [{ host: 'other' }, undefined, 'm', hash]],
+    ['another user', [{ host: 'mgr', username: 'deploy' }, undefined, 'm', hash]],
+    ['another port', [{ host: 'mgr', port: 2222 }, undefined, 'm', hash]],
+    ['another ssh config file', [{ host: 'mgr' }, '/ci/.ssh/config', 'm', hash]],
+    ['changed known_hosts or config contents', [{ host: 'mgr' }, undefined, 'm2', hash]],
+  ])('is another socket for %s', (_name, args) => {
+    const base = sharedControlName({ host: 'mgr' }, undefined, 'm', hash);
+    expect(sharedControlName(...args)).not.toBe(base);
+    expect(sharedControlName({ host: 'mgr' }, undefined, 'm', hash)).toBe(base);
+    expect(base).toMatch(/^cm-[0-9a-f]{20}$/);
+  });
+
+  it('checks a master through its control path', () => {
+    expect(sshControlArgv({ host: 'mgr' }, '/run/x/cm-1', 'check', '/h/.ssh/config')).toEqual([
+      '-F',
+      '/h/.ssh/config',
+      '-o',
+      'ControlPath=/run/x/cm-1',
+      '-O',
+      'check',
+      '--',
+      'mgr',
+    ]);
   });
 });

@@ -61,7 +61,38 @@ export function sshDialArgv(target: SshTarget, options: SshArgvOptions = {}): st
 
 /** argv that asks the master of `controlPath` to exit (`ssh -O exit`). */
 export function sshExitArgv(target: SshTarget, controlPath: string, configFile?: string): string[] {
-  return [...(configFile ? ['-F', configFile] : []), '-o', `ControlPath=${controlPath}`, '-O', 'exit', '--', target.host];
+  return sshControlArgv(target, controlPath, 'exit', configFile);
+}
+
+/** argv for `ssh -O check|exit`: is the master of `controlPath` alive / make it exit. */
+export function sshControlArgv(target: SshTarget, controlPath: string, command: 'check' | 'exit', configFile?: string): string[] {
+  return [...(configFile ? ['-F', configFile] : []), '-o', `ControlPath=${controlPath}`, '-O', command, '--', target.host];
+}
+
+/** The default number of seconds an ssh master outlives the run that opened it (NX_SWARM_SSH_CONTROL_PERSIST). */
+export const DEFAULT_CONTROL_PERSIST_S = 60;
+
+/**
+ * NX_SWARM_SSH_CONTROL_PERSIST: how long (seconds) the one ssh connection of a run stays open after
+ * it, for the next run (the next task of `nx affected -t image deploy`, the next deploy of the edit
+ * loop) to reuse without a login; `0` or `no` closes it when the run ends, as the docker CLI does.
+ * Unset or not understood: the default. Pure.
+ */
+export function controlPersistSeconds(env: NodeJS.ProcessEnv): number {
+  const v = env.NX_SWARM_SSH_CONTROL_PERSIST?.trim().toLowerCase();
+  if (v === undefined || v === '') return DEFAULT_CONTROL_PERSIST_S;
+  if (v === 'no' || v === 'false' || v === 'off') return 0;
+  return /^\d+$/.test(v) ? Math.min(Number(v), 24 * 3600) : DEFAULT_CONTROL_PERSIST_S;
+}
+
+/**
+ * The control socket's name for a kept connection: one per destination (target and the -F file) and
+ * per ssh configuration it was made under (`material`: the contents of the ssh config and known_hosts
+ * files), so that a changed config or host key is never answered by an older connection: it gets a
+ * login of its own, with the checks that brings. Short: a unix socket path holds at most 108 bytes. Pure.
+ */
+export function sharedControlName(target: SshTarget, configFile: string | undefined, material: string, hash: (text: string) => string): string {
+  return `cm-${hash(JSON.stringify([target.host, target.username ?? '', target.port ?? 0, target.socketPath ?? '', configFile ?? '', material])).slice(0, 20)}`;
 }
 
 export type SshFailureKind =

@@ -1,18 +1,34 @@
 /**
  * The process side of ssh:// (`ssh-command.ts` is the pure side): a keep-alive http.Agent whose
  * sockets are `ssh … -- HOST docker system dial-stdio` processes over ONE ssh connection
- * (ControlMaster=auto, a ControlPath private to this process). API requests share one stream,
- * queued; a stream that ends (or a request that destroys it) is replaced by a new stream over the
- * same login, not a new login. The master is closed
- * (`ssh -O exit`) by `close()` or when the process exits.
+ * (ControlMaster=auto). API requests share one stream, queued; a stream that ends (or a request that
+ * destroys it) is replaced by a new stream over the same login, not a new login.
+ *
+ * The connection outlives the run by NX_SWARM_SSH_CONTROL_PERSIST seconds (default 60; ssh's own
+ * ControlPersist), so the next task or deploy reuses it without a login. Its control socket is in a
+ * folder only this user can open (`$XDG_RUNTIME_DIR` or /tmp, `nx-swarm-ssh-UID`, mode 0700, checked)
+ * and is named after the destination and the contents of the ssh config and known_hosts files: a
+ * changed host key or config gets a new login with its checks. With 0 (or a folder that fails the
+ * check) the socket is private to this process and the master is closed (`ssh -O exit`) by `close()`
+ * or when the process exits, as the docker CLI does.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { SshFailure, SshTarget, classifySshFailure, sshDialArgv, sshExitArgv } from './ssh-command';
+import {
+  SshFailure,
+  SshTarget,
+  classifySshFailure,
+  controlPersistSeconds,
+  sharedControlName,
+  sshControlArgv,
+  sshDialArgv,
+  sshExitArgv,
+} from './ssh-command';
 
 /** An ssh failure as an Error: `failure` has ssh's words and the next step. */
 export class SshTransportError extends Error {
@@ -50,6 +66,51 @@ function accountHome(): string {
     return os.homedir();
   }
 }
+
+/**
+ * The folder for kept control sockets, or undefined when it is not safe: it must be a real folder
+ * (no symlink) owned by this user that nobody else can open.
+ */
+export function sharedControlDir(env: NodeJS.ProcessEnv): string | undefined {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  if (uid === undefined) return undefined;
+  const base = env.XDG_RUNTIME_DIR && fs.existsSync(env.XDG_RUNTIME_DIR) ? env.XDG_RUNTIME_DIR : '/tmp';
+  const dir = path.join(base, `nx-swarm-ssh-${uid}`);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    /* exists: checked below */
+  }
+  try {
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a kept connection was made under: the ssh config and known_hosts files' paths and contents. */
+function sshMaterial(env: NodeJS.ProcessEnv, configFile: string | undefined): string {
+  const homes = [...new Set([env.HOME, accountHome()].filter((h): h is string => Boolean(h)))];
+  const files = [
+    configFile ?? path.join(accountHome(), '.ssh', 'config'),
+    '/etc/ssh/ssh_config',
+    '/etc/ssh/ssh_known_hosts',
+    ...homes.flatMap((h) => [path.join(h, '.ssh', 'known_hosts'), path.join(h, '.ssh', 'known_hosts2')]),
+  ];
+  return files
+    .map((f) => {
+      try {
+        return `${f}\0${fs.readFileSync(f, 'utf8')}`;
+      } catch {
+        return `${f}\0-`;
+      }
+    })
+    .join('\0');
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** One dial-stdio process as a socket for http. */
 class SshStream extends Duplex {
@@ -161,6 +222,8 @@ export class SshTransport {
   /** ssh processes started (one login for the first; the others are channels of it). */
   streams = 0;
   closed = false;
+  /** Seconds the connection outlives the run (0: closed by close()). */
+  readonly persistS: number;
 
   constructor(
     readonly target: SshTarget,
@@ -168,10 +231,15 @@ export class SshTransport {
   ) {
     this.env = options.env ?? process.env;
     this.ssh = options.ssh ?? 'ssh';
-    // Short and private: a unix socket path has at most 108 bytes.
-    this.dir = fs.mkdtempSync(path.join('/tmp', 'nxsw-ssh-'));
-    this.controlPath = path.join(this.dir, 'cm');
     this.configFile = sshConfigFileFor(this.env, accountHome(), (f) => fs.existsSync(f));
+    const shared = controlPersistSeconds(this.env) > 0 ? sharedControlDir(this.env) : undefined;
+    this.persistS = shared ? controlPersistSeconds(this.env) : 0;
+    // Short and private: a unix socket path has at most 108 bytes.
+    this.dir = shared ?? fs.mkdtempSync(path.join('/tmp', 'nxsw-ssh-'));
+    this.controlPath = path.join(
+      this.dir,
+      shared ? sharedControlName(target, this.configFile, sshMaterial(this.env, this.configFile), sha256) : 'cm',
+    );
     // One stream: every new stream is a remote session (the login shell's rc files, then the docker
     // CLI starting), ~0.2 s each in the lab, while a request over an open stream takes ~5 ms. The
     // executors' concurrent calls are short, so queueing them behind each other is cheaper.
@@ -194,12 +262,24 @@ export class SshTransport {
   }
 
   argv(): string[] {
-    return sshDialArgv(this.target, { controlPath: this.controlPath, configFile: this.configFile });
+    return sshDialArgv(this.target, { controlPath: this.controlPath, configFile: this.configFile, controlPersistS: this.persistS || undefined });
+  }
+
+  /** A kept socket whose master is gone (the manager rebooted, ssh was killed) is removed, so ssh logs in anew. */
+  private dropDeadMaster(): void {
+    if (!this.persistS || !fs.existsSync(this.controlPath)) return;
+    const check = spawnSync(this.ssh, sshControlArgv(this.target, this.controlPath, 'check', this.configFile), {
+      env: this.env,
+      stdio: 'ignore',
+      timeout: 5000,
+    });
+    if (check.status !== 0) fs.rmSync(this.controlPath, { force: true });
   }
 
   private async open(): Promise<Duplex> {
     if (this.closed) throw new Error('the ssh transport is closed');
     const first = !this.master;
+    if (first) this.dropDeadMaster();
     if (!first) await this.master;
     const child = spawn(this.ssh, this.argv(), { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.streams++;
@@ -243,6 +323,8 @@ export class SshTransport {
     live.delete(this);
     this.agent.destroy();
     for (const child of this.children) child.kill('SIGTERM');
+    // A kept connection stays for the next run; ssh ends it after persistS idle seconds.
+    if (this.persistS) return;
     if (fs.existsSync(this.controlPath)) {
       spawnSync(this.ssh, sshExitArgv(this.target, this.controlPath, this.configFile), {
         env: this.env,
