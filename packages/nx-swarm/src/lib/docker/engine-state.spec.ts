@@ -111,9 +111,15 @@ describe('engineStateText: what Nx hashes for the image and deploy targets', () 
     expect(await text(engine.get)).not.toBe(a);
   });
 
-  it('does not dial an ssh:// engine (an ssh login per hash): random', async () => {
+  it('does not dial an ssh:// engine whose connection is not kept between runs (a login per check): random', async () => {
     record();
-    const out = await engineStateText({ workspaceRoot: root, project: 'app', env: { DOCKER_HOST: 'ssh://deploy@manager' }, plugin: 'test', nonce });
+    const out = await engineStateText({
+      workspaceRoot: root,
+      project: 'app',
+      env: { DOCKER_HOST: 'ssh://deploy@manager', NX_SWARM_SSH_CONTROL_PERSIST: '0' },
+      plugin: 'test',
+      nonce,
+    });
     expect(out).toMatch(/not cacheable now: the engine is at ssh:\/\/deploy@manager .*which this check does not dial/);
   });
 });

@@ -6,13 +6,14 @@
  * digest over the files and environment variables the last deploy read. Values are hashed, never
  * printed.
  *
- * When that can't be known cheaply and for sure (no record yet, an ssh:// or npipe endpoint, an
- * engine that does not answer, a record marked uncacheable) it prints a fresh random line instead:
+ * When that can't be known cheaply and for sure (no record yet, an npipe endpoint, ssh:// without a
+ * kept connection, an engine that does not answer, a record marked uncacheable) it prints a fresh
+ * random line instead:
  * the task then always runs, as it did before it was cacheable. It never fails: a failing runtime
  * input would make every task in the run fail.
  *
  * Raw Engine API requests over node:http: no dockerode, so the check costs a Node start and three
- * requests (about 60 ms here).
+ * requests (about 60 ms here; over ssh:// a session on the kept connection, about 0.2 s in the lab).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -108,12 +109,30 @@ export async function collectEngineFacts(get: EngineGet, record: StateRecord): P
   return { images, services, tasks };
 }
 
-/** A GET over the endpoint's own transport, or undefined when this check does not talk to it (ssh, npipe). */
-export function engineGetter(endpoint: DockerEndpoint, timeoutMs = 3000): EngineGet | undefined {
+/**
+ * A GET over the endpoint's own transport, or undefined when this check does not talk to it: npipe,
+ * and ssh:// when the connection is not kept between runs (NX_SWARM_SSH_CONTROL_PERSIST=0: a login
+ * for every check would cost more than the task). Over ssh it uses the kept connection that the
+ * executors use too (one login for the check and the tasks after it).
+ */
+export function engineGetter(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv, timeoutMs = 3000): { get: EngineGet; close(): void } | undefined {
   let base: http.RequestOptions;
   let mod: typeof http | typeof https = http;
+  let close = () => {};
   if (endpoint.kind === 'unix') base = { socketPath: endpoint.socketPath };
-  else if (endpoint.kind === 'tcp') {
+  else if (endpoint.kind === 'ssh') {
+    const { controlPersistSeconds } = require('./ssh-command') as typeof import('./ssh-command');
+    if (controlPersistSeconds(env) === 0) return undefined;
+    const { SshTransport } = require('./ssh-transport') as typeof import('./ssh-transport');
+    const ssh = new SshTransport({ host: endpoint.host, port: endpoint.port, username: endpoint.username, socketPath: endpoint.socketPath }, { env });
+    if (!ssh.persistS) {
+      ssh.close();
+      return undefined;
+    }
+    base = { agent: ssh.agent, host: 'docker.ssh', port: 80 };
+    timeoutMs = Math.max(timeoutMs, 35_000); // a login may come first (ConnectTimeout 30 s)
+    close = () => ssh.close();
+  } else if (endpoint.kind === 'tcp') {
     base = { host: endpoint.host, port: endpoint.port };
     if (endpoint.protocol === 'https') {
       mod = https;
@@ -126,7 +145,7 @@ export function engineGetter(endpoint: DockerEndpoint, timeoutMs = 3000): Engine
       });
     }
   } else return undefined;
-  return (apiPath) =>
+  const get: EngineGet = (apiPath) =>
     new Promise((resolve, reject) => {
       const req = mod.request({ ...base, path: apiPath, method: 'GET', timeout: timeoutMs, headers: { Host: 'docker' } }, (res) => {
         const chunks: Buffer[] = [];
@@ -144,6 +163,7 @@ export function engineGetter(endpoint: DockerEndpoint, timeoutMs = 3000): Engine
       req.on('error', reject);
       req.end();
     });
+  return { get, close };
 }
 
 export interface EngineStateParams {
@@ -172,9 +192,14 @@ export async function engineStateText(p: EngineStateParams): Promise<string> {
       }
     };
     const endpoint = resolveDockerEndpoint(p.env as EndpointEnv, readText);
-    const get = p.get ?? engineGetter(endpoint);
-    if (!get) return notCached(`the engine is at ${describeEndpoint(endpoint)}, which this check does not dial`);
-    const facts = await collectEngineFacts(get, record);
+    const getter = p.get ? { get: p.get, close: () => {} } : engineGetter(endpoint, p.env);
+    if (!getter) return notCached(`the engine is at ${describeEndpoint(endpoint)}, which this check does not dial`);
+    let facts: EngineFacts;
+    try {
+      facts = await collectEngineFacts(getter.get, record);
+    } finally {
+      getter.close();
+    }
     const digest = record.deploy ? inputsDigest(record.deploy, p.workspaceRoot, p.env) : undefined;
     return engineStateLines(record, describeEndpoint(endpoint), facts, digest, p.plugin).join('\n');
   } catch (error) {
