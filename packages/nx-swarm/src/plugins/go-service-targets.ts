@@ -497,8 +497,8 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
       cache: true,
       // Every linux binary: a multi-platform image index holds them all.
       inputs: ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }, engineStateInput(facts.projectName)],
-      // The receipt swarm-deploy reads.
-      outputs: [`{workspaceRoot}/${opts.outputDir}/image.json`],
+      // The receipt swarm-deploy reads, and its run-independent part (the deploy's cache input).
+      outputs: [`{workspaceRoot}/${opts.outputDir}/image.json`, `{workspaceRoot}/${opts.outputDir}/image-id.json`],
       options: {
         files: [{ from: `${opts.outputDir}/${binary}`, to: binary }],
         ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}),
@@ -519,7 +519,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
       // Cacheable like the image: the options, the image receipt, and the service's state now
       // (version, update state, running tasks) with the files and variables the last deploy read.
       cache: true,
-      inputs: [{ dependentTasksOutputFiles: '**/image.json', transitive: false }, engineStateInput(facts.projectName)],
+      inputs: [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }, engineStateInput(facts.projectName)],
       outputs: [`{workspaceRoot}/${opts.outputDir}/deploy.json`],
       options: { ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}), ...opts.deployOptions },
       ...(Object.keys(opts.deployConfigurations).length ? { configurations: structuredClone(opts.deployConfigurations) } : {}),

@@ -182,7 +182,7 @@ describe('inferGoServiceProject', () => {
       'nx-swarm:swarm-deploy',
       true,
       ['image'],
-      [{ dependentTasksOutputFiles: '**/image.json', transitive: false }, engineStateInput(facts.projectName)],
+      [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }, engineStateInput(facts.projectName)],
     ],
     ['undeploy', 'nx-swarm:swarm-service-rm', false, undefined, undefined],
   ])('%s: %s, cache %s, dependsOn %j, inputs %j', (name, executor, cache, dependsOn, inputs) => {
@@ -364,7 +364,10 @@ describe('inferGoServiceProject', () => {
   });
 
   it('declares the image receipt as the image output', () => {
-    expect(project.targets!.image.outputs).toEqual(['{workspaceRoot}/dist/{projectRoot}/image.json']);
+    expect(project.targets!.image.outputs).toEqual([
+      '{workspaceRoot}/dist/{projectRoot}/image.json',
+      '{workspaceRoot}/dist/{projectRoot}/image-id.json',
+    ]);
   });
 
   it('does not share the configurations object between projects', () => {
@@ -405,7 +408,10 @@ describe('inferGoServiceProject next to nx-go', () => {
       outputDir: 'dist/nx-swarm/{projectRoot}',
       files: [{ from: 'dist/nx-swarm/{projectRoot}/{projectName}-linux-amd64' }],
     });
-    expect(p.targets!.image.outputs).toEqual(['{workspaceRoot}/dist/nx-swarm/{projectRoot}/image.json']);
+    expect(p.targets!.image.outputs).toEqual([
+      '{workspaceRoot}/dist/nx-swarm/{projectRoot}/image.json',
+      '{workspaceRoot}/dist/nx-swarm/{projectRoot}/image-id.json',
+    ]);
     expect(p.targets!.deploy.options.outputDir).toBe('dist/nx-swarm/{projectRoot}');
     expect(p.targets!.rollback.options.outputDir).toBe('dist/nx-swarm/{projectRoot}');
   });

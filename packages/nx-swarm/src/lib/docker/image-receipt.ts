@@ -62,9 +62,26 @@ export function readImageReceipt(file: string): ImageReceipt | undefined {
   }
 }
 
+/**
+ * The part of the receipt that names the image, without what only describes the run that wrote it
+ * (createdAt, built, tagsMoved, loaded.loadedNow): the deploy target's cache input, so that an image
+ * run that changed nothing (a push that only HEADed, a skipped load) leaves the deploy's hash alone. Pure.
+ */
+export function imageIdentity(
+  receipt: ImageReceipt,
+): Omit<ImageReceipt, 'createdAt' | 'built' | 'tagsMoved' | 'loaded'> & { loaded?: { platform: string; imageId: string } } {
+  const { createdAt: _c, built: _b, tagsMoved: _t, loaded, ...rest } = receipt;
+  return { ...rest, ...(loaded ? { loaded: { platform: loaded.platform, imageId: loaded.imageId } } : {}) };
+}
+
+/** image-id.json next to image.json: {@link imageIdentity}. */
+export const IMAGE_IDENTITY_FILE = 'image-id.json';
+
+/** Writes image.json and image-id.json. */
 export function writeImageReceipt(file: string, receipt: ImageReceipt): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(receipt, null, 2) + '\n');
+  fs.writeFileSync(path.join(path.dirname(file), IMAGE_IDENTITY_FILE), JSON.stringify(imageIdentity(receipt), null, 2) + '\n');
 }
 
 /**
