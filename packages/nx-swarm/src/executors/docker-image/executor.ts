@@ -14,7 +14,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { logger } from '../../lib/common/logger';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import type { ImagePlan } from '../../lib/docker/image-build';
-import { ImageReceipt, imageReceiptPath, receiptWrote, writeImageReceipt } from '../../lib/docker/image-receipt';
+import { ImageReceipt, imageReceiptPath, pushedRefs, receiptWrote, writeImageReceipt } from '../../lib/docker/image-receipt';
 import { nextImageRecord, readStateRecord, updateStateRecord } from '../../lib/common/state-record';
 import { OptionsError, normalizeOptions } from '../../lib/docker/image-options';
 import { DockerfilePlan, NeedsEngine, planDockerfile } from '../../lib/oci/dockerfile';
@@ -62,7 +62,9 @@ export function defaultPlatforms(plan: ImagePlan, context: ExecutorContext, proj
 function saveReceipt(receiptFile: string, receipt: ImageReceipt, workspaceRoot: string, projectName: string): void {
   writeImageReceipt(receiptFile, receipt);
   const previous = readStateRecord(workspaceRoot, projectName)?.image;
-  updateStateRecord(workspaceRoot, projectName, { image: nextImageRecord(previous, [receipt.repository], receiptWrote(receipt)) });
+  updateStateRecord(workspaceRoot, projectName, {
+    image: nextImageRecord(previous, [receipt.repository], receiptWrote(receipt), undefined, pushedRefs(receipt)),
+  });
 }
 
 function fail(message: string, kind?: string): { success: false } {
@@ -81,7 +83,10 @@ export default async function runExecutor(
     // A failed run may have loaded, tagged or pushed part of it: the entry of an earlier state must not match again.
     const projectName = context.projectName ?? 'app';
     const previous = readStateRecord(context.root, projectName)?.image;
-    if (previous) updateStateRecord(context.root, projectName, { image: nextImageRecord(previous, previous.repositories, true) });
+    if (previous)
+      updateStateRecord(context.root, projectName, {
+        image: nextImageRecord(previous, previous.repositories, true, undefined, previous.registryRefs),
+      });
   }
   return result;
 }

@@ -6,17 +6,22 @@ import { nextImageRecord, readStateRecord, stateRecordPath, updateStateRecord } 
 describe('nextImageRecord: a new nonce whenever the run wrote, or looks at other repositories', () => {
   const fresh = () => 'new';
   it.each([
-    ['no record yet, nothing written', undefined, ['r'], false, 'new'],
-    ['no record yet, wrote', undefined, ['r'], true, 'new'],
-    ['same repositories, nothing written: kept', { repositories: ['r'], nonce: 'old' }, ['r'], false, 'old'],
-    ['same repositories, wrote', { repositories: ['r'], nonce: 'old' }, ['r'], true, 'new'],
-    ['other repositories, nothing written', { repositories: ['r'], nonce: 'old' }, ['s'], false, 'new'],
-    ['same set in another order: kept', { repositories: ['a', 'b'], nonce: 'old' }, ['b', 'a'], false, 'old'],
-  ])('%s', (_name, previous, repos, wrote, nonce) => {
-    const next = nextImageRecord(previous, repos, wrote, fresh);
-    expect(next.nonce).toBe(nonce);
-    expect(next.repositories).toEqual([...repos].sort());
-  });
+    ['no record yet, nothing written', undefined, ['r'], false, 'new', []],
+    ['no record yet, wrote', undefined, ['r'], true, 'new', []],
+    ['same repositories, nothing written: kept', { repositories: ['r'], nonce: 'old' }, ['r'], false, 'old', []],
+    ['same repositories, wrote', { repositories: ['r'], nonce: 'old' }, ['r'], true, 'new', []],
+    ['other repositories, nothing written', { repositories: ['r'], nonce: 'old' }, ['s'], false, 'new', []],
+    ['same set in another order: kept', { repositories: ['a', 'b'], nonce: 'old' }, ['b', 'a'], false, 'old', []],
+    ['pushed refs that were not there before', { repositories: ['r'], nonce: 'old' }, ['r'], false, 'new', ['r:c-1']],
+    ['the same pushed refs, nothing written: kept', { repositories: ['r'], nonce: 'old', registryRefs: ['r:c-1'] }, ['r'], false, 'old', ['r:c-1']],
+  ] as Array<[string, Parameters<typeof nextImageRecord>[0], string[], boolean, string, string[]]>)(
+    '%s',
+    (_name, previous, repos, wrote, nonce, refs) => {
+      const next = nextImageRecord(previous, repos, wrote, fresh, refs);
+      expect(next.nonce).toBe(nonce);
+      expect(next.repositories).toEqual([...repos].sort());
+    },
+  );
 });
 
 describe('the state record file', () => {

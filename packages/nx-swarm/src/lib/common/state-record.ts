@@ -12,7 +12,9 @@
  * - a run that wrote (loaded or pushed an image, updated a service) leaves an entry keyed by a state
  *   that must never come back. A service's version index only grows, but an image set can return to
  *   an earlier one (remove the new image), so an image write changes the nonce, and the pre-run state
- *   with the old nonce is gone for good. Pushes always change it: the registry is not looked at.
+ *   with the old nonce is gone for good. The same for a push that uploaded or put anything; a push
+ *   that only found everything in place (HEADs) changes nothing, and the state lists the pushed tags'
+ *   manifest digests as the registry has them.
  *
  * Kept in .nx/workspace-data/nx-swarm-state/PROJECT.json, outside every task's outputs, so a cache
  * hit never restores it. No dependencies: the runtime-input script loads this file.
@@ -24,8 +26,10 @@ import * as path from 'node:path';
 export interface ImageStateRecord {
   /** Repositories whose tags and image ids the state lists. */
   repositories: string[];
-  /** Changes with every run that loaded, built, tagged or pushed. */
+  /** Changes with every run that loaded, built, tagged, or uploaded or put anything in a registry. */
   nonce: string;
+  /** Pushed references (`registry/repository:tag`) whose manifest digest the state lists (a HEAD each). */
+  registryRefs?: string[];
 }
 
 export interface DeployStateRecord {
@@ -69,9 +73,16 @@ export function nextImageRecord(
   repositories: string[],
   wrote: boolean,
   newNonce: () => string = randomUUID,
+  registryRefs: string[] = [],
 ): ImageStateRecord {
-  const same = previous && previous.repositories.join('\n') === [...repositories].sort().join('\n');
-  return { repositories: [...repositories].sort(), nonce: !wrote && same ? previous.nonce : newNonce() };
+  const key = (r: ImageStateRecord | undefined) => JSON.stringify([[...(r?.repositories ?? [])].sort(), [...(r?.registryRefs ?? [])].sort()]);
+  const next: ImageStateRecord = {
+    repositories: [...repositories].sort(),
+    nonce: '',
+    ...(registryRefs.length ? { registryRefs: [...registryRefs].sort() } : {}),
+  };
+  next.nonce = !wrote && previous && key(previous) === key(next) ? previous.nonce : newNonce();
+  return next;
 }
 
 /** Writes one part of the record (atomically: the next hash may read it at any time). Never throws. */

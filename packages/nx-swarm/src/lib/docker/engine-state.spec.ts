@@ -111,6 +111,24 @@ describe('engineStateText: what Nx hashes for the image and deploy targets', () 
     expect(await text(engine.get)).not.toBe(a);
   });
 
+  it('lists the manifest digest the registry has for each pushed tag, and changes when it moves or goes', async () => {
+    updateStateRecord(root, 'app', {
+      image: { repositories: ['reg:5000/me/app'], nonce: 'n1', registryRefs: ['reg:5000/me/app:c-1', 'reg:5000/me/app:latest'] },
+    });
+    const engine = fakeEngine();
+    const registry: Record<string, string | undefined> = { 'reg:5000/me/app:c-1': 'sha256:idx1', 'reg:5000/me/app:latest': 'sha256:idx1' };
+    const run = () =>
+      engineStateText({ workspaceRoot: root, project: 'app', env, plugin: 'test', get: engine.get, head: async (ref) => registry[ref], nonce });
+    const before = await run();
+    expect(before).toContain('registry reg:5000/me/app:c-1 sha256:idx1');
+    expect(before).toContain('registry reg:5000/me/app:latest sha256:idx1');
+    registry['reg:5000/me/app:latest'] = 'sha256:idx0';
+    const moved = await run();
+    expect(moved).not.toBe(before);
+    registry['reg:5000/me/app:c-1'] = undefined;
+    expect(await run()).toContain('registry reg:5000/me/app:c-1 absent');
+  });
+
   it('does not dial an ssh:// engine whose connection is not kept between runs (a login per check): random', async () => {
     record();
     const out = await engineStateText({

@@ -28,6 +28,8 @@ export type EngineGet = (apiPath: string) => Promise<unknown>;
 
 export interface EngineFacts {
   images: Array<{ Id: string; RepoTags?: string[] | null }>;
+  /** Pushed references and the manifest digest the registry answers for them ("absent" when it has none). */
+  registry?: Array<{ ref: string; digest: string }>;
   services: Array<{ name: string; id?: string; version?: number; update?: string }>;
   tasks: Array<{ service: string; id: string; state: string }>;
 }
@@ -47,6 +49,7 @@ export function engineStateLines(
     const tagged: string[] = [];
     for (const img of facts.images) for (const t of img.RepoTags ?? []) if (repos.has(repoOf(t))) tagged.push(`image ${t} ${img.Id}`);
     lines.push(...tagged.sort());
+    for (const r of [...(facts.registry ?? [])].sort((a, b) => a.ref.localeCompare(b.ref))) lines.push(`registry ${r.ref} ${r.digest}`);
   }
   if (record.deploy) {
     for (const s of [...facts.services].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -84,7 +87,44 @@ export function inputsDigest(record: StateRecord['deploy'] & object, workspaceRo
   return `sha256:${h.digest('hex')}`;
 }
 
-export async function collectEngineFacts(get: EngineGet, record: StateRecord): Promise<EngineFacts> {
+/** The manifest digest a registry answers for `registry/repository:tag`, or undefined when it has none. */
+export type RegistryHead = (ref: string) => Promise<string | undefined>;
+
+/** HEAD of the manifest, with the credentials the push used (docker config, credential helpers, tokens). */
+export function registryHead(env: NodeJS.ProcessEnv): RegistryHead {
+  const { RegistryClient, declaredInsecure } = require('../oci/registry') as typeof import('../oci/registry');
+  const { resolveRegistryAuth } = require('./registry-auth') as typeof import('./registry-auth');
+  const { registryDomainOf, repositoryPathOf } = require('./reference') as typeof import('./reference');
+  const { MEDIA_TYPES } = require('../oci/image') as typeof import('../oci/image');
+  const readText = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const clients = new Map<string, Promise<InstanceType<typeof RegistryClient>>>();
+  const clientFor = (domain: string) => {
+    let c = clients.get(domain);
+    if (!c) {
+      c = resolveRegistryAuth(domain, env as Record<string, string | undefined>, readText).then(
+        (auth) =>
+          new RegistryClient({ domain, credentials: auth.credentials, credentialSource: auth.source, insecure: declaredInsecure(domain, env) }),
+      );
+      clients.set(domain, c);
+    }
+    return c;
+  };
+  const accept = [MEDIA_TYPES.index, MEDIA_TYPES.manifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest];
+  return async (ref) => {
+    const colon = ref.lastIndexOf(':');
+    const repository = ref.slice(0, colon);
+    const found = await (await clientFor(registryDomainOf(repository))).headManifest(repositoryPathOf(repository), ref.slice(colon + 1), accept);
+    return found?.digest;
+  };
+}
+
+export async function collectEngineFacts(get: EngineGet, record: StateRecord, head?: RegistryHead): Promise<EngineFacts> {
   const q = (filters: Record<string, string[]>) => encodeURIComponent(JSON.stringify(filters));
   const images = record.image?.repositories.length
     ? ((await get(`/images/json?filters=${q({ reference: record.image.repositories })}`)) as EngineFacts['images'])
@@ -106,7 +146,9 @@ export async function collectEngineFacts(get: EngineGet, record: StateRecord): P
       for (const t of running) if (svc && t.ServiceID === svc.ID) tasks.push({ service: name, id: t.ID, state: t.Status?.State ?? 'unknown' });
     }),
   );
-  return { images, services, tasks };
+  const refs = record.image?.registryRefs ?? [];
+  const registry = refs.length && head ? await Promise.all(refs.map(async (ref) => ({ ref, digest: (await head(ref)) ?? 'absent' }))) : undefined;
+  return { images, services, tasks, ...(registry ? { registry } : {}) };
 }
 
 /**
@@ -172,8 +214,9 @@ export interface EngineStateParams {
   env: NodeJS.ProcessEnv;
   /** What identifies the plugin build (its version and install fingerprint). */
   plugin: string;
-  /** Tests: a fake engine. */
+  /** Tests: a fake engine and registry. */
   get?: EngineGet;
+  head?: RegistryHead;
   nonce?: () => string;
 }
 
@@ -196,7 +239,7 @@ export async function engineStateText(p: EngineStateParams): Promise<string> {
     if (!getter) return notCached(`the engine is at ${describeEndpoint(endpoint)}, which this check does not dial`);
     let facts: EngineFacts;
     try {
-      facts = await collectEngineFacts(getter.get, record);
+      facts = await collectEngineFacts(getter.get, record, record.image?.registryRefs?.length ? (p.head ?? registryHead(p.env)) : undefined);
     } finally {
       getter.close();
     }

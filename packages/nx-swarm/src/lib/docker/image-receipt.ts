@@ -85,9 +85,17 @@ export function writeImageReceipt(file: string, receipt: ImageReceipt): void {
 }
 
 /**
- * Did the run change the engine or the registry (built, loaded, tagged or pushed)? A push always
- * counts: the cache check does not look at the registry. Pure.
+ * Did the run change the engine or the registry (built, loaded, tagged; uploaded or put anything)?
+ * Pure.
  */
-export function receiptWrote(receipt: Pick<ImageReceipt, 'built' | 'pushed' | 'tagsMoved' | 'loaded'>): boolean {
-  return receipt.built || receipt.pushed || Boolean(receipt.tagsMoved?.length) || Boolean(receipt.loaded?.loadedNow);
+export function receiptWrote(receipt: Pick<ImageReceipt, 'built' | 'pushed' | 'tagsMoved' | 'loaded' | 'builder'>): boolean {
+  // The OCI push sets built when it uploaded a blob or put a manifest or tag; the engine's push can't tell.
+  const enginePush = receipt.pushed && receipt.builder !== 'oci';
+  return receipt.built || enginePush || Boolean(receipt.tagsMoved?.length) || Boolean(receipt.loaded?.loadedNow);
+}
+
+/** The pushed references whose manifest the cache check HEADs: `repository:tag` for the content tag and each tag. Pure. */
+export function pushedRefs(receipt: Pick<ImageReceipt, 'pushed' | 'repository' | 'contentTag' | 'tags'>): string[] {
+  if (!receipt.pushed) return [];
+  return [...new Set([receipt.contentTag, ...receipt.tags])].map((t) => `${receipt.repository}:${t}`);
 }
