@@ -72,7 +72,7 @@ try {
       if (/3 out of 3 tasks/.test(r.out)) figures.fromCache[name]++;
       if (name === 'ssh') figures.sshLogins.push(logins() - before);
       log(
-        `no-op over ${name}: ${r.seconds.toFixed(2)} s${name === 'ssh' ? `, ${figures.sshLogins.at(-1)} login(s)` : ''}${/3 out of 3 tasks/.test(r.out) ? ' (deploy from the cache)' : ''}`,
+        `no-op over ${name}: ${r.seconds.toFixed(2)} s${name === 'ssh' ? `, ${figures.sshLogins.at(-1)} login(s)` : ''}${/3 out of 3 tasks/.test(r.out) ? ' (all from the cache)' : ''}`,
       );
     }
     figures.cachedBuild.push(sh(NX, ['run', 'accountservice:build', '--outputStyle=stream'], base).seconds);
