@@ -163,7 +163,7 @@ describe('index and platforms', () => {
           { platform: { os: 'linux', architecture: 'arm', variant: 'v6' } },
         ],
       },
-      [{ OS: 'linux', Architecture: 'arm' }],
+      [{ OS: 'linux', Architecture: '' }],
     ],
     [
       { manifests: [{ platform: { os: 'unknown', architecture: 'unknown' } }, { platform: { os: 'linux', architecture: 'amd64' } }] },

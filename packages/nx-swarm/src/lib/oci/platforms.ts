@@ -3,12 +3,9 @@
  * build target's matrix makes, and which binary of that matrix belongs to which platform. Pure.
  */
 import { Platform, formatPlatform, parsePlatform } from './dockerfile';
+import { PlacementPlatform, placementPlatform } from './placement';
 
-/** Swarm's placement platform ({ Architecture, OS }, the service spec's spelling). */
-export interface PlacementPlatform {
-  Architecture: string;
-  OS: string;
-}
+export type { PlacementPlatform } from './placement';
 
 interface IndexLike {
   schemaVersion?: number;
@@ -17,8 +14,9 @@ interface IndexLike {
 
 /**
  * The platforms an image index (or Docker manifest list) holds, for `Placement.Platforms`: one per
- * os/architecture (variants collapse: swarm matches on these two), in index order. Attestation
- * manifests ("unknown/unknown") are skipped. A single-platform manifest gives [].
+ * os/architecture (variants collapse: swarm matches on these two; 32-bit arm as
+ * {@link placementPlatform} has it), in index order. Attestation manifests ("unknown/unknown") are
+ * skipped. A single-platform manifest gives [].
  */
 export function indexPlatforms(index: IndexLike): PlacementPlatform[] {
   const seen = new Set<string>();
@@ -28,10 +26,11 @@ export function indexPlatforms(index: IndexLike): PlacementPlatform[] {
     const arch = m.platform?.architecture;
     if (!os || !arch || os === 'unknown' || arch === 'unknown') continue;
     if (m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') continue;
-    const key = `${os}/${arch}`;
+    const entry = placementPlatform(os, arch);
+    const key = `${entry.OS}/${entry.Architecture}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ Architecture: arch, OS: os });
+    out.push(entry);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 /** Which image to deploy: explicit, or the image target's receipt (pinned when pushed). Pure. */
 import type { ImageReceipt } from '../docker/image-receipt';
+import { placementPlatform } from '../oci/placement';
 
 export interface ChosenImage {
   /** What goes into the service spec. */
@@ -36,10 +37,7 @@ export function chooseImage(explicit: string | undefined, receipt: ImageReceipt 
 /**
  * Placement.Platforms for a receipt of a pushed image index (the OCI builder's multi-arch push): one
  * { Architecture, OS } per platform. [] otherwise (a single image, or an explicit reference).
- * 32-bit arm ("linux/arm/v7") leaves the architecture empty, as the docker CLI does (moby/moby#34021):
- * swarm compares the strings, and a Raspberry Pi's engine reports "armv7l", never "arm". Swarm stores
- * an empty field as absent and matches it on any architecture; the engine then pulls the index's
- * image for its own platform.
+ * 32-bit arm ("linux/arm/v7") leaves the architecture empty (placementPlatform, lib/oci/placement.ts).
  */
 export function placementPlatforms(image: ChosenImage): { Architecture: string; OS: string }[] {
   const receipt = image.receipt;
@@ -47,11 +45,12 @@ export function placementPlatforms(image: ChosenImage): { Architecture: string; 
   const seen = new Set<string>();
   const out: { Architecture: string; OS: string }[] = [];
   for (const { platform } of receipt.platforms) {
-    const [os, parsed] = platform.split('/');
-    const arch = parsed === 'arm' ? '' : parsed;
-    if (!os || arch === undefined || seen.has(`${os}/${arch}`)) continue;
-    seen.add(`${os}/${arch}`);
-    out.push({ Architecture: arch, OS: os });
+    const [os, arch] = platform.split('/');
+    if (!os || arch === undefined) continue;
+    const entry = placementPlatform(os, arch);
+    if (seen.has(`${entry.OS}/${entry.Architecture}`)) continue;
+    seen.add(`${entry.OS}/${entry.Architecture}`);
+    out.push(entry);
   }
   return out;
 }
