@@ -88,7 +88,8 @@ try {
   }
 } finally {
   fs.writeFileSync(EDIT_FILE, original);
-  for (const env of Object.values(variants)) spawnSync(NX, ['run', 'accountservice:deploy', '--configuration=lab'], { env, stdio: 'ignore' });
+  // Leave the lab as it was: the lab tests publish the same port.
+  spawnSync(NX, ['run', 'accountservice:undeploy'], { env: variants.local, stdio: 'ignore' });
   fs.rmSync(home, { recursive: true, force: true });
 }
 

@@ -145,6 +145,13 @@ export function explainTaskError(
   if ((m = /No such image: ?(\S+)/i.exec(err))) {
     const missing = platformMissing(task, m[1], input.platforms, nodes);
     if (missing) return missing;
+    if (/^[^/]*[.:][^/]*\/.+@sha256:[0-9a-f]{64}$/.test(m[1]) || /^localhost\/.+@sha256:/.test(m[1])) {
+      // A pushed image: Engine 20.10 reports any failed pull so; the registry's answer follows in the details.
+      return (
+        `the node could not pull ${m[1]} ("${err}"): the pull failed (credentials, a registry the node can't reach, or a manifest gone). ` +
+        'A private registry needs `docker login REGISTRY` where the deploy runs (withRegistryAuth, on by default, then sends the credentials to the nodes).'
+      );
+    }
     return (
       `the node has no image ${m[1]} ("${err}"). A local-only image exists only on the engine that built it: ` +
       `push it to a registry (docker-image with push: true) for multi-node swarms, or run the image target against this engine first.`

@@ -291,6 +291,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
     pollMs: params.pollMs,
     now: params.now,
     sleep: params.sleep,
+    pullProbe: (ref) => pullProbeLine(ref, env, Boolean(pre.authHeaders['X-Registry-Auth'])),
   });
 
   // 5. Report.
@@ -391,4 +392,22 @@ export function releaseOf(
     by,
     ...extra,
   };
+}
+
+/** What the registry answers a pull of `ref` like the nodes' (with the credentials sent, or none). */
+async function pullProbeLine(ref: string, env: NodeJS.ProcessEnv, credentialsSent: boolean): Promise<string | undefined> {
+  const { probeRegistryPull, pushedRefParts, registryPullLine } = require('./registry-probe') as typeof import('./registry-probe');
+  const { registryDomainOf } = require('../docker/reference') as typeof import('../docker/reference');
+  const parts = pushedRefParts(ref, registryDomainOf);
+  if (!parts) return undefined;
+  let credentials;
+  let source: string | undefined;
+  if (credentialsSent) {
+    const { resolveRegistryAuth } = require('../docker/registry-auth') as typeof import('../docker/registry-auth');
+    const resolved = await resolveRegistryAuth(parts.registry, env as never, readTextOrUndefined);
+    credentials = resolved.credentials;
+    source = resolved.source;
+  }
+  const answer = await probeRegistryPull(parts, credentials, env);
+  return registryPullLine(ref, answer, { registry: parts.registry, credentialsSent, credentialSource: source });
 }

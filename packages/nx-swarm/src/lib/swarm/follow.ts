@@ -29,6 +29,8 @@ export interface FollowContext {
   stuckMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** When a task could not pull a pushed image: the registry's own answer, as a line (registry-probe.ts). */
+  pullProbe?: (ref: string) => Promise<string | undefined>;
 }
 
 export interface Followed {
@@ -118,7 +120,7 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
     if (verdict.status === 'failed') {
       const failure = verdict.failure;
       if (failure.task?.NodeID && !view.nodes?.some((n) => n.ID === failure.task!.NodeID)) view.nodes = (await api.listNodes()) ?? view.nodes;
-      throw new DeployError(failure.message, await failureDetails(api, failure, view));
+      throw new DeployError(failure.message, await failureDetails(api, failure, view, ctx.pullProbe));
     }
     // Poll again after pollMs, or right when the running tasks' watch window ends if that is sooner.
     const untilWatched = tracker.msUntilWatched(now() - t0);
@@ -133,8 +135,13 @@ function wantsNodes(svc: ServiceLike, tasks: TaskLike[], deadline: boolean): boo
   return tasks.some((t) => t.DesiredState === 'running' && /not available|no suitable node/i.test(t.Status.Err ?? ''));
 }
 
-async function failureDetails(api: SwarmApi, failure: Failure, view: SwarmView): Promise<string[]> {
+async function failureDetails(api: SwarmApi, failure: Failure, view: SwarmView, pullProbe?: FollowContext['pullProbe']): Promise<string[]> {
   const out: string[] = [];
+  const missing = /No such image: ?(\S+@sha256:[0-9a-f]{64})/i.exec(failure.task?.Status.Err ?? '');
+  if (missing && pullProbe) {
+    const line = await pullProbe(missing[1]).catch(() => undefined);
+    if (line) out.push(line);
+  }
   if (failure.task && failure.wantHealthLog) {
     const h = await api.healthLog(failure.task, view);
     if (h.length) out.push('Health check of the failed container:', ...h.map((l) => `  ${l}`));
