@@ -233,7 +233,12 @@ describe('nx run-many / nx affected -t deploy with quotes-service and accountser
     expect(project.targets.deploy).toMatchObject({
       executor: 'nx-swarm:swarm-deploy',
       dependsOn: ['image'],
-      cache: false,
+      // Cacheable with the engine's state as a runtime input (docs/caching.md).
+      cache: true,
+      inputs: [
+        { dependentTasksOutputFiles: '**/image-id.json', transitive: false },
+        { runtime: expect.stringContaining('engine-state.js "quotes-service"') },
+      ],
       options: { service: QUOTES, networks: [NETWORK], endpointMode: 'dnsrr' },
     });
     expect(project.targets.image.options).toEqual({

@@ -62,7 +62,13 @@ export async function readCurrent(api: SwarmApi, o: DeployOptions): Promise<Curr
   ]);
   const wantedTasks =
     service && o.mode === 'global' ? (await api.listTasks({ service: [service.ID], 'desired-state': ['running'] })).length : undefined;
-  return { service, upToDateRunning: service ? upToDateRunning : [], wantedTasks };
+  // Not all running: did tasks fail to pull? (A deploy with credentials then re-issues the spec: plan.ts.)
+  const running = upToDateRunning.filter((t) => t.Status.State === 'running').length;
+  const pullFailures =
+    service && running < (wantedTasks ?? o.replicas ?? 1)
+      ? (await api.listTasks({ service: [service.ID] })).filter((t) => /No such image/i.test(t.Status.Err ?? '')).length
+      : undefined;
+  return { service, upToDateRunning: service ? upToDateRunning : [], wantedTasks, ...(pullFailures ? { pullFailures } : {}) };
 }
 
 /** The engine as the stages see it. */
@@ -196,6 +202,7 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
         imagePushed: image.pushed,
         networkNames: pre.networkNames,
         objectLines: objects?.lines,
+        sendsRegistryAuth: Boolean(pre.authHeaders['X-Registry-Auth']),
       },
       pre.nodes,
     );
@@ -204,7 +211,12 @@ export async function deploy(params: DeployParams): Promise<DeployReport> {
       const decoded = decodeReleases(history);
       if (decoded.problem) warn(decoded.problem);
       const releases = appendRelease(decoded.releases, releaseOf(image.ref, o, params.workspaceRoot));
-      p.desired = buildServiceSpec(o, { ...input, releases: encodeReleases(releases) });
+      // (keeping a ForceUpdate the plan raised: a re-issue that must replace the tasks)
+      p.desired = buildServiceSpec(o, {
+        ...input,
+        forceUpdate: p.desired.TaskTemplate.ForceUpdate ?? input.forceUpdate,
+        releases: encodeReleases(releases),
+      });
       p.release = releases[0];
     }
     return p;

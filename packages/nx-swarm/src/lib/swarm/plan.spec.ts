@@ -55,6 +55,22 @@ describe('planDeploy', () => {
       /following it/,
     ],
     [
+      'same spec, tasks failed to pull, this deploy sends credentials → update (re-issue with them)',
+      { service: svc(), upToDateRunning: [], pullFailures: 3 },
+      desired(spec(), { sendsRegistryAuth: true }),
+      1,
+      'update',
+      /could not pull the image \(3 attempts\); re-issuing it with the registry credentials/,
+    ],
+    [
+      'same spec, tasks failed to pull, no credentials to send → follow',
+      { service: svc(), upToDateRunning: [], pullFailures: 3 },
+      desired(),
+      1,
+      'follow',
+      /not all running it yet/,
+    ],
+    [
       'same spec, a task still starting → follow',
       { service: svc(), upToDateRunning: [task('t1', 'starting', IMG)] },
       desired(),
@@ -107,6 +123,11 @@ describe('planDeploy', () => {
     expect(plan.action).toBe(action);
     if (note) expect(plan.notes.join('\n')).toMatch(note);
     if (action === 'noop') expect(plan.notes).toEqual([]);
+  });
+
+  it('a re-issue with credentials raises ForceUpdate, so swarm replaces the tasks that could not pull', () => {
+    const p = planDeploy({ service: svc(), upToDateRunning: [], pullFailures: 1 }, desired(spec(), { sendsRegistryAuth: true }), 1);
+    expect(p.desired.TaskTemplate.ForceUpdate).toBe((svc().Spec.TaskTemplate.ForceUpdate ?? 0) + 1);
   });
 
   it('update: the changes, one line each', () => {

@@ -22,6 +22,8 @@ export interface CurrentState {
   upToDateRunning: TaskLike[];
   /** Global mode: how many tasks the orchestrator wants running (replicated: from the spec). */
   wantedTasks?: number;
+  /** Tasks of the service that failed to pull the image ("No such image"), read when not all run. */
+  pullFailures?: number;
 }
 
 /** What this deploy wants. */
@@ -35,6 +37,8 @@ export interface DesiredState {
   networkNames?: Record<string, string>;
   /** The secrets' and configs' lines (objects.ts planObjects: added, content changed). */
   objectLines?: string[];
+  /** This deploy sends registry credentials with its write (withRegistryAuth). */
+  sendsRegistryAuth?: boolean;
 }
 
 export type PlanAction = 'create' | 'update' | 'noop' | 'follow' | 'recreate';
@@ -171,6 +175,22 @@ export function planDeploy(current: CurrentState, desired: DesiredState, nodes: 
   // running tasks must be up to date with the spec, and all there.
   const wanted = spec.Mode.Replicated ? (spec.Mode.Replicated.Replicas ?? 1) : (current.wantedTasks ?? current.upToDateRunning.length);
   if (isIdle(current.upToDateRunning, wanted)) return { ...base, action: 'noop', changes, changeLines, notes: [] };
+  if (desired.sendsRegistryAuth && (current.pullFailures ?? 0) > 0) {
+    // The credentials go to swarm only with a write: without one its retries pull without them forever.
+    const forced = { ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: (svc.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 } };
+    return {
+      ...base,
+      desired: forced,
+      action: 'update',
+      changes,
+      changeLines,
+      notes: [
+        `${name} already has this spec, but its tasks could not pull the image (${current.pullFailures} attempt${current.pullFailures === 1 ? '' : 's'}); ` +
+          're-issuing it with the registry credentials this deploy sends (withRegistryAuth), so the nodes can pull.',
+        ...writes,
+      ],
+    };
+  }
   return {
     ...base,
     action: 'follow',

@@ -67,8 +67,27 @@ export async function probeRegistryPull(
   credentials: RegistryCredentials | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<RegistryAnswer> {
-  const { RegistryClient, RegistryError, declaredInsecure } = require('../oci/registry') as typeof import('../oci/registry');
+  const { RegistryClient, RegistryError, declaredInsecure, isLoopbackHost, registryWords } =
+    require('../oci/registry') as typeof import('../oci/registry');
   const { MEDIA_TYPES } = require('../oci/image') as typeof import('../oci/image');
+  if (!credentials) {
+    // What the node got: an anonymous GET, and the registry's own words (its JSON errors).
+    const path = `/v2/${parts.repository}/manifests/${parts.reference}`;
+    const schemes = isLoopbackHost(parts.registry) || declaredInsecure(parts.registry, env) ? ['http'] : ['https', 'http'];
+    let last = '';
+    for (const scheme of schemes) {
+      try {
+        const res = await fetch(`${scheme}://${parts.registry}${path}`, {
+          headers: { Accept: [MEDIA_TYPES.index, MEDIA_TYPES.manifest, MEDIA_TYPES.dockerList, MEDIA_TYPES.dockerManifest].join(', ') },
+          signal: AbortSignal.timeout(10_000),
+        });
+        return { status: res.status, words: res.ok ? 'OK' : registryWords(await res.text()) };
+      } catch (error) {
+        last = ((error as { cause?: Error }).cause ?? (error as Error)).message;
+      }
+    }
+    return { status: 0, words: last };
+  }
   const client = new RegistryClient({ domain: parts.registry, credentials, insecure: declaredInsecure(parts.registry, env) });
   try {
     await client.getManifest(parts.repository, parts.reference, [

@@ -133,6 +133,8 @@ export async function buildLabImage(
     builder?: 'auto' | 'oci' | 'engine';
     /** docker-image `platforms` (an OCI image index): the binary is built for each linux/ARCH. */
     platforms?: string[];
+    /** DOCKER_CONFIG for the push (default the lab's). */
+    dockerConfig?: string;
   } = {},
 ): Promise<{ success: boolean; image?: LabImage; binDir: string }> {
   const binDir = fs.mkdtempSync(path.join(os.tmpdir(), `nxlab-bin-${name}-`));
@@ -146,7 +148,7 @@ export async function buildLabImage(
   const projectRoot = `lab-${name}`;
   const push = opts.push ?? true;
   const registry = opts.registry === null ? undefined : (opts.registry ?? state.registry);
-  const result = await withEnv({ DOCKER_HOST: state.dockerHost, DOCKER_CONFIG: state.dockerConfig }, () =>
+  const result = await withEnv({ DOCKER_HOST: state.dockerHost, DOCKER_CONFIG: opts.dockerConfig ?? state.dockerConfig }, () =>
     dockerImageExecutor(
       {
         context: ACCOUNTSERVICE_DIR,
