@@ -98,6 +98,8 @@ it('with credentials in the docker config: withRegistryAuth sends them, the node
   const out = log.since(mark);
   expect({ success: r.success, errors: out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
   expect(out).toMatch(/withRegistryAuth \(auto\): sending credentials for/);
+  // The service already has this spec (the failed deploy left it): re-issued with the credentials.
+  expect(out).toMatch(/could not pull the image \(\d+ attempts?\); re-issuing it with the registry credentials/);
   expect(out).not.toContain(registry.password);
   expect(await getJson(`http://127.0.0.1:${port}/accounts/10000`)).toEqual({ id: '10000', name: 'Person_0' });
 }, 120_000);

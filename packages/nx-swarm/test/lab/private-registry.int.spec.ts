@@ -127,6 +127,8 @@ it('with credentials: the task starts; drained off its node, it starts on a node
   const r = await deployWith(credentials, image.ref);
   expect({ success: r.success, errors: r.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
   expect(r.out).toMatch(/withRegistryAuth \(auto\): sending credentials for/);
+  // The service already has this spec (the failed deploy left it): re-issued with the credentials.
+  expect(r.out).toMatch(/could not pull the image \(\d+ attempts?\); re-issuing it with the registry credentials/);
   const [first] = (await serviceTasks(manager(), SERVICE)).filter((t) => t.state === 'running');
   expect(first).toBeDefined();
   const repoDigest = `${image.receipt.repository}@${image.receipt.indexDigest}`;
