@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { gitIn, nxCliEnv, ownAccountservice, runNx, scratchWorkspace } from './support/nx-cli';
+import { gitIn, nxCliEnv, ownAccountservice, removeServiceAndImages, runNx, scratchWorkspace } from './support/nx-cli';
 
 const SERVICE = `nxit-cache-${process.pid}`;
 const PORT = 18000 + (process.pid % 900);
@@ -65,16 +65,7 @@ describe('cacheable image and deploy (real nx CLI, engine, swarm)', () => {
 
   afterAll(async () => {
     await execa(path.join(ws, 'node_modules/.bin/nx'), ['daemon', '--stop'], { cwd: ws, reject: false, env: nxCliEnv(), extendEnv: false });
-    await docker
-      .getService(SERVICE)
-      .remove()
-      .catch(() => undefined);
-    const images = await docker.listImages({ filters: JSON.stringify({ reference: [REPOSITORY] }) });
-    for (const img of images)
-      await docker
-        .getImage(img.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeServiceAndImages(docker, SERVICE, [REPOSITORY]);
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { editJson, gitIn, runNx, scratchWorkspace } from './support/nx-cli';
+import { editJson, gitIn, removeServiceAndImages, runNx, scratchWorkspace } from './support/nx-cli';
 
 const SERVICE = `nxit-nxgo-${process.pid}`;
 const PORT = 18000 + (process.pid % 900);
@@ -95,16 +95,7 @@ describe('nx-swarm next to @nx-go/nx-go 4.1.1 (real nx CLI, engine, swarm)', () 
   });
 
   afterAll(async () => {
-    await docker
-      .getService(SERVICE)
-      .remove()
-      .catch(() => undefined);
-    const images = await docker.listImages({ filters: JSON.stringify({ reference: [REPOSITORY] }) });
-    for (const img of images)
-      await docker
-        .getImage(img.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeServiceAndImages(docker, SERVICE, [REPOSITORY]);
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
 

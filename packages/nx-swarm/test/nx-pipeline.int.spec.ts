@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { gitIn, ownAccountservice, runNx, scratchWorkspace } from './support/nx-cli';
+import { gitIn, ownAccountservice, removeServiceAndImages, runNx, scratchWorkspace } from './support/nx-cli';
 
 const SERVICE = `nxit-pipeline-${process.pid}`;
 const PORT = 17000 + (process.pid % 900);
@@ -63,16 +63,7 @@ describe('nx run accountservice:deploy (real nx CLI, engine, swarm)', () => {
   });
 
   afterAll(async () => {
-    await docker
-      .getService(SERVICE)
-      .remove()
-      .catch(() => undefined);
-    const images = await docker.listImages({ filters: JSON.stringify({ reference: [REPOSITORY] }) });
-    for (const img of images)
-      await docker
-        .getImage(img.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
+    await removeServiceAndImages(docker, SERVICE, [REPOSITORY]);
     if (ws) fs.rmSync(ws, { recursive: true, force: true });
   });
 

@@ -100,3 +100,23 @@ export function ownAccountservice(ws: string, own: { service: string; port: numb
     p.targets.undeploy.options.service = own.service;
   });
 }
+
+/**
+ * Removes a test's swarm service and every tag of its repositories; never throws. By tag, not by
+ * image id: reproducible builds give other repositories (a running accountservice) the same id.
+ */
+export async function removeServiceAndImages(docker: import('dockerode'), service: string, repositories: string[]): Promise<void> {
+  await docker
+    .getService(service)
+    .remove()
+    .catch(() => undefined);
+  const images = await docker.listImages({ filters: JSON.stringify({ reference: repositories }) }).catch(() => []);
+  const ours = (tag: string) => repositories.some((r) => tag.startsWith(`${r}:`));
+  for (const img of images) {
+    for (const tag of (img.RepoTags ?? []).filter(ours))
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
+  }
+}
