@@ -34,13 +34,13 @@ import {
   type NxSwarmPluginOptions,
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
-import { buildDependencyClosure, goImportEdges } from './go-graph/dependencies';
+import { closureOfModuleImports, goImportEdges } from './go-graph/dependencies';
 import {
   findGoWorks,
   goModulesFromProjects,
+  moduleBuildImports,
   readGoModAt,
   scanModuleFiles,
-  scanStatFiles,
   walkModuleGoFiles,
   type GoFileStat,
 } from './go-graph/workspace-files';
@@ -113,8 +113,9 @@ export async function goModuleFactsFor(
 /**
  * The build-dependency closure of every module. The daemon recomputes the graph after every edit, in
  * a fresh plugin worker each time, so this stays cheap: the module folders are walked (readdir +
- * stat), and only files whose stat changed since the scan memo (kept in Nx's workspace-data folder,
- * see go-graph/scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but
+ * stat); a module whose files' stats are unchanged takes its import list from its summary, and in
+ * the others only files whose stat changed since the scan memo (both kept in Nx's workspace-data
+ * folder, see go-graph/workspace-files.ts and scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but
  * inside an isolated plugin worker it builds a file index of its own: seconds per computation, and
  * not updated with the edits.)
  */
@@ -125,7 +126,7 @@ function closureFor(workspaceRoot: string, modules: GoModule[], resolver: GoReso
     const nested = new Set(roots.filter((r) => r !== root && (root === '.' || r.startsWith(`${root}/`))));
     filesByRoot.set(root, walkModuleGoFiles(workspaceRoot, root, nested));
   }
-  return buildDependencyClosure(scanStatFiles(workspaceRoot, filesByRoot), resolver);
+  return closureOfModuleImports(moduleBuildImports(workspaceRoot, filesByRoot), resolver);
 }
 
 let lastResolver: { key: unknown[]; resolver: GoResolver } | undefined;

@@ -27,10 +27,15 @@ export interface GoEdge {
 export function isModuleGoFile(file: string, root: string): boolean {
   if (!file.endsWith('.go')) return false;
   const rel = root === '.' ? file : file.slice(root.length + 1);
-  const dirs = rel.split('/').slice(0, -1);
-  const base = rel.slice(rel.lastIndexOf('/') + 1);
-  if (base.startsWith('.') || base.startsWith('_')) return false;
-  return !dirs.some((d) => d === 'vendor' || d === 'testdata' || d.startsWith('.') || d.startsWith('_'));
+  // Segment by segment without splitting: every graph computation asks this of every .go file.
+  for (let start = 0; ;) {
+    const c = rel.charCodeAt(start);
+    if (c === 46 /* . */ || c === 95 /* _ */) return false;
+    const slash = rel.indexOf('/', start);
+    if (slash < 0) return true;
+    if (rel.startsWith('vendor/', start) || rel.startsWith('testdata/', start)) return false;
+    start = slash + 1;
+  }
 }
 
 export const isTestFile = (file: string): boolean => file.endsWith('_test.go');
@@ -48,10 +53,6 @@ export function goImportEdges(files: ScannedGoFile[], resolver: GoResolver): GoE
   return edges;
 }
 
-/**
- * For each module, the workspace modules its binaries compile in: the closure over imports in
- * non-test files (a `_test.go` import is in no binary, so it is in no build's inputs). Project names.
- */
 const resolvedByResolver = new WeakMap<GoResolver, WeakMap<ScannedGoFile, string[]>>();
 
 /** The projects a file's imports resolve to, remembered per (resolver, scanned file) object. */
@@ -70,16 +71,40 @@ function fileTargets(f: ScannedGoFile, resolver: GoResolver): string[] {
   return out;
 }
 
+/**
+ * For each module, the workspace modules its binaries compile in: the closure over imports in
+ * non-test files (a `_test.go` import is in no binary, so it is in no build's inputs). Project names.
+ */
 export function buildDependencyClosure(files: ScannedGoFile[], resolver: GoResolver): Map<string, string[]> {
-  const direct = new Map<string, Set<string>>();
+  const importsByRoot = new Map<string, Set<string>>();
   for (const f of files) {
     if (isTestFile(f.file)) continue;
-    const targets = fileTargets(f, resolver);
-    if (!targets.length) continue;
-    const source = resolver.projectAt(f.root);
+    let paths = importsByRoot.get(f.root);
+    if (!paths) importsByRoot.set(f.root, (paths = new Set()));
+    for (const imp of f.imports) paths.add(imp.path);
+  }
+  return closureOfModuleImports(importsByRoot, resolver);
+}
+
+/**
+ * The same closure from what it needs of each module: the import paths of its non-test files
+ * (moduleBuildImports() in workspace-files.ts keeps that per module, so an unchanged module is not
+ * resolved file by file again).
+ */
+export function closureOfModuleImports(importsByRoot: Map<string, Iterable<string>>, resolver: GoResolver): Map<string, string[]> {
+  const direct = new Map<string, Set<string>>();
+  for (const [root, paths] of importsByRoot) {
+    const source = resolver.projectAt(root);
     if (!source) continue;
-    if (!direct.has(source)) direct.set(source, new Set());
-    for (const t of targets) direct.get(source)!.add(t);
+    const targets = new Set<string>();
+    for (const p of paths) {
+      const target = resolver.resolve(root, p);
+      if (target && target.root !== root) targets.add(target.project);
+    }
+    if (!targets.size) continue;
+    const known = direct.get(source);
+    if (known) for (const t of targets) known.add(t);
+    else direct.set(source, targets);
   }
   const closure = new Map<string, string[]>();
   for (const source of direct.keys()) {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { parseGoMod, parseGoWork } from './go-mod';
 import { scanGoImports } from './imports';
 import { GoResolver, pathPrefixes, resolveLocalDir, type GoModule, type GoWorkFile } from './resolver';
-import { buildDependencyClosure, goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
+import { buildDependencyClosure, closureOfModuleImports, goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
 
 /** A virtual workspace: path → content. Every folder with a go.mod is a project named after its folder. */
 function analyse(tree: Record<string, string>) {
@@ -171,6 +171,28 @@ describe('buildDependencyClosure (what a binary compiles in)', () => {
     });
     expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'b'], a: ['b'], b: ['a'], kit: ['deep'] });
   });
+
+  it("is the same from each module's import list (what the per-module summary keeps)", () => {
+    const tree = {
+      'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./a/nested\n',
+      'svc/go.mod': mod('example.com/svc'),
+      'svc/main.go': main('example.com/a/x', 'example.com/a/nested/y', 'fmt'),
+      'svc/main_test.go': 'package main\n\nimport "example.com/unused"\n',
+      'a/go.mod': mod('example.com/a'),
+      'a/x/x.go': lib('x', 'example.com/a/x/deeper'), // its own module: no edge
+      'a/nested/go.mod': mod('example.com/a/nested'),
+      'a/nested/y/y.go': lib('y'),
+    };
+    const { closure, resolver } = analyse(tree);
+    const byModule = new Map([
+      ['svc', ['example.com/a/nested/y', 'example.com/a/x', 'fmt']],
+      ['a', ['example.com/a/x/deeper']],
+      ['a/nested', []],
+      ['not-a-module', ['example.com/a/x']],
+    ]);
+    expect(closureOfModuleImports(byModule, resolver)).toEqual(closure);
+    expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'nested'] });
+  });
 });
 
 describe('diagnostics', () => {
@@ -253,6 +275,24 @@ describe('helpers', () => {
     ['svc', '/abs/path', undefined],
     ['svc', 'C:\\x', undefined],
   ])('resolveLocalDir(%s, %s) = %s', (base, target, expected) => expect(resolveLocalDir(base, target)).toBe(expected));
+
+  it.each<[string, string, boolean]>([
+    ['svc/main.go', 'svc', true],
+    ['svc/store/db.go', 'svc', true],
+    ['main.go', '.', true],
+    ['svc/main.txt', 'svc', false],
+    ['svc/vendor/x/x.go', 'svc', false],
+    ['svc/testdata/fixture.go', 'svc', false],
+    ['svc/a/testdata/b/fixture.go', 'svc', false],
+    ['svc/vendorized/x.go', 'svc', true],
+    ['svc/.hidden/x.go', 'svc', false],
+    ['svc/_build/x.go', 'svc', false],
+    ['svc/_x.go', 'svc', false],
+    ['svc/.x.go', 'svc', false],
+    ['svc/a_b/x_y.go', 'svc', true],
+    ['vendor/x.go', '.', false],
+    ['libs/vendor/x.go', 'libs/vendor', true], // the module's own folder may have any name
+  ])('isModuleGoFile(%s in %s) = %s', (file, root, expected) => expect(isModuleGoFile(file, root)).toBe(expected));
 
   it('pathPrefixes lists longest first', () => {
     expect(pathPrefixes('example.com/a/b')).toEqual(['example.com/a/b', 'example.com/a', 'example.com']);

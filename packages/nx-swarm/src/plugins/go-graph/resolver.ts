@@ -91,7 +91,9 @@ export class GoResolver {
     }
     // Deepest go.work first, so the nearest one above a module wins.
     const sortedWorks = [...works].sort((a, b) => b.dir.split('/').length - a.dir.split('/').length);
-    for (const m of modules) this.visible.set(m.root, this.visibleFrom(m, sortedWorks, byPath));
+    // Every module of a go.work sees its whole use list: resolved once per go.work, not per module.
+    const used = new Map(sortedWorks.map((w) => [w, w.work.uses.map((u) => ({ u, dir: resolveLocalDir(w.dir, u.dir) }))]));
+    for (const m of modules) this.visible.set(m.root, this.visibleFrom(m, sortedWorks, used, byPath));
     // A go.work line seen from several modules is one finding per module, said once.
     const keys = new Set<string>();
     const unique = this.diagnostics.filter((d) => {
@@ -101,13 +103,18 @@ export class GoResolver {
     this.diagnostics.splice(0, this.diagnostics.length, ...unique);
   }
 
-  private visibleFrom(m: GoModule, works: GoWorkFile[], byPath: Map<string, GoModule[]>): Map<string, GoModule> {
+  private visibleFrom(
+    m: GoModule,
+    works: GoWorkFile[],
+    usedByWork: Map<GoWorkFile, { u: GoWork['uses'][number]; dir: string | undefined }[]>,
+    byPath: Map<string, GoModule[]>,
+  ): Map<string, GoModule> {
     const seen = new Map<string, GoModule>();
     if (m.goMod.module) seen.set(m.goMod.module.path, m);
     const work = works.find((w) => isAncestorDir(w.dir, m.root));
     let inWork = false;
     if (work) {
-      const used = work.work.uses.map((u) => ({ u, dir: resolveLocalDir(work.dir, u.dir) }));
+      const used = usedByWork.get(work) ?? [];
       inWork = used.some((x) => x.dir === m.root);
       if (inWork) {
         for (const { u, dir } of used) {

@@ -7,7 +7,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RACY_WINDOW_MS } from './scan-memo';
-import { clearGoFileMemo, scanMemoPath, scanModuleFiles, scanStatFiles, walkModuleGoFiles, workspaceDataDir } from './workspace-files';
+import {
+  clearGoFileMemo,
+  moduleBuildImports,
+  moduleSummaryPath,
+  scanMemoPath,
+  scanModuleFiles,
+  scanStatFiles,
+  walkModuleGoFiles,
+  workspaceDataDir,
+} from './workspace-files';
 
 let root: string;
 const write = (file: string, text: string) => {
@@ -24,6 +33,8 @@ function computation(roots = ['svc', 'libs/common']) {
 
 /** The .go files the last computation read (not answered from the memo). */
 let reads: string[] = [];
+/** The per-file memo files read since the last reset. */
+let memoReads: string[] = [];
 let now: jest.SpyInstance;
 const realNow = Date.now.bind(Date);
 const later = () => now.mockImplementation(() => realNow() + RACY_WINDOW_MS + 1000);
@@ -42,6 +53,7 @@ beforeEach(() => {
   const readFileSync = nodeFs.readFileSync;
   jest.spyOn(nodeFs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: unknown) => {
     if (typeof p === 'string' && p.endsWith('.go')) reads.push(path.relative(root, p));
+    if (typeof p === 'string' && p.includes('nx-swarm-go-imports')) memoReads.push(p);
     return (readFileSync as (p: fs.PathOrFileDescriptor, o?: unknown) => string | Buffer)(p, o);
   }) as typeof fs.readFileSync);
   now = jest.spyOn(Date, 'now');
@@ -209,5 +221,123 @@ describe('the scan memo in workspace-data', () => {
     write('svc/main.go', go('os')); // a later computation without a walk (never with Nx today): stat, read again
     expect(scanModuleFiles(root, new Map([['svc', files]])).map((f) => f.imports.map((i) => i.path))).toEqual([['os'], ['database/sql']]);
     expect(reads).toEqual(['svc/main.go']);
+  });
+});
+
+describe('per-module summaries (what createNodes needs: the non-test import paths of each module)', () => {
+  const roots = ['svc', 'libs/common'];
+  /** A fresh worker's createNodes: the walk, then the summaries; which .go files it read, and whether it loaded the per-file memo. */
+  function summarise() {
+    clearGoFileMemo();
+    reads = [];
+    memoReads = [];
+    const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set(roots.filter((x) => x.startsWith(`${r}/`))))]));
+    const imports = Object.fromEntries(moduleBuildImports(root, byRoot));
+    return { imports, reads: [...reads].sort(), loadedFileMemo: memoReads.length > 0 };
+  }
+  /** The truth: the same from nothing (no memo files). */
+  function fromNothing() {
+    fs.rmSync(path.dirname(scanMemoPath(root)), { recursive: true, force: true });
+    return summarise().imports;
+  }
+
+  beforeEach(() => write('svc/main_test.go', go('testing', 'example.com/only/in/tests')));
+
+  it('lists the import paths of non-test files per module, sorted', () => {
+    later();
+    expect(summarise().imports).toEqual({ svc: ['database/sql', 'example.com/common/greet', 'fmt'], 'libs/common': ['fmt'] });
+  });
+
+  it.each<[string, () => void, string[]]>([
+    ['nothing changed: no .go file and not the per-file memo is read', () => undefined, []],
+    ['an edit in one module: that file only', () => write('svc/store/db.go', go('os')), ['svc/store/db.go']],
+    ['a new file', () => write('libs/common/greet/more.go', go('strings')), ['libs/common/greet/more.go']],
+    ['a deleted file', () => fs.rmSync(path.join(root, 'svc/store/db.go')), []],
+    [
+      'an edit of a test file (its imports are no build input, but the module is summarised again)',
+      () => write('svc/main_test.go', go('os')),
+      ['svc/main_test.go'],
+    ],
+  ])('%s', (_what, change, expectedReads) => {
+    later();
+    summarise(); // writes both memo files
+    expect(fs.existsSync(moduleSummaryPath(root))).toBe(true);
+    change();
+    const next = summarise();
+    expect(next.reads).toEqual(expectedReads);
+    expect(next.loadedFileMemo).toBe(expectedReads.length > 0 || _what.startsWith('a deleted'));
+    expect(next.imports).toEqual(fromNothing());
+  });
+
+  it('does not keep the summary of a module with a racy file: it is summarised again until its files are old', () => {
+    summarise(); // every file was written a moment ago
+    const again = summarise();
+    expect(again.reads).toEqual(['libs/common/greet/greet.go', 'svc/main.go', 'svc/main_test.go', 'svc/store/db.go']);
+    later();
+    summarise();
+    expect(summarise()).toMatchObject({ reads: [], loadedFileMemo: false });
+  });
+
+  it.each<[string, () => void]>([
+    ['garbage', () => fs.writeFileSync(moduleSummaryPath(root), '{"format":')],
+    [
+      'of another plugin version',
+      () =>
+        fs.writeFileSync(
+          moduleSummaryPath(root),
+          fs.readFileSync(moduleSummaryPath(root), 'utf8').replace(/"plugin":"[^"]*"/, '"plugin":"nx-swarm@0.0.0-other"'),
+        ),
+    ],
+    [
+      'with a broken entry',
+      () => fs.writeFileSync(moduleSummaryPath(root), fs.readFileSync(moduleSummaryPath(root), 'utf8').replace(/"svc":\[/, '"svc":[7,')),
+    ],
+  ])('ignores a summary file that is %s (the per-file memo answers)', (_what, spoil) => {
+    later();
+    const first = summarise();
+    spoil();
+    const next = summarise();
+    expect(next.imports).toEqual(first.imports);
+    expect(next.reads).toEqual([]); // the files are unchanged: the per-file memo still knows them
+  });
+
+  it('drops the summary of a module that is gone', () => {
+    later();
+    summarise();
+    clearGoFileMemo();
+    const byRoot = new Map([['svc', walkModuleGoFiles(root, 'svc', new Set())]]);
+    moduleBuildImports(root, byRoot);
+    expect(Object.keys(JSON.parse(fs.readFileSync(moduleSummaryPath(root), 'utf8')).modules)).toEqual(['svc']);
+  });
+
+  it('does not read the summaries with NX_CACHE_PROJECT_GRAPH=false', () => {
+    later();
+    summarise();
+    process.env.NX_CACHE_PROJECT_GRAPH = 'false';
+    try {
+      expect(summarise().reads).toHaveLength(4);
+    } finally {
+      delete process.env.NX_CACHE_PROJECT_GRAPH;
+    }
+  });
+
+  it("leaves the walk's stats for createDependencies in the same worker", () => {
+    later();
+    summarise();
+    const statCalls: string[] = [];
+    const nodeFs = jest.requireActual<typeof fs>('node:fs');
+    const statSync = nodeFs.statSync;
+    clearGoFileMemo();
+    const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set())]));
+    moduleBuildImports(root, byRoot);
+    jest.spyOn(nodeFs, 'statSync').mockImplementation(((p: string, o?: unknown) => {
+      if (String(p).endsWith('.go')) statCalls.push(String(p));
+      return (statSync as (p: string, o?: unknown) => fs.Stats)(p, o);
+    }) as typeof fs.statSync);
+    reads = [];
+    const files = ['svc/main.go', 'svc/store/db.go'].map((file) => ({ file, hash: `h-${file}` }));
+    expect(scanModuleFiles(root, new Map([['svc', files]])).map((f) => f.file)).toEqual(['svc/main.go', 'svc/store/db.go']);
+    expect(statCalls).toEqual([]);
+    expect(reads).toEqual([]);
   });
 });

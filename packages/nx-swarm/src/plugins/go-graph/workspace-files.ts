@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { FileData, ProjectConfiguration, ProjectFileMap } from '@nx/devkit';
 import { parseGoMod, parseGoWork } from './go-mod';
 import { scanGoImports, type GoFileImports } from './imports';
-import { isModuleGoFile, type ScannedGoFile } from './dependencies';
+import { isModuleGoFile, isTestFile, type ScannedGoFile } from './dependencies';
 import type { GoModule, GoWorkFile } from './resolver';
 import {
   applyScanMemoDelta,
@@ -276,6 +276,117 @@ export function scanStatFiles(workspaceRoot: string, filesByRoot: Map<string, Go
   return out;
 }
 
+// --- per-module summaries ------------------------------------------------------------------------------
+
+/*
+ * What createNodes needs of a module is less than what its files say: the import paths of its
+ * non-test files, for the build-dependency closure. Kept per module under a fingerprint of its files'
+ * stats (a second small file beside the scan memo), so a computation after an edit resolves the
+ * edited module again and takes every other module's import list as it was, without loading the
+ * per-file memo for them.
+ */
+const MODULES_FILE = 'nx-swarm-go-modules.json';
+interface ModuleSummary {
+  /** sha1 over the module's .go files and their stat fingerprints, in path order. */
+  fingerprint: string;
+  /** Import paths of the module's non-test files, sorted, unique. */
+  imports: string[];
+}
+const summaries = new Map<string, { byRoot: Map<string, ModuleSummary>; dirty: boolean }>();
+
+export const moduleSummaryPath = (workspaceRoot: string) => path.join(workspaceDataDir(workspaceRoot), MODULES_FILE);
+
+function summariesFor(workspaceRoot: string): { byRoot: Map<string, ModuleSummary>; dirty: boolean } {
+  let s = summaries.get(workspaceRoot);
+  if (s) return s;
+  s = { byRoot: new Map(), dirty: false };
+  if (process.env.NX_CACHE_PROJECT_GRAPH !== 'false') {
+    try {
+      const raw = JSON.parse(fs.readFileSync(moduleSummaryPath(workspaceRoot), 'utf8')) as Record<string, unknown>;
+      const h = memoHeader();
+      if (raw.format === h.format && raw.plugin === h.plugin && raw.scanner === h.scanner && raw.modules && typeof raw.modules === 'object') {
+        for (const [root, m] of Object.entries(raw.modules as Record<string, unknown>)) {
+          const ok = Array.isArray(m) && m.length >= 1 && typeof m[0] === 'string' && m.slice(1).every((x: unknown) => typeof x === 'string');
+          if (ok) s.byRoot.set(root, { fingerprint: m[0] as string, imports: m.slice(1) as string[] });
+        }
+      }
+    } catch {
+      /* none yet, or unreadable: every module is resolved from its files */
+    }
+  }
+  summaries.set(workspaceRoot, s);
+  return s;
+}
+
+function saveSummaries(workspaceRoot: string): void {
+  const s = summaries.get(workspaceRoot);
+  if (!s?.dirty) return;
+  const file = moduleSummaryPath(workspaceRoot);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const modules = Object.fromEntries([...s.byRoot].map(([root, m]) => [root, [m.fingerprint, ...m.imports]]));
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, JSON.stringify({ ...memoHeader(), modules }));
+    fs.renameSync(tmp, file);
+    s.dirty = false;
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
+ * what buildDependencyClosure needs. A module whose files' stats are all as they were (and none was
+ * racy when it was summarised) is answered from its summary; the others from their files through the
+ * scan memo, and their summary is written again. Also leaves the walk's stats for createDependencies.
+ */
+export function moduleBuildImports(workspaceRoot: string, filesByRoot: Map<string, GoFileStat[]>): Map<string, string[]> {
+  const store = summariesFor(workspaceRoot);
+  const out = new Map<string, string[]>();
+  const stats = new Map<string, GoFileStat>();
+  lastWalk.set(workspaceRoot, stats);
+  let memo: ScanMemo | undefined;
+  for (const [root, walked] of filesByRoot) {
+    const files = walked.filter((f) => isModuleGoFile(f.file, root)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    for (const f of files) stats.set(f.file, f);
+    const racy = files.some((f) => f.racy);
+    const hash = createHash('sha1');
+    for (const f of files) hash.update(`${f.file}\0${f.stat}\n`);
+    const fingerprint = hash.digest('hex');
+    const known = store.byRoot.get(root);
+    if (known && known.fingerprint === fingerprint && !racy) {
+      out.set(root, known.imports);
+      continue;
+    }
+    memo ??= scanMemoFor(workspaceRoot);
+    const paths = new Set<string>();
+    for (const f of files) {
+      const facts = readFacts(workspaceRoot, memo, f);
+      if (!isTestFile(f.file)) for (const imp of facts.imports) paths.add(imp.path);
+    }
+    const imports = [...paths].sort();
+    out.set(root, imports);
+    if (racy) {
+      if (store.byRoot.delete(root)) store.dirty = true;
+    } else {
+      store.byRoot.set(root, { fingerprint, imports });
+      store.dirty = true;
+    }
+  }
+  for (const root of [...store.byRoot.keys()]) {
+    if (!filesByRoot.has(root)) {
+      store.byRoot.delete(root);
+      store.dirty = true;
+    }
+  }
+  if (memo) {
+    memo.retainOnly(new Set(stats.keys()));
+    saveScanMemo(workspaceRoot);
+  }
+  saveSummaries(workspaceRoot);
+  return out;
+}
+
 /**
  * The stats of createNodes' last walk. Nx runs createNodes before createDependencies in every graph
  * computation, so createDependencies takes a file's stat from there instead of asking again (the cold
@@ -331,10 +442,13 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
 export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoots: Set<string>): GoFileStat[] {
   const out: GoFileStat[] = [];
   const now = Date.now();
+  const base = workspaceRoot.endsWith(path.sep) ? workspaceRoot : workspaceRoot + path.sep;
+  // String joins, not path.join: 10,000 files are walked on every graph computation.
+  const abs = (rel: string) => (rel === '.' ? workspaceRoot : base + (path.sep === '/' ? rel : rel.split('/').join(path.sep)));
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(path.join(workspaceRoot, rel), { withFileTypes: true });
+      entries = fs.readdirSync(abs(rel), { withFileTypes: true });
     } catch {
       return;
     }
@@ -345,12 +459,8 @@ export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoo
         if (nestedRoots.has(child)) continue;
         walk(child);
       } else if (e.name.endsWith('.go')) {
-        try {
-          const st = fs.statSync(path.join(workspaceRoot, child));
-          out.push({ file: child, stat: statKeyOf(st), racy: isRacy(st, now) });
-        } catch {
-          /* deleted while walking */
-        }
+        const st = fs.statSync(abs(child), { throwIfNoEntry: false }); // undefined: deleted while walking
+        if (st) out.push({ file: child, stat: statKeyOf(st), racy: isRacy(st, now) });
       }
     }
   };
@@ -361,6 +471,7 @@ export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoo
 /** For tests: forget what was read (in memory; the file in workspace-data stays). */
 export function clearGoFileMemo(): void {
   memo.clear();
+  summaries.clear();
   memos.clear();
   byHash.clear();
   lastWalk.clear();
