@@ -387,7 +387,11 @@ write_sshd_config() { # ROLE NODE PORT
     if [[ "$role" == mgr ]]; then
       # The session's docker CLI talks to the lab manager, not to the root engine.
       echo "SetEnv DOCKER_HOST=unix://$(node_sock "$MANAGER")"
-      echo "AllowTcpForwarding no"
+      # -L only (sshd shares one permission for TCP and unix-socket forwards): nx-swarm's kept
+      # connection forwards a socket to the engine's. A test forwards to a missing path to see the
+      # refusal a locked-down manager (AllowTcpForwarding no) gives.
+      echo "AllowTcpForwarding local"
+      echo "AllowStreamLocalForwarding local"
     else
       # A bastion: forwards to the manager's sshd only, runs nothing.
       echo "AllowTcpForwarding yes"

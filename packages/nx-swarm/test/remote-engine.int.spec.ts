@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
-import { sharedControlDir } from '../src/lib/docker/ssh-transport';
+import { closeAllSshTransports, sharedControlDir } from '../src/lib/docker/ssh-transport';
 import type { SwarmDeployOptions } from '../src/lib/swarm/options';
 import {
   LabImage,
@@ -79,12 +79,15 @@ function makeHome(dir: string, knownHosts: string): string {
 
 /** "Accepted publickey" lines in an sshd log so far. */
 const logins = (file: string) => (fs.existsSync(file) ? (fs.readFileSync(file, 'utf8').match(/Accepted publickey for /g)?.length ?? 0) : 0);
+/** Remote commands started (each dial-stdio stream is one; a channel of the engine-socket forward is none). */
+const sessions = (file: string) => (fs.existsSync(file) ? (fs.readFileSync(file, 'utf8').match(/Starting session: command /g)?.length ?? 0) : 0);
 
 async function deployWith(env: NodeJS.ProcessEnv, extra: Partial<SwarmDeployOptions> = {}) {
   const mark = log.mark();
-  const before = { mgr: logins(state.ssh!.log), bastion: logins(state.ssh!.bastionLog) };
+  const before = { mgr: logins(state.ssh!.log), bastion: logins(state.ssh!.bastionLog), sessions: sessions(state.ssh!.log) };
   const started = Date.now();
   const result = await deployExecutor(options(extra), executorContext(ws, 'accountservice', 'remote'), { env, pollMs: 250 });
+  closeAllSshTransports(); // what the end of the task process does (Nx runs each task in a process of its own)
   // sshd writes the line right after authentication; give its log a moment.
   await new Promise((r) => setTimeout(r, 200));
   return {
@@ -92,6 +95,7 @@ async function deployWith(env: NodeJS.ProcessEnv, extra: Partial<SwarmDeployOpti
     seconds: (Date.now() - started) / 1000,
     out: log.since(mark),
     logins: { mgr: logins(state.ssh!.log) - before.mgr, bastion: logins(state.ssh!.bastionLog) - before.bastion },
+    sessions: sessions(state.ssh!.log) - before.sessions,
   };
 }
 
@@ -157,10 +161,48 @@ describe('ssh://ALIAS through the system ssh client (ProxyJump, known_hosts, one
     expect(first.success).toBe(true);
     expect(first.logins).toEqual({ mgr: 1, bastion: 1 });
     const ids = await taskIds();
+    expect(first.sessions).toBeGreaterThanOrEqual(2); // dial-stdio, and asking the remote docker CLI for its socket
+    const kept = fs.readdirSync(dir!).filter((f) => !before.has(f) && /^cm-[0-9a-f]+$/.test(f));
+    expect(kept).toHaveLength(1);
+    // The master forwards a socket beside its control socket to the engine the remote CLI dials: the
+    // lab manager's (sshd's SetEnv DOCKER_HOST), not the host's /var/run/docker.sock.
+    expect(fs.existsSync(path.join(dir!, `${kept[0]}.sock`))).toBe(true);
     const warm = await deployWith(keep); // a new transport, as the next task process makes
     expect(warm.success).toBe(true);
     expect(warm.logins).toEqual({ mgr: 0, bastion: 0 });
+    expect(warm.sessions).toBe(0); // through the forward: no remote session, no docker CLI started
+    expect(warm.out).toMatch(/up to date|nothing to do/i); // the same service on the same engine
     expect(await taskIds()).toEqual(ids);
+    // A forward whose channels the manager refuses (here: to a socket that is not there; a manager
+    // with AllowTcpForwarding no denies them all): the run goes through dial-stdio, the forward is
+    // removed and not set up again for a while.
+    const forward = path.join(dir!, `${kept[0]}.sock`);
+    fs.rmSync(forward, { force: true });
+    const bad = spawnSync(
+      'ssh',
+      [
+        '-F',
+        path.join(home, '.ssh', 'config'),
+        '-o',
+        `ControlPath=${path.join(dir!, kept[0])}`,
+        '-O',
+        'forward',
+        '-L',
+        `${forward}:/nonexistent/docker.sock`,
+        '--',
+        state.ssh!.alias,
+      ],
+      { encoding: 'utf8', timeout: 5000, env: { ...process.env, HOME: home } },
+    );
+    expect(bad.status).toBe(0);
+    const refused = await deployWith(keep);
+    expect(refused.success).toBe(true);
+    expect(refused.logins).toEqual({ mgr: 0, bastion: 0 });
+    expect(refused.sessions).toBe(1); // dial-stdio over the kept connection
+    expect(await taskIds()).toEqual(ids);
+    expect(fs.existsSync(`${forward}.refused`)).toBe(true);
+    expect(fs.existsSync(forward)).toBe(false);
+    fs.rmSync(`${forward}.refused`, { force: true });
     const local = await deployWith(remoteEnv({ DOCKER_HOST: state.dockerHost }));
     expect(local.success).toBe(true);
     process.stdout.write(
@@ -177,7 +219,7 @@ describe('ssh://ALIAS through the system ssh client (ProxyJump, known_hosts, one
     } finally {
       fs.writeFileSync(kh, original);
       // Close the masters this test kept (ssh -O exit through their control sockets).
-      for (const f of fs.readdirSync(dir!).filter((f) => !before.has(f))) {
+      for (const f of fs.readdirSync(dir!).filter((f) => !before.has(f) && /^cm-[0-9a-f]+$/.test(f))) {
         spawnSync('ssh', ['-F', path.join(home, '.ssh', 'config'), '-o', `ControlPath=${path.join(dir!, f)}`, '-O', 'exit', '--', state.ssh!.alias], {
           stdio: 'ignore',
           timeout: 5000,

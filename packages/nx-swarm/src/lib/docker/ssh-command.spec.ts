@@ -4,10 +4,13 @@ import {
   classifySshFailure,
   controlPersistSeconds,
   remoteDockerCommand,
+  remoteEndpointCommand,
+  remoteUnixSocketOf,
   sharedControlName,
   sshControlArgv,
   sshDialArgv,
   sshExitArgv,
+  sshForwardArgv,
   sshWords,
 } from './ssh-command';
 import { sshConfigFileFor } from './ssh-transport';
@@ -202,5 +205,44 @@ describe('a kept ssh connection (NX_SWARM_SSH_CONTROL_PERSIST)', () => {
       '--',
       'mgr',
     ]);
+  });
+});
+
+describe('the forward of a kept master to the remote engine socket', () => {
+  it.each<[string, string, string | undefined]>([
+    ['the default socket', 'unix:///var/run/docker.sock\n', '/var/run/docker.sock'],
+    ['a rootless engine', 'unix:///run/user/1000/docker.sock', '/run/user/1000/docker.sock'],
+    ['a login banner before the answer', 'Welcome to mgr\nunix:///var/run/docker.sock\n', '/var/run/docker.sock'],
+    ['a tcp engine', 'tcp://10.0.0.5:2376', undefined],
+    ['an ssh context on the remote', 'ssh://other', undefined],
+    ['a relative path', 'unix://docker.sock', undefined],
+    ['a path with a colon (ssh -L could not say it)', 'unix:///tmp/a:b.sock', undefined],
+    ['an error', 'context "x": not found', undefined],
+    ['nothing', '', undefined],
+  ])('remoteUnixSocketOf: %s', (_what, output, expected) => expect(remoteUnixSocketOf(output)).toBe(expected));
+
+  it('asks the remote docker CLI, as dial-stdio would resolve it (DOCKER_HOST, context)', () => {
+    expect(remoteEndpointCommand()).toEqual(['docker', 'context', 'inspect', '--format', "'{{.Endpoints.docker.Host}}'"]);
+    expect(sshDialArgv({ host: 'mgr' }, { controlPath: '/run/x/cm-1', remoteCommand: remoteEndpointCommand() }).slice(-7)).toEqual([
+      '--',
+      'mgr',
+      ...remoteEndpointCommand(),
+    ]);
+  });
+
+  it('is asked of the master through its control path', () => {
+    expect(sshForwardArgv({ host: 'mgr' }, '/run/x/cm-1', '/run/x/cm-1.sock', '/var/run/docker.sock', '/h/.ssh/config')).toEqual([
+      '-F',
+      '/h/.ssh/config',
+      '-o',
+      'ControlPath=/run/x/cm-1',
+      '-O',
+      'forward',
+      '-L',
+      '/run/x/cm-1.sock:/var/run/docker.sock',
+      '--',
+      'mgr',
+    ]);
+    expect(() => sshForwardArgv({ host: 'mgr' }, '/run/x/cm-1', '/run/x/a:b', '/var/run/docker.sock')).toThrow(/":"/);
   });
 });

@@ -26,6 +26,8 @@ export interface SshArgvOptions {
   /** `-F FILE`: an ssh config other than ~/.ssh/config (set when $HOME is not the account's home). */
   configFile?: string;
   connectTimeoutS?: number;
+  /** The remote command (default: `docker system dial-stdio`, with the target's socket). */
+  remoteCommand?: string[];
 }
 
 /** The remote command, as the docker CLI sends it. */
@@ -55,7 +57,7 @@ export function sshDialArgv(target: SshTarget, options: SshArgvOptions = {}): st
   }
   if (target.username) argv.push('-l', target.username);
   if (target.port) argv.push('-p', String(target.port));
-  argv.push('--', target.host, ...remoteDockerCommand(target));
+  argv.push('--', target.host, ...(options.remoteCommand ?? remoteDockerCommand(target)));
   return argv;
 }
 
@@ -67,6 +69,41 @@ export function sshExitArgv(target: SshTarget, controlPath: string, configFile?:
 /** argv for `ssh -O check|exit`: is the master of `controlPath` alive / make it exit. */
 export function sshControlArgv(target: SshTarget, controlPath: string, command: 'check' | 'exit', configFile?: string): string[] {
   return [...(configFile ? ['-F', configFile] : []), '-o', `ControlPath=${controlPath}`, '-O', command, '--', target.host];
+}
+
+/**
+ * The remote command that asks the remote docker CLI where it would dial (DOCKER_HOST, the current
+ * context, or the default socket), the same resolution `docker system dial-stdio` makes there.
+ */
+export function remoteEndpointCommand(): string[] {
+  return ['docker', 'context', 'inspect', '--format', `'{{.Endpoints.docker.Host}}'`];
+}
+
+/** "unix:///var/run/docker.sock" → "/var/run/docker.sock"; anything else (tcp://, ssh://, npipe, noise) → undefined. Pure. */
+export function remoteUnixSocketOf(output: string): string | undefined {
+  const line = output.trim().split(/\r?\n/).pop()?.trim() ?? '';
+  const m = /^unix:\/\/(\/[^\s:]*)$/.exec(line);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * argv (without `ssh`) that asks the kept master to forward a local unix socket to the remote
+ * engine's socket (`ssh -O forward -L LOCAL:REMOTE`): connections to LOCAL become channels of the
+ * existing connection, with no remote process per stream (dial-stdio starts the docker CLI there).
+ */
+export function sshForwardArgv(target: SshTarget, controlPath: string, localSocket: string, remoteSocket: string, configFile?: string): string[] {
+  if (localSocket.includes(':') || remoteSocket.includes(':')) throw new Error('a forwarded socket path may not contain ":"');
+  return [
+    ...(configFile ? ['-F', configFile] : []),
+    '-o',
+    `ControlPath=${controlPath}`,
+    '-O',
+    'forward',
+    '-L',
+    `${localSocket}:${remoteSocket}`,
+    '--',
+    target.host,
+  ];
 }
 
 /** The default number of seconds an ssh master outlives the run that opened it (NX_SWARM_SSH_CONTROL_PERSIST). */

@@ -11,10 +11,17 @@
  * changed host key or config gets a new login with its checks. With 0 (or a folder that fails the
  * check) the socket is private to this process and the master is closed (`ssh -O exit`) by `close()`
  * or when the process exits, as the docker CLI does.
+ *
+ * A kept master also forwards a unix socket beside its control socket to the remote engine's socket
+ * (`ssh -O forward -L`, set up once per master when a run ends, at the path the remote docker CLI
+ * itself would dial). The runs after it connect there: a channel of the open connection, no remote
+ * session and no docker CLI started per stream. A forward that does not answer `/_ping` is removed,
+ * and the run goes through dial-stdio as before.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -24,10 +31,13 @@ import {
   SshTarget,
   classifySshFailure,
   controlPersistSeconds,
+  remoteEndpointCommand,
+  remoteUnixSocketOf,
   sharedControlName,
   sshControlArgv,
   sshDialArgv,
   sshExitArgv,
+  sshForwardArgv,
 } from './ssh-command';
 
 /** An ssh failure as an Error: `failure` has ssh's words and the next step. */
@@ -121,9 +131,11 @@ class SshStream extends Duplex {
   constructor(
     private readonly child: ChildProcess,
     private readonly target: SshTarget,
+    onFirstData?: () => void,
   ) {
     super({ allowHalfOpen: false });
     child.stdout!.on('data', (chunk: Buffer) => {
+      if (!this.gotData) onFirstData?.();
       this.gotData = true;
       if (!this.push(chunk)) child.stdout!.pause();
     });
@@ -209,6 +221,14 @@ class SshStream extends Duplex {
 const live = new Set<SshTransport>();
 let exitHookInstalled = false;
 
+/**
+ * What the end of the process does to the transports still open (executors leave theirs to it): each
+ * is closed, a kept master stays up, and gets its forward when this run dialled through dial-stdio.
+ */
+export function closeAllSshTransports(): void {
+  for (const t of [...live]) t.close();
+}
+
 export class SshTransport {
   readonly agent: http.Agent;
   readonly controlPath: string;
@@ -224,6 +244,12 @@ export class SshTransport {
   closed = false;
   /** Seconds the connection outlives the run (0: closed by close()). */
   readonly persistS: number;
+  /** Kept connections only: the local end of the master's forward to the remote engine socket. */
+  readonly forwardPath?: string;
+  /** This process's verdict on the forward: its path when it answered /_ping. */
+  private forward?: Promise<string | undefined>;
+  /** Streams that went through the forward (no ssh process). */
+  forwardedStreams = 0;
 
   constructor(
     readonly target: SshTarget,
@@ -240,6 +266,8 @@ export class SshTransport {
       this.dir,
       shared ? sharedControlName(target, this.configFile, sshMaterial(this.env, this.configFile), sha256) : 'cm',
     );
+    if (shared) this.forwardPath = `${this.controlPath}.sock`;
+    if (this.env.NX_SWARM_DEBUG_SSH) this.debug = (m) => process.stderr.write(`nx-swarm ssh: ${m}\n`);
     // One stream: every new stream is a remote session (the login shell's rc files, then the docker
     // CLI starting), ~0.2 s each in the lab, while a request over an open stream takes ~5 ms. The
     // executors' concurrent calls are short, so queueing them behind each other is cheaper.
@@ -255,9 +283,7 @@ export class SshTransport {
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
-      process.once('exit', () => {
-        for (const t of live) t.close();
-      });
+      process.once('exit', closeAllSshTransports);
     }
   }
 
@@ -278,23 +304,74 @@ export class SshTransport {
 
   private async open(): Promise<Duplex> {
     if (this.closed) throw new Error('the ssh transport is closed');
+    if (this.forwardPath) {
+      this.forward ??= probeForward(this.forwardPath, this.debug);
+      const fwd = await this.forward;
+      if (fwd) {
+        try {
+          const socket = await connectUnix(fwd);
+          this.forwardedStreams++;
+          this.debug?.(`stream through the forward ${fwd}`);
+          return socket;
+        } catch {
+          this.forward = Promise.resolve(undefined); // gone since the probe: dial-stdio from here on
+        }
+      }
+    }
     const first = !this.master;
     if (first) this.dropDeadMaster();
     if (!first) await this.master;
     const child = spawn(this.ssh, this.argv(), { env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.streams++;
-    if (this.env.NX_SWARM_DEBUG_SSH) {
+    if (this.debug) {
       const t0 = Date.now();
-      process.stderr.write(`nx-swarm ssh: stream ${this.streams}: ssh ${this.argv().join(' ')}\n`);
+      this.debug(`stream ${this.streams}: ssh ${this.argv().join(' ')}`);
       const n = this.streams;
-      child.stdout!.once('data', () => process.stderr.write(`nx-swarm ssh: stream ${n}: first answer after ${Date.now() - t0} ms\n`));
-      child.once('exit', (code) => process.stderr.write(`nx-swarm ssh: stream ${n} exited ${code} after ${Date.now() - t0} ms\n`));
+      child.stdout!.once('data', () => this.debug?.(`stream ${n}: first answer after ${Date.now() - t0} ms`));
+      child.once('exit', (code) => this.debug?.(`stream ${n} exited ${code} after ${Date.now() - t0} ms`));
     }
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
-    const stream = new SshStream(child, this.target);
+    const stream = new SshStream(child, this.target, () => (this.dialled = true));
     if (first) this.master = this.waitForMaster(child);
     return stream;
+  }
+
+  /** A dial-stdio stream of this process reached the engine (so the master and the login work). */
+  private dialled = false;
+
+  private debug?: (message: string) => void;
+
+  /**
+   * Once per kept master (when a run that dialled through it ends without a working forward): ask the
+   * remote docker CLI which socket it dials, and have the master forward `forwardPath` to it. Best
+   * effort, bounded by timeouts; a remote engine that is not on a unix socket gets no forward.
+   */
+  private setUpForward(): void {
+    if (!this.forwardPath || !this.dialled || !fs.existsSync(this.controlPath)) return;
+    // The remote took a forward but not its channels (no streamlocal forwarding there): not again for 10 minutes.
+    const refused = fs.statSync(`${this.forwardPath}.refused`, { throwIfNoEntry: false });
+    if (refused && Date.now() - refused.mtimeMs < 10 * 60_000) return;
+    const common = { env: this.env, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'] };
+    let remote = this.target.socketPath && this.target.socketPath.replace(/\/+/g, '') !== '' ? this.target.socketPath : undefined;
+    if (!remote) {
+      const argv = sshDialArgv(this.target, {
+        controlPath: this.controlPath,
+        configFile: this.configFile,
+        controlPersistS: this.persistS,
+        remoteCommand: remoteEndpointCommand(),
+      });
+      const found = spawnSync(this.ssh, argv, { ...common, timeout: 10_000 });
+      remote = found.status === 0 ? remoteUnixSocketOf(found.stdout) : undefined;
+      this.debug?.(`remote engine endpoint: ${found.status === 0 ? found.stdout.trim() : `unknown (${found.stderr.trim()})`}`);
+    }
+    if (!remote || remote.includes(':')) return;
+    fs.rmSync(this.forwardPath, { force: true });
+    const fwd = spawnSync(this.ssh, sshForwardArgv(this.target, this.controlPath, this.forwardPath, remote, this.configFile), {
+      ...common,
+      timeout: 5000,
+    });
+    this.debug?.(`forward ${this.forwardPath} -> ${remote}: ${fwd.status === 0 ? 'set up' : `refused (${fwd.stderr.trim()})`}`);
   }
 
   /** Until the control socket appears or the first ssh ends (then later streams try by themselves). */
@@ -324,7 +401,10 @@ export class SshTransport {
     this.agent.destroy();
     for (const child of this.children) child.kill('SIGTERM');
     // A kept connection stays for the next run; ssh ends it after persistS idle seconds.
-    if (this.persistS) return;
+    if (this.persistS) {
+      if (this.dialled) this.setUpForward();
+      return;
+    }
     if (fs.existsSync(this.controlPath)) {
       spawnSync(this.ssh, sshExitArgv(this.target, this.controlPath, this.configFile), {
         env: this.env,
@@ -334,4 +414,59 @@ export class SshTransport {
     }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A connected unix socket (rejects when nothing listens there). */
+function connectUnix(socketPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * The forward's path when a GET /_ping through it answers 200 OK within 3 s; otherwise removes the
+ * socket file (a master that exited, a remote that refuses streamlocal channels) and gives undefined.
+ */
+export async function probeForward(socketPath: string, debug?: (m: string) => void): Promise<string | undefined> {
+  if (!fs.existsSync(socketPath)) return undefined;
+  const answered = (text: string) => /^HTTP\/1\.[01] 200 /.test(text) && /\r\n\r\n(?:[0-9a-f]+\r\n)?OK/i.test(text);
+  // 'ok'; 'nobody' (nothing listens: the master is gone); 'refused' (the master took the connection
+  // and the remote side closed it: no streamlocal channels there, or no engine on that socket).
+  const verdict = await new Promise<'ok' | 'nobody' | 'refused'>((resolve) => {
+    let answer = '';
+    let connected = false;
+    const socket = net.connect(socketPath);
+    const done = (v: 'ok' | 'nobody' | 'refused') => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(connected ? 'refused' : 'nobody'), 3000);
+    socket.once('connect', () => {
+      connected = true;
+      socket.write('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n');
+    });
+    socket.on('data', (c: Buffer) => {
+      answer += c.toString('latin1');
+      if (answered(answer)) done('ok');
+    });
+    socket.once('error', () => done(connected ? 'refused' : 'nobody'));
+    socket.once('close', () => done(answered(answer) ? 'ok' : connected ? 'refused' : 'nobody'));
+  });
+  debug?.(`forward ${socketPath}: ${verdict === 'ok' ? 'answers' : `${verdict}; removed`}`);
+  if (verdict === 'ok') return socketPath;
+  fs.rmSync(socketPath, { force: true });
+  if (verdict === 'refused') {
+    try {
+      fs.writeFileSync(`${socketPath}.refused`, `${new Date().toISOString()}\n`);
+    } catch {
+      /* then the next run tries again */
+    }
+  }
+  return undefined;
 }
