@@ -112,7 +112,7 @@ SSH logins during the ssh no-ops: ${figures.sshLogins.join(', ')} (the connectio
 \`NX_SWARM_SSH_CONTROL_PERSIST\`, 60 s by default). A cached \`nx run accountservice:build\` in the same run:
 ${m(figures.cachedBuild)} s. No-ops served wholly from Nx's cache: ${figures.fromCache.local} of ${RUNS} over the local socket,
 ${figures.fromCache.ssh} of ${RUNS} over ssh (the image and deploy targets' runtime input checks the engine; over ssh through
-the kept connection, a session of about 0.2 s here). Without a kept connection
+the kept connection's forward of the engine socket: a channel of the open connection, no remote session). Without a kept connection
 (\`NX_SWARM_SSH_CONTROL_PERSIST=0\`) every ssh run logs in (two handshakes through the bastion, 0.5–0.8 s here) and
 the targets are not served from the cache.
 <!-- remote-bench:end -->`;
