@@ -200,12 +200,23 @@ export class GoResolver {
   resolve(fromRoot: string, importPath: string): GoModule | undefined {
     const seen = this.visible.get(fromRoot);
     if (!seen) return undefined;
+    // Thousands of files import the same few hundred paths: each (module, path) is resolved once.
+    let known = this.resolved.get(fromRoot);
+    if (!known) this.resolved.set(fromRoot, (known = new Map()));
+    const cached = known.get(importPath);
+    if (cached !== undefined) return cached ?? undefined;
+    let found: GoModule | null = null;
     for (const prefix of pathPrefixes(importPath)) {
       const hit = seen.get(prefix);
-      if (hit) return hit;
+      if (hit) {
+        found = hit;
+        break;
+      }
     }
-    return undefined;
+    known.set(importPath, found);
+    return found ?? undefined;
   }
+  private readonly resolved = new Map<string, Map<string, GoModule | null>>();
 
   /** The project whose root is this folder, if it is a Go module of the workspace. */
   projectAt(root: string): string | undefined {
