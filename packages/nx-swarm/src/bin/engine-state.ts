@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { engineStateText } from '../lib/docker/engine-state';
+import { checkOwner, engineStateText } from '../lib/docker/engine-state';
 
 function pluginIdentity(): string {
   const root = path.join(__dirname, '..', '..');
@@ -33,7 +33,15 @@ async function main(): Promise<void> {
     process.stdout.write(`usage: engine-state.js PROJECT (${Math.random()})\n`);
     return;
   }
-  process.stdout.write(`${await engineStateText({ workspaceRoot: process.cwd(), project, env: process.env, plugin: pluginIdentity() })}\n`);
+  const readStat = (pid: number) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const owner = checkOwner(process.ppid, readStat);
+  process.stdout.write(`${await engineStateText({ workspaceRoot: process.cwd(), project, env: process.env, plugin: pluginIdentity(), owner })}\n`);
 }
 
 void main();

@@ -15,7 +15,7 @@ import { logger } from '../../lib/common/logger';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import type { ImagePlan } from '../../lib/docker/image-build';
 import { ImageReceipt, imageReceiptPath, pushedRefs, receiptWrote, writeImageReceipt } from '../../lib/docker/image-receipt';
-import { nextImageRecord, readStateRecord, updateStateRecord } from '../../lib/common/state-record';
+import { forgetCheckMemo, nextImageRecord, readStateRecord, updateStateRecord } from '../../lib/common/state-record';
 import { OptionsError, normalizeOptions } from '../../lib/docker/image-options';
 import { DockerfilePlan, NeedsEngine, planDockerfile } from '../../lib/oci/dockerfile';
 import { OciError } from '../../lib/oci/apply';
@@ -78,6 +78,7 @@ export default async function runExecutor(
   context: ExecutorContext,
   runtime: ExecutorRuntime = {},
 ): Promise<{ success: boolean }> {
+  forgetCheckMemo(context.root, context.projectName ?? 'app'); // this run may change what the next check sees
   const result = await runImage(options, context, runtime);
   if (!result.success) {
     // A failed run may have loaded, tagged or pushed part of it: the entry of an earlier state must not match again.

@@ -9,7 +9,7 @@ import { logger } from '../../lib/common/logger';
 import { projectOf } from '../../lib/common/project';
 import { explicitOptionKeys } from '../../lib/common/explicit-options';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
-import { updateStateRecord } from '../../lib/common/state-record';
+import { forgetCheckMemo, updateStateRecord } from '../../lib/common/state-record';
 import { failureLines } from '../../lib/swarm/deploy-error';
 import { deploy } from '../../lib/swarm/deployer';
 import { DeployReport, formatSummary } from '../../lib/swarm/report';
@@ -27,6 +27,7 @@ export default async function runExecutor(
   runtime: SwarmDeployRuntime = {},
 ): Promise<{ success: boolean; report?: DeployReport }> {
   const project = projectOf(context, '');
+  forgetCheckMemo(context.root, project.name); // this run may change what the next check sees
   try {
     const report = await deploy({
       options,

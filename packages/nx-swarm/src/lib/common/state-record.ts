@@ -57,7 +57,17 @@ export function stateRecordPath(workspaceRoot: string, project: string, env: Nod
 
 export function readStateRecord(workspaceRoot: string, project: string): StateRecord | undefined {
   try {
-    const json = JSON.parse(fs.readFileSync(stateRecordPath(workspaceRoot, project), 'utf8')) as StateRecord;
+    return parseStateRecord(fs.readFileSync(stateRecordPath(workspaceRoot, project), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The record in a file's text, or undefined when it is none of this version. Never throws. */
+export function parseStateRecord(text: string | undefined): StateRecord | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const json = JSON.parse(text) as StateRecord;
     return json && json.version === 1 ? json : undefined;
   } catch {
     return undefined;
@@ -101,5 +111,23 @@ export function updateStateRecord(workspaceRoot: string, project: string, patch:
     } catch {
       /* nothing more to do */
     }
+  }
+}
+
+/**
+ * The last cache check's answer, for the other target's check in the same Nx run: Nx hashes `image`
+ * and then `deploy` (each after its dependency), running the same runtime input twice, a Node start
+ * each. See `reusableCheck` in lib/docker/engine-state.ts for when the second one may reuse it.
+ */
+export function checkMemoPath(workspaceRoot: string, project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return stateRecordPath(workspaceRoot, project, env).replace(/\.json$/, '.check.json');
+}
+
+/** Every image or deploy run of the project starts by dropping it: a check after a run always asks the engine. Never throws. */
+export function forgetCheckMemo(workspaceRoot: string, project: string): void {
+  try {
+    fs.rmSync(checkMemoPath(workspaceRoot, project), { force: true });
+  } catch {
+    /* then it ages out (a second and a half) */
   }
 }

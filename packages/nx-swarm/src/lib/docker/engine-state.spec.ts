@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { updateStateRecord } from '../common/state-record';
-import { EngineGet, engineStateText, repoOf } from './engine-state';
+import { forgetCheckMemo, updateStateRecord } from '../common/state-record';
+import { CHECK_REUSE_MS, EngineGet, checkOwner, engineStateText, repoOf, reusableCheck, type CheckMemo } from './engine-state';
 
 describe('repoOf', () => {
   it.each([
@@ -139,5 +139,84 @@ describe('engineStateText: what Nx hashes for the image and deploy targets', () 
       nonce,
     });
     expect(out).toMatch(/not cacheable now: the engine is at ssh:\/\/deploy@manager .*which this check does not dial/);
+  });
+});
+
+describe("the second check of one Nx run reuses the first one's answer", () => {
+  const memo: CheckMemo = {
+    owner: '42:100',
+    record: 'r1 -',
+    endpoint: 'unix:///var/run/docker.sock test',
+    at: 1000,
+    text: 'nx-swarm engine state 1',
+  };
+  const now = { owner: '42:100', record: 'r1 -', endpoint: 'unix:///var/run/docker.sock test', at: 1200 };
+  it.each<[string, CheckMemo | undefined, Partial<typeof now>, boolean]>([
+    ['same process, same record, a moment later', memo, {}, true],
+    ['at the end of the window', memo, { at: 1000 + CHECK_REUSE_MS }, true],
+    ['after the window', memo, { at: 1000 + CHECK_REUSE_MS + 1 }, false],
+    ['a clock that went back', memo, { at: 999 }, false],
+    ['another Nx process (pid)', memo, { owner: '43:100' }, false],
+    ['a reused pid (another start time)', memo, { owner: '42:101' }, false],
+    ['another state record (a run wrote it)', memo, { record: 'r2 -' }, false],
+    ['another endpoint', memo, { endpoint: 'ssh://mgr test' }, false],
+    ['no memo', undefined, {}, false],
+    ['a memo of a random line', { ...memo, text: 'not cacheable now: x (1)' }, {}, false],
+  ])('%s: reused = %s', (_what, m, change, reused) => {
+    expect(reusableCheck(m, { ...now, ...change })).toBe(reused ? memo.text : undefined);
+  });
+
+  const stat = (pid: number, comm: string, ppid: number, start: number) =>
+    `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 0 0 1 2 3 4 20 0 1 0 ${start} 5410816 988`;
+  it.each<[string, Record<number, string>, string | undefined]>([
+    ['run by Nx directly', { 10: stat(10, 'node', 1, 555) }, '10:555'],
+    ['run through sh -c (Nx runtime inputs with ||)', { 10: stat(10, 'sh', 9, 556), 9: stat(9, 'node', 1, 500) }, '9:500'],
+    ['a process name with spaces and parentheses', { 10: stat(10, 'nx (daemon) x', 1, 77) }, '10:77'],
+    ['no /proc', {}, undefined],
+    ['a shell whose parent is gone', { 10: stat(10, 'sh', 9, 556) }, undefined],
+  ])('checkOwner: %s', (_what, procs, owner) => expect(checkOwner(10, (pid) => procs[pid])).toBe(owner));
+
+  describe('engineStateText with an owner', () => {
+    let root: string;
+    let calls = 0;
+    let clock = 10_000;
+    beforeEach(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), 'nxs-check-memo-'));
+      fs.writeFileSync(path.join(root, 'greeting.txt'), 'hello');
+      updateStateRecord(root, 'app', { image: { repositories: ['me/app'], nonce: 'n1' } });
+      updateStateRecord(root, 'app', { deploy: { services: ['app'], files: ['greeting.txt'], env: [] } });
+      calls = 0;
+      clock = 10_000;
+    });
+    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+    const engine = fakeEngine();
+    const get: EngineGet = (p) => {
+      calls++;
+      return engine.get(p);
+    };
+    const check = (owner = '9:500') =>
+      engineStateText({ workspaceRoot: root, project: 'app', env: {}, plugin: 'test', get, owner, now: () => clock });
+
+    it.each<[string, () => void, boolean]>([
+      ['nothing between the two checks (image hit, then deploy)', () => (clock += 200), true],
+      ['an image or deploy run between them', () => forgetCheckMemo(root, 'app'), false],
+      ['the record rewritten between them', () => updateStateRecord(root, 'app', { image: { repositories: ['me/app'], nonce: 'n2' } }), false],
+      ['a file the deploy reads edited between them', () => fs.writeFileSync(path.join(root, 'greeting.txt'), 'hello!'), false],
+      ['later than the window', () => (clock += CHECK_REUSE_MS + 1), false],
+    ])('%s: the engine is asked again = %s', async (_what, between, reused) => {
+      const first = await check();
+      const asked = calls;
+      between();
+      const second = await check();
+      expect(calls > asked).toBe(!reused);
+      if (reused) expect(second).toBe(first);
+    });
+
+    it('another Nx process asks the engine itself', async () => {
+      await check('9:500');
+      const asked = calls;
+      await check('8:400');
+      expect(calls).toBeGreaterThan(asked);
+    });
   });
 });

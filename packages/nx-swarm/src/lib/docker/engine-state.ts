@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { readStateRecord, type StateRecord } from '../common/state-record';
+import { checkMemoPath, parseStateRecord, stateRecordPath, type StateRecord } from '../common/state-record';
 import { describeEndpoint, resolveDockerEndpoint, type DockerEndpoint, type EndpointEnv } from './endpoint';
 
 /** GET an Engine API path and parse its JSON; rejects on a non-2xx status or after the timeout. */
@@ -208,6 +208,61 @@ export function engineGetter(endpoint: DockerEndpoint, env: NodeJS.ProcessEnv, t
   return { get, close };
 }
 
+/** What a check leaves for the next one of the same Nx run (see reusableCheck). */
+export interface CheckMemo {
+  /** The process that runs the checks (Nx's, or its daemon's): pid and start time. */
+  owner: string;
+  /** sha256 of the state record file when the check ran. */
+  record: string;
+  endpoint: string;
+  at: number;
+  text: string;
+}
+
+/**
+ * The process that runs Nx's hashing (the CLI, or the daemon), as `pid:starttime` from /proc: the
+ * check's parent, or its grandparent when Nx ran it through a shell (`sh -c "node … || node -e …"`).
+ * Undefined where there is no /proc (then no check reuses another's answer). Pure: `readStat` gives
+ * /proc/PID/stat.
+ */
+export function checkOwner(ppid: number, readStat: (pid: number) => string | undefined): string | undefined {
+  let pid = ppid;
+  for (let hop = 0; hop < 2; hop++) {
+    const stat = readStat(pid);
+    if (!stat) return undefined;
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' '); // state ppid pgrp … ; starttime is field 22 of the whole line
+    const starttime = fields[19];
+    if (!/^(sh|bash|dash|ash|zsh)$/.test(comm) || hop === 1) return starttime ? `${pid}:${starttime}` : undefined;
+    pid = Number(fields[1]);
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  }
+  return undefined;
+}
+
+/** How long a check's answer stands for the next check of the same process. */
+export const CHECK_REUSE_MS = 1500;
+
+/**
+ * The earlier check's text when the next check may print it instead of asking the engine again: from
+ * the same Nx process (pid and start time), for the same endpoint, under the very same state record,
+ * at most CHECK_REUSE_MS ago, and no image or deploy run of the project since (each run deletes the
+ * memo first). The window only lets `deploy`'s check reuse the answer `image`'s got a moment before in
+ * the same run (about 0.2 s apart here); a change to the engine by anything else inside it is what
+ * the check would miss anyway between Nx's hash and the task. Pure.
+ */
+export function reusableCheck(
+  memo: CheckMemo | undefined,
+  now: { owner: string; record: string; endpoint: string; at: number },
+  windowMs = CHECK_REUSE_MS,
+): string | undefined {
+  if (!memo || typeof memo.text !== 'string' || memo.text.startsWith('not cacheable')) return undefined;
+  if (memo.owner !== now.owner || memo.record !== now.record || memo.endpoint !== now.endpoint) return undefined;
+  const age = now.at - memo.at;
+  return age >= 0 && age <= windowMs ? memo.text : undefined;
+}
+
 export interface EngineStateParams {
   workspaceRoot: string;
   project: string;
@@ -218,15 +273,15 @@ export interface EngineStateParams {
   get?: EngineGet;
   head?: RegistryHead;
   nonce?: () => string;
+  /** The process that runs Nx's checks (see reusableCheck); without it every check asks the engine. */
+  owner?: string;
+  now?: () => number;
 }
 
 /** The text for Nx to hash. Never throws. */
 export async function engineStateText(p: EngineStateParams): Promise<string> {
   const notCached = (why: string) => `not cacheable now: ${why} (${(p.nonce ?? randomUUID)()})`;
   try {
-    const record = readStateRecord(p.workspaceRoot, p.project);
-    if (!record || (!record.image && !record.deploy)) return notCached('no state record yet');
-    if (record.deploy?.uncacheable) return notCached(record.deploy.uncacheable);
     const readText = (f: string) => {
       try {
         return fs.readFileSync(f, 'utf8');
@@ -234,7 +289,34 @@ export async function engineStateText(p: EngineStateParams): Promise<string> {
         return undefined;
       }
     };
+    // Read once: the memo below is keyed by the very text the answer was computed from.
+    const recordText = readText(stateRecordPath(p.workspaceRoot, p.project));
+    const record = parseStateRecord(recordText);
+    if (!record || (!record.image && !record.deploy)) return notCached('no state record yet');
+    if (record.deploy?.uncacheable) return notCached(record.deploy.uncacheable);
     const endpoint = resolveDockerEndpoint(p.env as EndpointEnv, readText);
+    // The files and variables the deploy read are hashed here, before the memo is asked: it stands
+    // for the engine's answers only, never for them.
+    const digest = record.deploy ? inputsDigest(record.deploy, p.workspaceRoot, p.env) : undefined;
+    const memoFile = checkMemoPath(p.workspaceRoot, p.project);
+    const now = {
+      owner: p.owner ?? '',
+      record: `${createHash('sha256')
+        .update(recordText ?? '')
+        .digest('hex')} ${digest ?? '-'}`,
+      endpoint: `${describeEndpoint(endpoint)} ${p.plugin}`,
+      at: (p.now ?? Date.now)(),
+    };
+    if (p.owner) {
+      let memo: CheckMemo | undefined;
+      try {
+        memo = JSON.parse(fs.readFileSync(memoFile, 'utf8')) as CheckMemo;
+      } catch {
+        memo = undefined;
+      }
+      const again = reusableCheck(memo, now);
+      if (again !== undefined) return again;
+    }
     const getter = p.get ? { get: p.get, close: () => {} } : engineGetter(endpoint, p.env);
     if (!getter) return notCached(`the engine is at ${describeEndpoint(endpoint)}, which this check does not dial`);
     let facts: EngineFacts;
@@ -243,9 +325,20 @@ export async function engineStateText(p: EngineStateParams): Promise<string> {
     } finally {
       getter.close();
     }
-    const digest = record.deploy ? inputsDigest(record.deploy, p.workspaceRoot, p.env) : undefined;
-    return engineStateLines(record, describeEndpoint(endpoint), facts, digest, p.plugin).join('\n');
+    const text = engineStateLines(record, describeEndpoint(endpoint), facts, digest, p.plugin).join('\n');
+    if (p.owner) writeCheckMemo(memoFile, { ...now, text });
+    return text;
   } catch (error) {
     return notCached((error as Error).message);
+  }
+}
+
+function writeCheckMemo(file: string, memo: CheckMemo): void {
+  try {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(memo));
+    fs.renameSync(tmp, file);
+  } catch {
+    /* no memo: the next check asks the engine */
   }
 }
