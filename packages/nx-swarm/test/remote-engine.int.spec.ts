@@ -15,10 +15,15 @@ import deployExecutor from '../src/executors/swarm-deploy/executor';
 import rmExecutor from '../src/executors/swarm-service-rm/executor';
 import { closeAllSshTransports, sharedControlDir } from '../src/lib/docker/ssh-transport';
 import type { SwarmDeployOptions } from '../src/lib/swarm/options';
+import { renamePeople } from './support/accountservice';
 import {
   LabImage,
   LabState,
+  Load,
   buildLabImage,
+  edgeStats,
+  removeLoadgen,
+  summarizeLoad,
   captureLogger,
   dockerFor,
   ensureLab,
@@ -118,6 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
+    removeLoadgen();
     if (state) await removeServiceQuietly(state, SERVICE);
     if (startedHere && !process.env.NXLAB_KEEP) await lab('down');
   } finally {
@@ -301,14 +307,53 @@ describe('tcp://…:2376 with mutual TLS', () => {
   });
 });
 
+describe('a rolling update over ssh under load through the edge', () => {
+  it('updates 2 replicas to a new version start-first under 100 req/s: 0 failed requests, one login', async () => {
+    const sshEnv = remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` });
+    const v2 = await buildLabImage(state, ws, 'remote-v2', { builder: 'engine', patch: renamePeople('PersonV2_') });
+    if (!v2.success || !v2.image) throw new Error(`docker-image failed:\n${log.text()}`);
+    // Published on the nodes' port 6767 (host mode), where the edge balances and retries the next node.
+    const ports = [{ target: 6767, published: 6767, mode: 'host' as const }];
+    const before = await deployWith(sshEnv, { ports });
+    expect(before.success).toBe(true);
+    let up = await serviceTasks(manager(), SERVICE);
+    for (const deadline = Date.now() + 30_000; up.filter((t) => t.state === 'running').length !== 2 && Date.now() < deadline;) {
+      await new Promise((res) => setTimeout(res, 500));
+      up = await serviceTasks(manager(), SERVICE);
+    }
+    const load = await Load.start(`${state.edgeUrl}/accounts/10000`, { maxSeconds: 60 });
+    let r: Awaited<ReturnType<typeof deployWith>>;
+    let report: Awaited<ReturnType<Load['stop']>>;
+    try {
+      await new Promise((res) => setTimeout(res, 2000));
+      r = await deployWith(sshEnv, { ports, image: v2.image.ref });
+      report = await load.stop(2000);
+    } catch (error) {
+      load.kill();
+      throw error;
+    }
+    const served = summarizeLoad(report)!;
+    process.stdout.write(
+      `remote figure: rolling update over ssh under load ${JSON.stringify({ seconds: r.seconds, load: served, edge: edgeStats(load.edgeLogOffset) })}\n`,
+    );
+    expect({ success: r.success, errors: r.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+    expect(r.logins).toEqual({ mgr: 1, bastion: 1 });
+    expect(report.failed).toBe(0);
+    expect(Object.keys(served.bodies ?? {}).sort()).toEqual(['PersonV2_0', 'Person_0']);
+    const tasks = (await serviceTasks(manager(), SERVICE)).filter((t) => t.state === 'running');
+    expect(tasks.map((t) => t.image)).toEqual([v2.image.ref, v2.image.ref]);
+  }, 240_000);
+});
+
 describe('the manager killed during a rollout (over ssh)', () => {
   it('says what was sent, what is unknown and what to do, exits non-zero; the next deploy completes', async () => {
     const sshEnv = remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` });
     const rollout = { env: { ROLLOUT: 'killed' }, updateConfig: { parallelism: 1, delay: '2s', order: 'start-first' as const, monitor: '3s' } };
     // Kill the manager's engine as soon as the update is accepted.
     let killed: Promise<unknown> | undefined;
+    const mark = log.mark(); // this deploy's lines only: an earlier test's update must not trigger the kill
     const watcher = setInterval(() => {
-      if (!killed && log.lines.some((l) => l.includes(`Updating ${SERVICE}`))) killed = lab('kill', state.manager);
+      if (!killed && log.lines.slice(mark).some((l) => l.includes(`Updating ${SERVICE}`))) killed = lab('kill', state.manager);
     }, 50);
     let r: Awaited<ReturnType<typeof deployWith>>;
     let started: Awaited<ReturnType<typeof lab>>;

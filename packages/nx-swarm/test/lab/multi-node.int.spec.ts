@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import deployExecutor from '../../src/executors/swarm-deploy/executor';
 import rmExecutor from '../../src/executors/swarm-service-rm/executor';
 import type { SwarmDeployOptions } from '../../src/lib/swarm/options';
-import { replaceInFile } from '../support/accountservice';
+import { renamePeople, replaceInFile } from '../support/accountservice';
 import {
   FIGURES_FILE,
   Figure,
@@ -53,9 +53,6 @@ const log = captureLogger();
 const suiteStarted = Date.now();
 let labUpMs = 0;
 
-/** Patches of the accountservice source: each version answers with its own name, so bodies show who served. */
-const renamePeople = (prefix: string) => (src: string) =>
-  replaceInFile(path.join(src, 'internal/dbclient/dbclient.go'), '"Person_" + strconv.Itoa(i)', `"${prefix}" + strconv.Itoa(i)`);
 /** A release that cannot start: logs why and exits 1. */
 const crashOnStart = (src: string) =>
   replaceInFile(

@@ -68,3 +68,7 @@ export function replaceInFile(file: string, from: string | RegExp, to: string): 
   if (after === before) throw new Error(`replaceInFile: ${String(from)} not found in ${file}`);
   fs.writeFileSync(file, after);
 }
+
+/** A patch of the accountservice source: this version answers with its own names ("PersonV2_0"), so bodies show who served. */
+export const renamePeople = (prefix: string) => (src: string) =>
+  replaceInFile(path.join(src, 'internal/dbclient/dbclient.go'), '"Person_" + strconv.Itoa(i)', `"${prefix}" + strconv.Itoa(i)`);
