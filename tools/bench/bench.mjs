@@ -717,7 +717,7 @@ No-op runs, one by one: ${d.noopDeploySeconds.runs.map((x) => f(x)).join(', ')} 
 from the cache: its check saw the state before the create). The image and deploy targets are served from
 Nx's cache ([caching.md](caching.md)); what a no-op adds to the cached build is the engine checks of their
 runtime inputs and Nx replaying two more cached tasks. Nx hashes image and deploy one after the other
-(each once its dependency is done) and runs the check for each: two Node starts (`node -e 0` alone
+(each once its dependency is done) and runs the check for each: two Node starts (\`node -e 0\` alone
 takes about 0.1 s on this machine), the first with three Engine API requests (0.15–0.2 s in all), the
 second printing the first one's answer (about 0.15 s: the Node start and reading the state files; the
 engine requests it saves are about 40 ms). The ratio stays above the goal while each check is a Node
