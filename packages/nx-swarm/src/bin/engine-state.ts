@@ -40,7 +40,14 @@ async function main(): Promise<void> {
       return undefined;
     }
   };
-  const owner = checkOwner(process.ppid, readStat);
+  const readCmdline = (pid: number) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  const owner = checkOwner(process.ppid, readStat, readCmdline);
   process.stdout.write(`${await engineStateText({ workspaceRoot: process.cwd(), project, env: process.env, plugin: pluginIdentity(), owner })}\n`);
 }
 

@@ -220,12 +220,18 @@ export interface CheckMemo {
 }
 
 /**
- * The process that runs Nx's hashing (the CLI, or the daemon), as `pid:starttime` from /proc: the
- * check's parent, or its grandparent when Nx ran it through a shell (`sh -c "node … || node -e …"`).
- * Undefined where there is no /proc (then no check reuses another's answer). Pure: `readStat` gives
- * /proc/PID/stat.
+ * The Nx CLI process that runs this run's hashing, as `pid:starttime` from /proc: the check's parent,
+ * or its grandparent when Nx ran it through a shell (`sh -c "node … || node -e …"`). Undefined (then
+ * no check reuses another's answer) where there is no /proc, and when that process is the Nx daemon:
+ * the daemon hashes for every `nx` command, so its pid would let one command's answer stand for the
+ * next command's (`nx run …:deploy; docker service rm …; nx run …:deploy` inside the window).
+ * Pure: `readStat` gives /proc/PID/stat, `readCmdline` /proc/PID/cmdline.
  */
-export function checkOwner(ppid: number, readStat: (pid: number) => string | undefined): string | undefined {
+export function checkOwner(
+  ppid: number,
+  readStat: (pid: number) => string | undefined,
+  readCmdline: (pid: number) => string | undefined = () => '',
+): string | undefined {
   let pid = ppid;
   for (let hop = 0; hop < 2; hop++) {
     const stat = readStat(pid);
@@ -233,10 +239,14 @@ export function checkOwner(ppid: number, readStat: (pid: number) => string | und
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' '); // state ppid pgrp … ; starttime is field 22 of the whole line
-    const starttime = fields[19];
-    if (!/^(sh|bash|dash|ash|zsh)$/.test(comm) || hop === 1) return starttime ? `${pid}:${starttime}` : undefined;
-    pid = Number(fields[1]);
-    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    if (/^(sh|bash|dash|ash|zsh)$/.test(comm) && hop === 0) {
+      pid = Number(fields[1]);
+      if (!Number.isInteger(pid) || pid <= 1) return undefined;
+      continue;
+    }
+    const cmdline = readCmdline(pid);
+    if (cmdline === undefined || /[\\/]daemon[\\/]server[\\/]start\.[jt]s/.test(cmdline)) return undefined;
+    return fields[19] ? `${pid}:${fields[19]}` : undefined;
   }
   return undefined;
 }
