@@ -64,6 +64,16 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+/** fn with NX_CACHE_PROJECT_GRAPH=false (Nx's switch for its own workspace-data caches). */
+function withoutGraphCache(fn: () => void) {
+  process.env.NX_CACHE_PROJECT_GRAPH = 'false';
+  try {
+    fn();
+  } finally {
+    delete process.env.NX_CACHE_PROJECT_GRAPH;
+  }
+}
+
 /** A fresh worker: what it scans, and which files it had to read. */
 function freshWorker(roots?: string[]) {
   clearGoFileMemo();
@@ -193,12 +203,7 @@ describe('the scan memo in workspace-data', () => {
   it('does not read the memo with NX_CACHE_PROJECT_GRAPH=false', () => {
     later();
     freshWorker();
-    process.env.NX_CACHE_PROJECT_GRAPH = 'false';
-    try {
-      expect(freshWorker().reads).toHaveLength(3);
-    } finally {
-      delete process.env.NX_CACHE_PROJECT_GRAPH;
-    }
+    withoutGraphCache(() => expect(freshWorker().reads).toHaveLength(3));
   });
 
   it("createDependencies' scan (Nx hashes) reuses what createNodes read in the same worker", () => {
@@ -313,12 +318,7 @@ describe('per-module summaries (what createNodes needs: the non-test import path
   it('does not read the summaries with NX_CACHE_PROJECT_GRAPH=false', () => {
     later();
     summarise();
-    process.env.NX_CACHE_PROJECT_GRAPH = 'false';
-    try {
-      expect(summarise().reads).toHaveLength(4);
-    } finally {
-      delete process.env.NX_CACHE_PROJECT_GRAPH;
-    }
+    withoutGraphCache(() => expect(summarise().reads).toHaveLength(4));
   });
 
   it("leaves the walk's stats for createDependencies in the same worker", () => {
