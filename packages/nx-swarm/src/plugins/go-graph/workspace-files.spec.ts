@@ -64,6 +64,18 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+/** From now on (until the mocks are restored): the .go files stat'ed. */
+function countGoStats(): string[] {
+  const statCalls: string[] = [];
+  const nodeFs = jest.requireActual<typeof fs>('node:fs');
+  const statSync = nodeFs.statSync;
+  jest.spyOn(nodeFs, 'statSync').mockImplementation(((p: string, o?: unknown) => {
+    if (String(p).endsWith('.go')) statCalls.push(String(p));
+    return (statSync as (p: string, o?: unknown) => fs.Stats)(p, o);
+  }) as typeof fs.statSync);
+  return statCalls;
+}
+
 /** fn with NX_CACHE_PROJECT_GRAPH=false (Nx's switch for its own workspace-data caches). */
 function withoutGraphCache(fn: () => void) {
   process.env.NX_CACHE_PROJECT_GRAPH = 'false';
@@ -212,13 +224,7 @@ describe('the scan memo in workspace-data', () => {
     computation();
     reads = [];
     const files = ['svc/main.go', 'svc/store/db.go'].map((file) => ({ file, hash: `h-${file}` }));
-    const statCalls: string[] = [];
-    const nodeFs = jest.requireActual<typeof fs>('node:fs');
-    const statSync = nodeFs.statSync;
-    jest.spyOn(nodeFs, 'statSync').mockImplementation(((p: string, o?: unknown) => {
-      if (String(p).endsWith('.go')) statCalls.push(String(p));
-      return (statSync as (p: string, o?: unknown) => fs.Stats)(p, o);
-    }) as typeof fs.statSync);
+    const statCalls = countGoStats();
     const scanned = scanModuleFiles(root, new Map([['svc', files]]));
     expect(reads).toEqual([]);
     expect(statCalls).toEqual([]); // the walk's stats serve this computation
@@ -324,16 +330,10 @@ describe('per-module summaries (what createNodes needs: the non-test import path
   it("leaves the walk's stats for createDependencies in the same worker", () => {
     later();
     summarise();
-    const statCalls: string[] = [];
-    const nodeFs = jest.requireActual<typeof fs>('node:fs');
-    const statSync = nodeFs.statSync;
     clearGoFileMemo();
     const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set())]));
     moduleBuildImports(root, byRoot);
-    jest.spyOn(nodeFs, 'statSync').mockImplementation(((p: string, o?: unknown) => {
-      if (String(p).endsWith('.go')) statCalls.push(String(p));
-      return (statSync as (p: string, o?: unknown) => fs.Stats)(p, o);
-    }) as typeof fs.statSync);
+    const statCalls = countGoStats();
     reads = [];
     const files = ['svc/main.go', 'svc/store/db.go'].map((file) => ({ file, hash: `h-${file}` }));
     expect(scanModuleFiles(root, new Map([['svc', files]])).map((f) => f.file)).toEqual(['svc/main.go', 'svc/store/db.go']);
