@@ -9,6 +9,8 @@
 #   lab.sh kill NODE                      crash one engine: SIGKILL its dockerd, containerd, shims
 #                                         and containers (a node dying), leaves its data
 #   lab.sh start NODE                     start a killed/stopped engine again (it rejoins)
+#   lab.sh solo                           start nxsolo, a one-node swarm of its own (not joined to
+#                                         the lab's), for the single-node engine-kill test; idempotent
 #   lab.sh registry-stop | registry-start stop / start the lab registry (its data stays)
 #   lab.sh edge-reload                    rewrite the nginx config and reload it
 #
@@ -17,6 +19,8 @@
 #   nodes  nxlab1 (manager) 192.168.213.11, nxlab2 .12, nxlab3 .13: each its own network and UTS
 #          namespace (`nsenter --net=/var/run/netns/NODE`, not `ip netns exec`), its own dockerd with
 #          its own data-root, exec-root, socket, pidfile, config file, docker0 range and cgroup parent
+#   solo   nxsolo 192.168.213.14, built the same way, started only by `lab.sh solo`: a single-node
+#          swarm whose engine a test may kill without taking the machine's own engine down
 #   registry  Debian's docker-registry on 192.168.213.1:5213 (every engine: --insecure-registry)
 #   edge      Debian's nginx on 127.0.0.1:16767 → port 6767 on every node (host-mode publishing),
 #             next upstream on connection errors and timeouts
@@ -42,6 +46,8 @@ LAB_SWARM_POOL="${LAB_SWARM_POOL:-10.213.0.0/16}"      # overlay subnets of the 
 LAB_SSH_PORT="${LAB_SSH_PORT:-2222}"                   # the manager's sshd, in its namespace
 LAB_TLS_PORT="${LAB_TLS_PORT:-2376}"                   # the manager's mutual-TLS front door
 NODES=(nxlab1 nxlab2 nxlab3)
+SOLO=nxsolo                                            # a one-node swarm of its own (lab.sh solo)
+ALL_NODES=("${NODES[@]}" "$SOLO")
 MANAGER=nxlab1
 BASTION=nxlab2                                         # the ProxyJump sshd (port 22 in its namespace)
 
@@ -52,7 +58,7 @@ EDGE_URL="http://127.0.0.1:$LAB_EDGE_PORT"
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
 
-node_index() { local i; for i in "${!NODES[@]}"; do [[ "${NODES[$i]}" == "$1" ]] && { echo $((i + 1)); return; }; done; die "unknown node $1 (nodes: ${NODES[*]})"; }
+node_index() { local i; for i in "${!ALL_NODES[@]}"; do [[ "${ALL_NODES[$i]}" == "$1" ]] && { echo $((i + 1)); return; }; done; die "unknown node $1 (nodes: ${ALL_NODES[*]})"; }
 node_addr() { echo "$LAB_NET_PREFIX.$((10 + $(node_index "$1")))"; }
 node_sock() { echo "$LAB_RUN/$1/docker.sock"; }
 node_pidfile() { echo "$LAB_RUN/$1/docker.pid"; }
@@ -666,11 +672,11 @@ cmd_down() {
     stop_pid "$(pidfile_pid "$LAB_RUN/nginx.pid")" "$LAB_RUN/nginx/nginx.conf" nginx 10
   fi
   stop_front_doors
-  for n in "${NODES[@]}"; do stop_engine "$n"; done
+  for n in "${ALL_NODES[@]}"; do stop_engine "$n"; done
   if [[ -f "$LAB_RUN/registry.pid" ]]; then
     stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10
   fi
-  for n in "${NODES[@]}"; do
+  for n in "${ALL_NODES[@]}"; do
     ip link del "$(veth_host "$n")" 2>/dev/null || true
     if [[ -e "/var/run/netns/$n" ]]; then ip netns del "$n" 2>/dev/null || say "could not delete netns $n"; fi
   done
@@ -679,7 +685,7 @@ cmd_down() {
     iptables -D FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT
   done
   # Cgroups the engines created under their cgroup parent (empty once the tasks are gone).
-  for n in "${NODES[@]}"; do
+  for n in "${ALL_NODES[@]}"; do
     find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$n/*" -depth -exec rmdir {} + 2>/dev/null || true
     find /sys/fs/cgroup -maxdepth 2 -type d -name "$n" -exec rmdir {} + 2>/dev/null || true
   done
@@ -711,6 +717,28 @@ cmd_up() {
   write_state "$managers"
   say "up in $((SECONDS - started)) s; state in $LAB_RUN/lab.json"
   print_env
+}
+
+# nxsolo: the same kind of engine as the lab's nodes, in a one-node swarm of its own (its own
+# overlay pool), so a test can crash a single-node swarm's engine while the machine's engine and
+# the lab's swarm carry on. Needs the lab's bridge and registry (lab.sh up first).
+cmd_solo() {
+  [[ "$(id -u)" == 0 ]] || die "solo needs root"
+  [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down: run lab.sh up first (nxsolo uses its bridge and registry)"
+  ensure_bridge
+  ensure_netns "$SOLO"
+  start_engine "$SOLO"
+  if [[ "$(swarm_state "$SOLO")" != active ]]; then
+    say "swarm init on $SOLO ($(node_addr "$SOLO"), a one-node swarm of its own)"
+    node_docker "$SOLO" swarm init --advertise-addr "$(node_addr "$SOLO")" \
+      --listen-addr "$(node_addr "$SOLO"):2377" --default-addr-pool "${LAB_SOLO_POOL:-10.214.0.0/16}" >/dev/null
+  fi
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ "$(node_docker "$SOLO" node ls --format '{{.Status}}' 2>/dev/null)" == Ready ]] && break
+    sleep 0.2
+  done
+  echo "export DOCKER_HOST=unix://$(node_sock "$SOLO")   # $SOLO, $(node_addr "$SOLO")"
 }
 
 # Daemons started here must not inherit the caller's file descriptors: under
@@ -748,10 +776,11 @@ main() {
     env) [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down (lab.sh up)"; print_env ;;
     kill) kill_engine "${1:?node}" ;;
     start) start_engine "${1:?node}"; say "$1 up" ;;
+    solo) cmd_solo ;;
     registry-stop) stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10 ;;
     registry-start) ensure_registry ;;
     edge-reload) ensure_edge ;;
-    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] && exit 2; die "unknown command $cmd" ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] && exit 2; die "unknown command $cmd" ;;
   esac
 }
 

@@ -28,10 +28,12 @@ import {
   dockerFor,
   ensureLab,
   executorContext,
+  httpGet,
   lab,
   removeServiceQuietly,
   serviceTasks,
   serviceView,
+  waitConverged,
 } from './lab/support/lab';
 
 const SERVICE = 'nxlab-remote';
@@ -388,6 +390,104 @@ describe('the manager killed during a rollout (over ssh)', () => {
     expect(tasks.filter((t) => t.state === 'running')).toHaveLength(2);
     expect(new Set(tasks.map((t) => t.image))).toEqual(new Set([image.ref]));
   }, 180_000);
+});
+
+describe('the engine of a single-node swarm killed during a rollout (local socket)', () => {
+  // nxsolo: a lab node in a one-node swarm of its own, so its engine can crash while the machine's
+  // engine (the one every other suite uses) and the lab's swarm carry on.
+  const SOLO = 'nxsolo-acct';
+  let soloHost: string;
+  let soloAddress: string;
+  const solo = () => dockerFor(soloHost);
+  const soloOptions = (extra: Partial<SwarmDeployOptions> = {}): SwarmDeployOptions =>
+    options({
+      service: SOLO,
+      replicas: 1,
+      networks: [],
+      endpointMode: 'dnsrr',
+      ports: [{ target: 6767, published: 6767, mode: 'host' }],
+      // One node and a fixed host-mode port: the old task must free it (what a laptop swarm does).
+      updateConfig: { parallelism: 1, delay: '0s', order: 'stop-first', monitor: '2s' },
+      ...extra,
+    });
+  const soloDeploy = async (extra: Partial<SwarmDeployOptions>) => {
+    const mark = log.mark();
+    const result = await deployExecutor(soloOptions(extra), executorContext(ws, 'accountservice', 'solo'), {
+      env: remoteEnv({ DOCKER_HOST: soloHost }),
+      pollMs: 250,
+    });
+    return { success: result.success, out: log.since(mark) };
+  };
+
+  beforeAll(async () => {
+    const up = await lab('solo');
+    if (up.exitCode !== 0) throw new Error(`lab.sh solo failed:\n${up.all}`);
+    const printed = /export DOCKER_HOST=(unix:\/\/\S+)\s+# nxsolo, (\S+)/.exec(up.stdout);
+    if (!printed) throw new Error(`lab.sh solo printed no DOCKER_HOST:\n${up.all}`);
+    [, soloHost, soloAddress] = printed;
+    await solo()
+      .getService(SOLO)
+      .remove()
+      .catch(() => undefined);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (soloHost)
+      await solo()
+        .getService(SOLO)
+        .remove()
+        .catch(() => undefined);
+  });
+
+  it('says what was sent, what is unknown and what to do, exits 1; the engine back, deploy again completes; nothing half-done', async () => {
+    // First version running, healthy.
+    const first = await soloDeploy({});
+    expect({ success: first.success, errors: first.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+
+    const rollout = { env: { ROLLOUT: 'killed' }, updateConfig: { parallelism: 1, delay: '2s', order: 'stop-first' as const, monitor: '3s' } };
+    let killed: Promise<unknown> | undefined;
+    const mark = log.mark();
+    const watcher = setInterval(() => {
+      if (!killed && log.lines.slice(mark).some((l) => l.includes(`Updating ${SOLO}`))) killed = lab('kill', 'nxsolo');
+    }, 50);
+    let r: Awaited<ReturnType<typeof soloDeploy>>;
+    let started: Awaited<ReturnType<typeof lab>>;
+    try {
+      r = await soloDeploy(rollout);
+    } finally {
+      clearInterval(watcher);
+      await killed;
+      started = await lab('start', 'nxsolo');
+    }
+    if (started.exitCode !== 0) throw new Error(`lab.sh start nxsolo failed:\n${started.all}`);
+    expect(killed).toBeDefined();
+    expect(r.success).toBe(false);
+    const where = soloHost.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    expect(r.out).toMatch(new RegExp(`Lost the connection to the Docker Engine at ${where} \\(DOCKER_HOST\\)`));
+    expect(r.out).toMatch(/still lost after 4 attempts/);
+    expect(r.out).toMatch(new RegExp(`Sent: update of service ${SOLO} to .* \\(at spec version \\d+\\): accepted`));
+    expect(r.out).toMatch(/Unknown: the rollout may still be running on the swarm/);
+    expect(r.out).toMatch(/Next: run deploy again when the manager answers/);
+
+    // The engine is back (its swarm too): deploying again follows the rollout to its end, or finds it
+    // done, or updates again; in every case it ends on the new spec.
+    const again = await soloDeploy(rollout);
+    expect({ success: again.success, errors: again.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
+
+    // Nothing half-done: one service of that name, the new spec, its running task on the one image,
+    // and it answers.
+    const services = (await solo().listServices({ filters: JSON.stringify({ name: [SOLO] }) })) as Array<{ Spec: { Name: string } }>;
+    expect(services.map((s) => s.Spec.Name).filter((n) => n === SOLO)).toHaveLength(1);
+    const svc = (await solo().getService(SOLO).inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Env?: string[] } } } };
+    expect(svc.Spec.TaskTemplate.ContainerSpec.Env).toContain('ROLLOUT=killed');
+    // One task desired running, running the one image (waits, bounded, for the restarted engine to
+    // reconcile the task its crash left behind).
+    const running = await waitConverged(solo(), SOLO, image.ref, 1, 60_000);
+    expect(running.map((t) => t.image)).toEqual([image.ref]);
+    const answer = await httpGet(`http://${soloAddress}:6767/accounts/10000`);
+    expect(answer).toMatchObject({ status: 200 });
+    expect(JSON.parse(answer.body)).toMatchObject({ id: '10000', name: 'Person_0' });
+  }, 240_000);
 });
 
 describe('undeploy over ssh', () => {
