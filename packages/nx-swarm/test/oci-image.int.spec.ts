@@ -209,6 +209,62 @@ describe('OCI builder → registry, no engine', () => {
     expect(again.text).toMatch(/push: 0 blob\(s\) uploaded/);
   });
 
+  it("resolves --chown user and group names from the base image's /etc/passwd and /etc/group (no engine)", async () => {
+    const baseWs = makeWorkspace();
+    const dir = path.join(baseWs, 'usersbase');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY passwd /etc/passwd\nCOPY group /etc/group\n');
+    fs.writeFileSync(
+      path.join(dir, 'passwd'),
+      'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\napp:x:1000:1000::/app:\n',
+    );
+    fs.writeFileSync(path.join(dir, 'group'), 'root:x:0:\nnonroot:x:65532:\napp:x:1000:\nstaff:x:50:app\n');
+    const base = await run(
+      { repository: `nxswarm-oci-${RUN}/usersbase`, registry: registry.host, push: true, platforms: ['linux/amd64'] },
+      baseWs,
+      'usersbase',
+    );
+    expect({ success: base.success, text: base.success ? '' : base.text }).toEqual({ success: true, text: '' });
+
+    fs.writeFileSync(
+      path.join(root, 'accountservice', 'Dockerfile.names'),
+      `FROM ${registry.host}/nxswarm-oci-${RUN}/usersbase:latest\nCOPY --chown=app:staff accountservice-linux-amd64 /accountservice\nCOPY --chown=nonroot docker/data /data\nUSER nonroot\n`,
+    );
+    const r = await run(options({ dockerfile: 'Dockerfile.names', repository: `nxswarm-oci-${RUN}/names`, platforms: ['linux/amd64'] }));
+    expect({ success: r.success, text: r.success ? '' : r.text }).toEqual({ success: true, text: '' });
+    expect(r.text).toMatch(/builder: oci/);
+    expect(r.text).toMatch(/--chown names from .*usersbase:latest \(linux\/amd64\): 3 user\(s\), 4 group\(s\)/);
+    const manifestRef = r.receipt.platforms![0].manifestDigest;
+    const manifest = (await (
+      await registryGet(`/v2/nxswarm-oci-${RUN}/names/manifests/${manifestRef}`, 'application/vnd.oci.image.manifest.v1+json')
+    ).json()) as {
+      layers: Array<{ digest: string }>;
+    };
+    // Two base layers (passwd, group), then this build's two.
+    expect(manifest.layers).toHaveLength(4);
+    const entries: ReturnType<typeof readTar> = [];
+    for (const l of manifest.layers.slice(2)) {
+      entries.push(
+        ...readTar(zlib.gunzipSync(Buffer.from(await (await registryGet(`/v2/nxswarm-oci-${RUN}/names/blobs/${l.digest}`)).arrayBuffer()))),
+      );
+    }
+    const owner = (p: string) => entries.filter((e) => e.path.replace(/\/$/, '') === p).map((e) => `${e.uid}:${e.gid}`);
+    expect(owner('accountservice')).toEqual(['1000:50']);
+    expect(owner('data')).toEqual(['65532:65532']);
+    expect(owner('data/.keep')).toEqual(['65532:65532']);
+
+    // A name the base image does not have fails the build, naming the file it looked in.
+    fs.writeFileSync(
+      path.join(root, 'accountservice', 'Dockerfile.nobody'),
+      `FROM ${registry.host}/nxswarm-oci-${RUN}/usersbase:latest\nCOPY --chown=nobody accountservice-linux-amd64 /accountservice\n`,
+    );
+    const bad = await run(
+      options({ dockerfile: 'Dockerfile.nobody', repository: `nxswarm-oci-${RUN}/names`, platforms: ['linux/amd64'], tags: ['nobody'] }),
+    );
+    expect(bad.success).toBe(false);
+    expect(bad.text).toMatch(/line 2: COPY --chown=nobody: no user "nobody" in \/etc\/passwd of the base image .*usersbase:latest/);
+  });
+
   it('fails with the registry words and a login hint on a wrong password, without echoing it', async () => {
     const wrong = writeDockerConfig(registry.host, registry.user, 'wrong-password-1234');
     tempDirs.push(wrong);
@@ -264,5 +320,27 @@ describe('OCI builder → engine (load)', () => {
     expect(again.receipt.imageId).toBe(amd64Config);
 
     console.log(`oci load: first ${r.ms} ms, unchanged ${again.ms} ms`);
+  }, 120_000);
+
+  it('the Engine builder gives the same owners for --chown names, pulling the private base with the credentials of config.json', async () => {
+    // Dockerfile.names (from the test above) FROM the private base in the htpasswd registry. Without
+    // X-Registry-Config the engine could not pull it ("no basic auth credentials").
+    const r = await run({
+      repository: `nxswarm-oci-${RUN}/names-engine`,
+      files: options().files,
+      dockerfile: 'Dockerfile.names',
+      builder: 'engine',
+    });
+    expect({ success: r.success, text: r.success ? '' : r.text }).toEqual({ success: true, text: '' });
+    expect(r.text).toMatch(new RegExp(`base image credentials: ${registry.host.replace(/[.]/g, '\\.')} \\(auths in .*config\\.json\\)`));
+    expect(r.text).not.toContain(registry.password);
+    const saved = await execa('docker', ['image', 'save', r.receipt.contentRef], { encoding: 'buffer' });
+    const files = new Map(readTar(Buffer.from(saved.stdout)).map((e) => [e.path, e.content]));
+    const manifest = JSON.parse(files.get('manifest.json')!.toString('utf8')) as Array<{ Layers: string[] }>;
+    const entries = manifest[0].Layers.flatMap((l) => readTar(files.get(l)!));
+    const owner = (p: string) => entries.filter((e) => e.path.replace(/\/$/, '') === p).map((e) => `${e.uid}:${e.gid}`);
+    expect(owner('accountservice')).toEqual(['1000:50']);
+    expect(owner('data')).toEqual(['65532:65532']);
+    expect(owner('data/.keep')).toEqual(['65532:65532']);
   }, 120_000);
 });

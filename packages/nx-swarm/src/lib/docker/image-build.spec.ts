@@ -12,6 +12,8 @@ function fakeDocker(state: {
   buildLines?: object[];
   pushLines?: object[];
   distribution?: Record<string, string>;
+  /** Set by buildImage: the options it was called with. */
+  buildOptions?: Record<string, unknown>;
 }) {
   const calls: string[] = [];
   const stream = (lines: object[]) => Readable.from(lines.map((l) => JSON.stringify(l) + '\n'));
@@ -42,6 +44,7 @@ function fakeDocker(state: {
     }),
     buildImage: async (_tar: unknown, opts: { t: string; labels: Record<string, string> }) => {
       calls.push(`build ${opts.t}`);
+      state.buildOptions = opts;
       const lines = state.buildLines ?? [];
       if (!lines.some((l) => 'error' in l)) state.images[opts.t] = { Id: 'sha256:new', Labels: opts.labels };
       return stream(lines);
@@ -160,6 +163,69 @@ describe('applyImage', () => {
     } finally {
       fs.rmSync(cfg, { recursive: true, force: true });
     }
+  });
+});
+
+describe('applyImage: credentials for the base images (X-Registry-Config)', () => {
+  const password = 'base-secret-42';
+  let cfg: string;
+  const read = (f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined);
+  beforeEach(() => {
+    cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-cfg-'));
+    fs.writeFileSync(
+      path.join(cfg, 'config.json'),
+      JSON.stringify({
+        auths: {
+          'reg.example.com': { auth: Buffer.from(`builder:${password}`).toString('base64') },
+          'push.example.com': { auth: Buffer.from(`pusher:other-secret`).toString('base64') },
+        },
+      }),
+    );
+  });
+  afterEach(() => fs.rmSync(cfg, { recursive: true, force: true }));
+
+  it.each([
+    ['FROM a private base', 'FROM reg.example.com/base:1\nRUN true\n', {}, ['reg.example.com']],
+    ['an ARG-named base', 'ARG REG=elsewhere.io\nFROM ${REG}/base\n', { REG: 'reg.example.com' }, ['reg.example.com']],
+    ['COPY --from an image', 'FROM scratch\nCOPY --from=reg.example.com/tools:1 /bin/x /x\n', {}, ['reg.example.com']],
+    ['a stage, not an image', 'FROM scratch AS build\nFROM build\nCOPY --from=build /x /x\n', {}, []],
+    ['a registry without credentials', 'FROM quay.io/x/y\n', {}, []],
+    ['scratch', 'FROM scratch\n', {}, []],
+  ])('%s → registryconfig for %j', async (_n, dockerfile, buildArgs, registries) => {
+    fs.writeFileSync(plan.dockerfile, dockerfile);
+    const prepared = prepareImage({ ...plan, buildArgs });
+    const state: Parameters<typeof fakeDocker>[0] = { images: {}, buildLines: [{ stream: 'Step 1/1\n' }] };
+    const { docker } = fakeDocker(state);
+    await applyImage(docker, prepared, { ...options({ DOCKER_CONFIG: cfg }), readText: read });
+    const sent = (state.buildOptions?.registryconfig ?? {}) as Record<string, { username?: string; password?: string }>;
+    expect(Object.keys(sent)).toEqual(registries);
+    if (registries.length) {
+      expect(sent['reg.example.com']).toMatchObject({ username: 'builder', password });
+      expect(logged.find((l) => l.startsWith('base image credentials:'))).toMatch(
+        /^base image credentials: reg\.example\.com \(auths in .*config\.json\)$/,
+      );
+    } else {
+      expect(state.buildOptions).not.toHaveProperty('registryconfig');
+    }
+    expect(logged.join('\n')).not.toContain(password);
+  });
+
+  it('a pull refused for credentials fails with a login hint, and never shows the secret', async () => {
+    fs.writeFileSync(plan.dockerfile, 'FROM reg.example.com/base:1\n');
+    const prepared = prepareImage(plan);
+    const { docker } = fakeDocker({
+      images: {},
+      buildLines: [
+        { stream: 'Step 1/1 : FROM reg.example.com/base:1\n' },
+        { errorDetail: { message: `unauthorized: ${password} rejected` }, error: 'x' },
+      ],
+    });
+    const error = (await applyImage(docker, prepared, { ...options({ DOCKER_CONFIG: cfg }), readText: read }).catch((e: unknown) => e)) as ImageError;
+    expect(error.kind).toBe('build');
+    expect(error.message).toMatch(
+      /failed at step 1\/1: unauthorized: \*\*\* rejected\. A base image comes from a registry that wants credentials: `docker login` to it/,
+    );
+    expect(error.message).not.toContain(password);
   });
 });
 

@@ -4,7 +4,9 @@
  * tags, and push when asked. Everything goes through dockerode; nothing shells out to docker.
  *
  *   1. inspect repo:c-<digest>; present with the matching label → no build
- *   2. otherwise POST /build with the normalised tar, stream parsed for errorDetail
+ *   2. otherwise POST /build with the normalised tar, stream parsed for errorDetail; the credentials
+ *      of the registries its FROM / COPY --from images come from go in X-Registry-Config, as
+ *      `docker build` sends them (a private base image pulls)
  *   3. tag repo:<tag> for each convenience tag
  *   4. push: skipped per tag when the registry already serves the digest this daemon pushed
  */
@@ -14,8 +16,9 @@ import { daemonMessage } from './engine';
 import { ContextSpec, ScannedContext, packBuildContext, scanBuildContext } from './build-context';
 import { CONTENT_DIGEST_LABEL, computeContentDigest, contentTagFor } from './context-digest';
 import { ProgressOutcome, followStream } from './progress-stream';
+import { imagesPulledBy } from '../oci/dockerfile';
 import { registryDomainOf } from './reference';
-import { AuthEnv, ResolvedAuth, encodeRegistryAuth, redact, resolveRegistryAuth, secretsOf } from './registry-auth';
+import { AuthEnv, RegistryCredentials, ResolvedAuth, encodeRegistryAuth, redact, resolveRegistryAuth, secretsOf } from './registry-auth';
 
 export interface ImagePlan extends ContextSpec {
   /** Full repository, with the registry host when there is one. */
@@ -119,7 +122,42 @@ async function inspectOrUndefined(docker: Docker, ref: string): Promise<ImageIns
   }
 }
 
-async function buildImage(docker: Docker, prepared: PreparedImage, log: (line: string) => void): Promise<string> {
+/**
+ * X-Registry-Config for a build: per registry that a FROM or COPY --from image of the Dockerfile
+ * comes from, the credentials config.json has for it (keyed by its config.json server key, which the
+ * engine matches against each pull). Registries without credentials are left out.
+ */
+export async function buildRegistryConfig(
+  dockerfileText: string | undefined,
+  buildArgs: Record<string, string>,
+  options: Pick<ApplyOptions, 'env' | 'readText'>,
+  resolve: typeof resolveRegistryAuth = resolveRegistryAuth,
+): Promise<{ config: Record<string, RegistryCredentials>; used: string[]; secrets: string[] }> {
+  const config: Record<string, RegistryCredentials> = {};
+  const used: string[] = [];
+  const secrets: string[] = [];
+  const domains = [...new Set(imagesPulledBy(dockerfileText ?? '', buildArgs).map(registryDomainOf))];
+  for (const domain of domains) {
+    let auth: ResolvedAuth;
+    try {
+      auth = await resolve(domain, options.env, options.readText);
+    } catch (error) {
+      throw new ImageError(`Could not read registry credentials for ${domain} (a base image comes from there): ${(error as Error).message}`, 'auth');
+    }
+    if (!auth.credentials) continue;
+    config[auth.server] = auth.credentials;
+    used.push(`${domain} (${auth.source})`);
+    secrets.push(...secretsOf(auth.credentials));
+  }
+  return { config, used, secrets };
+}
+
+async function buildImage(
+  docker: Docker,
+  prepared: PreparedImage,
+  log: (line: string) => void,
+  registry: { config: Record<string, RegistryCredentials>; secrets: string[] },
+): Promise<string> {
   const { plan } = prepared;
   const tarStream = packBuildContext(prepared.context.entries);
   const options: Record<string, unknown> = {
@@ -132,21 +170,26 @@ async function buildImage(docker: Docker, prepared: PreparedImage, log: (line: s
   };
   if (plan.target) options.target = plan.target;
   if (plan.platform) options.platform = plan.platform;
+  if (Object.keys(registry.config).length) options.registryconfig = registry.config;
+  const safe = (text: string) => redact(text, registry.secrets);
   let stream: NodeJS.ReadableStream;
   try {
     stream = await docker.buildImage(tarStream as unknown as NodeJS.ReadableStream, options);
   } catch (error) {
-    throw new ImageError(`The daemon refused the build of ${prepared.contentRef}: ${daemonMessage(error)}`, 'build');
+    throw new ImageError(`The daemon refused the build of ${prepared.contentRef}: ${safe(daemonMessage(error))}`, 'build');
   }
   let outcome: ProgressOutcome;
   try {
-    outcome = await followStream(stream, log);
+    outcome = await followStream(stream, (line) => log(safe(line)));
   } catch (error) {
-    throw new ImageError(`The build stream of ${prepared.contentRef} broke off: ${(error as Error).message}`, 'build');
+    throw new ImageError(`The build stream of ${prepared.contentRef} broke off: ${safe((error as Error).message)}`, 'build');
   }
   if (outcome.error) {
     const where = outcome.step ? ` at step ${outcome.step.n}/${outcome.step.of}` : '';
-    throw new ImageError(`The build of ${prepared.contentRef} failed${where}: ${outcome.error}`, 'build');
+    const hint = /\b401\b|unauthori[sz]ed|no basic auth credentials|authentication required|denied/i.test(outcome.error)
+      ? ' A base image comes from a registry that wants credentials: `docker login` to it (or set DOCKER_CONFIG to a config.json that has them), then run again.'
+      : '';
+    throw new ImageError(`The build of ${prepared.contentRef} failed${where}: ${safe(outcome.error)}${hint ? `.${hint}` : ''}`, 'build');
   }
   const inspected = await inspectOrUndefined(docker, prepared.contentRef);
   if (!inspected) {
@@ -235,7 +278,9 @@ export async function applyImage(docker: Docker, prepared: PreparedImage, option
   } else {
     if (existing) log(`${contentRef} exists but carries content digest "${labelled ?? 'none'}": rebuilding`);
     log(`building ${contentRef} (${prepared.context.entries.length} context entries)`);
-    imageId = await buildImage(docker, prepared, log);
+    const registry = await buildRegistryConfig(options.readText(plan.dockerfile), plan.buildArgs, options);
+    if (registry.used.length) log(`base image credentials: ${registry.used.join(', ')}`);
+    imageId = await buildImage(docker, prepared, log, registry);
     built = true;
   }
 

@@ -10,13 +10,15 @@ import * as path from 'node:path';
 import { scanBuildContext, FileMapping } from '../docker/build-context';
 import { registryDomainOf, repositoryPathOf } from '../docker/reference';
 import { AuthEnv, ResolvedAuth, redact, resolveRegistryAuth, secretsOf } from '../docker/registry-auth';
-import { DockerfileError, DockerfilePlan, Platform, formatPlatform, resolveFrom } from './dockerfile';
+import { DockerfileError, DockerfilePlan, NeedsEngine, Platform, formatPlatform, needsUserDb, resolveFrom } from './dockerfile';
 import {
   BaseImage,
   LayerCache,
   PlatformImage,
   PushResult,
+  SCRATCH_USERS,
   assemble,
+  baseUserDb,
   buildPlatformImage,
   dockerArchive,
   fetchBaseImage,
@@ -26,6 +28,7 @@ import {
 import { sourceDateEpoch } from './layers';
 import { fileForPlatform } from './platforms';
 import { RegistryClient, declaredInsecure } from './registry';
+import { UserDb } from './users';
 
 export interface OciInput {
   contextDir: string;
@@ -107,6 +110,7 @@ export async function buildOciImages(input: OciInput): Promise<OciBuilt> {
     }
     const context = scanBuildContext({ contextDir: input.contextDir, dockerfile: input.dockerfile, files });
     let base: BaseImage | undefined;
+    let users: UserDb | undefined;
     const from = resolveFrom(input.plan, input.buildArgs, platform);
     if (from !== 'scratch') {
       const { client } = await clientFor(registryDomainOf(from), input);
@@ -116,6 +120,17 @@ export async function buildOciImages(input: OciInput): Promise<OciBuilt> {
         throw new OciError(`FROM ${from} (${p}): ${(error as Error).message}`, 'build');
       }
       input.log(`base image ${from} (${p}): ${base.manifestDigest}, ${base.layers.length} layer(s)`);
+      if (needsUserDb(input.plan)) {
+        try {
+          users = await baseUserDb(client, base, input.cacheDir);
+        } catch (error) {
+          if (error instanceof NeedsEngine) throw error;
+          throw new OciError(`FROM ${from} (${p}): reading its /etc/passwd and /etc/group for --chown: ${(error as Error).message}`, 'build');
+        }
+        input.log(`--chown names from ${from} (${p}): ${users.users.length} user(s), ${users.groups.length} group(s)`);
+      }
+    } else if (needsUserDb(input.plan)) {
+      users = SCRATCH_USERS;
     }
     try {
       const img = buildPlatformImage({
@@ -127,6 +142,7 @@ export async function buildOciImages(input: OciInput): Promise<OciBuilt> {
         context: context.entries,
         read: (e) => fs.readFileSync(e.source!),
         base,
+        users,
       });
       for (const w of img.warnings) input.log(`[warning] ${w}`);
       images.push(img);

@@ -6,8 +6,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { parseReference } from '../docker/reference';
-import { ContainerConfig, DockerfileError, DockerfilePlan, Platform, evaluateDockerfile, formatPlatform, resolveFrom } from './dockerfile';
+import {
+  ContainerConfig,
+  DockerfileError,
+  DockerfilePlan,
+  NeedsEngine,
+  Platform,
+  evaluateDockerfile,
+  formatPlatform,
+  resolveFrom,
+} from './dockerfile';
 import {
   Blob,
   Descriptor,
@@ -24,6 +34,7 @@ import {
 import { Layer, SourceEntry, copyStepEntries, makeLayer, sha256Digest } from './layers';
 import { RegistryClient } from './registry';
 import { TarEntry, writeTar } from './tar';
+import { UserDb, userDbOf, userFilesFromLayers } from './users';
 
 export interface BaseImage {
   /** "registry/repo" as written in FROM (normalised). */
@@ -101,6 +112,8 @@ export interface BuildSpec {
   context: SourceEntry[];
   read: (entry: Extract<SourceEntry, { type: 'file' }>) => Buffer;
   base?: BaseImage;
+  /** For --chown names: the base image's users (baseUserDb), or none for FROM scratch. */
+  users?: UserDb;
 }
 
 /** One platform's image: layers and config (no I/O beyond `read`). */
@@ -110,6 +123,7 @@ export function buildPlatformImage(spec: BuildSpec): PlatformImage {
     platform: spec.platform,
     buildArgs: spec.buildArgs,
     base: spec.base?.config.config as ContainerConfig | undefined,
+    users: spec.users,
   });
   const config = evaluated.config;
   if (Object.keys(spec.labels).length) config.Labels = { ...(config.Labels ?? {}), ...spec.labels };
@@ -147,6 +161,48 @@ export function buildPlatformImage(spec: BuildSpec): PlatformImage {
 }
 
 export { resolveFrom };
+
+/** What --chown names resolve against in FROM scratch: nothing (docker build fails there too). */
+export const SCRATCH_USERS: UserDb = { source: 'FROM scratch', users: [], groups: [] };
+
+/**
+ * The base image's users and groups, for --chown names: /etc/passwd and /etc/group as its layers
+ * leave them. The layers are downloaded once per base manifest; what was found is kept in
+ * `cacheDir` under that digest (a few hundred bytes), so later builds make no request for it.
+ */
+export async function baseUserDb(client: RegistryClient, base: BaseImage, cacheDir: string | undefined): Promise<UserDb> {
+  const source = `the base image ${base.reference}`;
+  const file = cacheDir ? path.join(cacheDir, `users-${base.manifestDigest.replace(/[^a-z0-9]+/gi, '-')}.json`) : undefined;
+  if (file) {
+    try {
+      const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { passwd?: unknown; group?: unknown };
+      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      return userDbOf(source, { passwd: text(cached.passwd), group: text(cached.group) });
+    } catch {
+      /* not cached, or unreadable: read the layers */
+    }
+  }
+  const tars: Buffer[] = [];
+  for (const layer of base.layers) {
+    const blob = await client.getBlob(base.repo, layer.digest);
+    if (sha256Digest(blob) !== layer.digest) throw new DockerfileError(`layer ${layer.digest.slice(0, 19)} of ${source} does not match its digest`);
+    if (blob[0] === 0x1f && blob[1] === 0x8b) tars.push(gunzipSync(blob));
+    else if (blob.readUInt32LE(0) === 0xfd2fb528)
+      throw new NeedsEngine(`the base image's layer ${layer.digest.slice(0, 19)} is zstd-compressed (reading its /etc/passwd for --chown)`);
+    else tars.push(blob);
+  }
+  const files = userFilesFromLayers(tars);
+  if (file) {
+    try {
+      fs.mkdirSync(cacheDir!, { recursive: true });
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(files));
+      fs.renameSync(`${file}.tmp`, file);
+    } catch {
+      /* a cache that can't be written only costs time */
+    }
+  }
+  return userDbOf(source, files);
+}
 
 /** gzip'd layers, cached by diff id (a layer already compressed once is not compressed again). */
 export class LayerCache {

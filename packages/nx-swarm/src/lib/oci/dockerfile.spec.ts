@@ -1,4 +1,13 @@
-import { evaluateDockerfile, parseDuration, planDockerfile, resolveFrom, NeedsEngine, DockerfileError } from './dockerfile';
+import {
+  evaluateDockerfile,
+  imagesPulledBy,
+  needsUserDb,
+  parseDuration,
+  planDockerfile,
+  resolveFrom,
+  NeedsEngine,
+  DockerfileError,
+} from './dockerfile';
 import { processWords } from './words';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
@@ -103,13 +112,46 @@ describe('evaluateDockerfile', () => {
   });
 
   it.each([
-    ['--chown with a user name', 'FROM scratch\nCOPY --chown=app:app a /a\n', NeedsEngine, /--chown=app:app names a user or group/],
+    [
+      '--chown with a user name and no user database',
+      'FROM scratch\nCOPY --chown=app:app a /a\n',
+      NeedsEngine,
+      /--chown=app:app names a user or group/,
+    ],
     ['COPY of ../', 'FROM scratch\nCOPY ../secret /a\n', DockerfileError, /forbidden path outside the build context/],
     ['COPY with one argument', 'FROM scratch\nCOPY onlyone\n', DockerfileError, /requires at least two arguments/],
     ['an unclosed quote', 'FROM scratch\nENV A="x\n', DockerfileError, /matching double-quote/],
   ])('%s', (_n, text, kind, message) => {
     expect(() => evaluateDockerfile(oci(text), { platform: amd64, buildArgs: {} })).toThrow(kind);
     expect(() => evaluateDockerfile(oci(text), { platform: amd64, buildArgs: {} })).toThrow(message);
+  });
+
+  it.each([
+    ['names', 'COPY --chown=app:staff a /a', { uid: 1000, gid: 50 }],
+    ['a user alone: its primary group', 'COPY --chown=app a /a', { uid: 1000, gid: 1000 }],
+    ['a name from a build arg', 'ARG OWNER=nonroot\nCOPY --chown=${OWNER} a /a', { uid: 65532, gid: 65532 }],
+    ['ids need no database', 'COPY --chown=7:8 a /a', { uid: 7, gid: 8 }],
+  ])('--chown with %s, from the user database', (_n, lines, owner) => {
+    const users = {
+      source: 'the base image b',
+      users: [
+        { name: 'app', uid: 1000, gid: 1000 },
+        { name: 'nonroot', uid: 65532, gid: 65532 },
+      ],
+      groups: [{ name: 'staff', gid: 50 }],
+    };
+    const r = evaluateDockerfile(oci(`FROM b\n${lines}\n`), { platform: amd64, buildArgs: {}, users });
+    expect(r.copies[0].chown).toEqual(owner);
+  });
+
+  it.each([
+    ['ids only', 'FROM b\nCOPY --chown=1:2 a /a\nADD --chown=3 b /b\n', false],
+    ['no --chown', 'FROM b\nCOPY a /a\n', false],
+    ['a name', 'FROM b\nCOPY --chown=app a /a\n', true],
+    ['a group name', 'FROM b\nADD --chown=1:staff a /a\n', true],
+    ['a variable (it may expand to a name)', 'FROM b\nARG U=1\nCOPY --chown=$U a /a\n', true],
+  ])('needsUserDb: %s → %s', (_n, text, expected) => {
+    expect(needsUserDb(oci(text))).toBe(expected);
   });
 
   it('resolves FROM with pre-FROM ARGs and build args', () => {
@@ -133,4 +175,26 @@ describe('words and durations', () => {
     ['500ms', 5e8],
     ['0', 0],
   ])('parseDuration(%s)', (text, ns) => expect(parseDuration(text)).toBe(ns));
+});
+
+describe("imagesPulledBy (the Engine builder's registry credentials)", () => {
+  it.each([
+    ['scratch', 'FROM scratch\n', {}, []],
+    ['one base', 'FROM reg.io/base:1\nRUN x\n', {}, ['reg.io/base:1']],
+    [
+      'multi-stage: stages are no images',
+      'FROM golang:1.22 AS build\nRUN go build\nFROM build AS again\nFROM scratch\nCOPY --from=build /a /a\nCOPY --from=0 /b /b\n',
+      {},
+      ['golang:1.22'],
+    ],
+    ['stage names are case-insensitive', 'FROM reg.io/a AS Build\nFROM BUILD\n', {}, ['reg.io/a']],
+    ['COPY --from an image', 'FROM scratch\nCOPY --from=reg.io/tools:2 /x /x\n', {}, ['reg.io/tools:2']],
+    ['pre-FROM ARG defaults and build args', 'ARG REG=a.io\nARG TAG=1\nFROM ${REG}/base:$TAG\n', { TAG: '2' }, ['a.io/base:2']],
+    ['--platform', 'FROM --platform=$BUILDPLATFORM reg.io/x AS b\n', {}, ['reg.io/x']],
+    ['an unknown variable left empty', 'FROM ${NOPE}\n', {}, []],
+    ['duplicates once', 'FROM reg.io/x AS a\nFROM reg.io/x AS b\n', {}, ['reg.io/x']],
+    ['no FROM', 'RUN x\n', {}, []],
+  ])('%s', (_n, text, buildArgs, expected) => {
+    expect(imagesPulledBy(text, buildArgs)).toEqual(expected);
+  });
 });

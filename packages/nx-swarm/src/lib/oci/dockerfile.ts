@@ -7,12 +7,14 @@
  *                                 platform, with build args and the base image's config applied
  *
  * Supported: one FROM (scratch or a registry image), COPY/ADD of local files and folders (--chown
- * with numeric ids, --chmod, --link), ENV, ARG, LABEL, USER, WORKDIR, EXPOSE, VOLUME, HEALTHCHECK,
- * ENTRYPOINT, CMD, STOPSIGNAL. Everything else (RUN, multi-stage, COPY --from, ONBUILD, SHELL, ADD of
- * a URL or an archive, heredocs, user names in --chown) goes to the Engine builder, with the reason.
+ * with ids, or names from the base image's /etc/passwd and /etc/group (users.ts), --chmod, --link),
+ * ENV, ARG, LABEL, USER, WORKDIR, EXPOSE, VOLUME, HEALTHCHECK, ENTRYPOINT, CMD, STOPSIGNAL.
+ * Everything else (RUN, multi-stage, COPY --from, ONBUILD, SHELL, ADD of a URL or an archive,
+ * heredocs) goes to the Engine builder, with the reason.
  */
 import * as path from 'node:path';
 import { DockerfileParser, Instruction } from 'dockerfile-ast';
+import { UserDb, isNumericOwner, resolveOwner } from './users';
 import { Vars, WordError, parseJsonForm, processWord, processWords } from './words';
 
 export interface Healthcheck {
@@ -213,11 +215,24 @@ export function parseDuration(text: string): number {
   return Math.round(total);
 }
 
-function parseOwner(text: string, at: string): { uid: number; gid: number } {
+function parseOwner(text: string, at: string, users: UserDb | undefined): { uid: number; gid: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(text);
-  if (!m) throw new NeedsEngine(`${at} --chown=${text} names a user or group (resolving names needs the image's /etc/passwd)`);
-  const uid = Number(m[1]);
-  return { uid, gid: m[2] === undefined ? uid : Number(m[2]) };
+  if (m) {
+    const uid = Number(m[1]);
+    return { uid, gid: m[2] === undefined ? uid : Number(m[2]) };
+  }
+  if (!users) throw new NeedsEngine(`${at} --chown=${text} names a user or group and no user database was read`);
+  return resolveOwner(text, users, at);
+}
+
+/**
+ * Whether a build must read the base image's /etc/passwd and /etc/group: some COPY/ADD --chown is not
+ * written with ids only (a variable counts: it may expand to a name).
+ */
+export function needsUserDb(plan: Extract<DockerfilePlan, { kind: 'oci' }>): boolean {
+  return plan.instructions.some(
+    (ins) => (ins.keyword === 'COPY' || ins.keyword === 'ADD') && typeof ins.flags.chown === 'string' && !isNumericOwner(ins.flags.chown),
+  );
 }
 
 function parseMode(text: string, at: string): number {
@@ -261,7 +276,14 @@ function pairs(args: string, vars: Vars, escape: string, legacy: boolean, at: st
  */
 export function evaluateDockerfile(
   plan: Extract<DockerfilePlan, { kind: 'oci' }>,
-  opts: { platform: Platform; buildPlatform?: Platform; buildArgs: Record<string, string>; base?: ContainerConfig },
+  opts: {
+    platform: Platform;
+    buildPlatform?: Platform;
+    buildArgs: Record<string, string>;
+    base?: ContainerConfig;
+    /** The base image's users and groups, for --chown names (needsUserDb); without it a name needs the engine. */
+    users?: UserDb;
+  },
 ): EvaluatedDockerfile {
   const config: ContainerConfig = JSON.parse(JSON.stringify(opts.base ?? {})) as ContainerConfig;
   const env = envMap(config.Env);
@@ -385,7 +407,7 @@ export function evaluateDockerfile(
             .replace(/(.)\/+$/, '$1');
           const step: CopyStep = { instruction: ins.keyword, sources, dest, destIsDir, line: ins.line };
           const chown = ins.flags.chown;
-          if (chown !== undefined && chown !== null) step.chown = parseOwner(processWord(chown, vars(), escape), at);
+          if (chown !== undefined && chown !== null) step.chown = parseOwner(processWord(chown, vars(), escape), at, opts.users);
           const chmod = ins.flags.chmod;
           if (chmod !== undefined && chmod !== null) step.chmod = parseMode(processWord(chmod, vars(), escape), at);
           copies.push(step);
@@ -416,4 +438,56 @@ export function resolveFrom(plan: Extract<DockerfilePlan, { kind: 'oci' }>, buil
   }
   for (const [k, v] of Object.entries(predefined)) if (!args.has(k)) args.set(k, v);
   return processWord(plan.from, args, plan.escape);
+}
+
+/**
+ * The images any Dockerfile pulls (for the Engine builder's registry credentials): every FROM that
+ * is not `scratch` or an earlier stage, and every `COPY --from=` that names an image rather than a
+ * stage. Names are expanded with the pre-FROM ARGs and the build args; one that can't be (an unknown
+ * variable left empty) is left out. Never throws: a Dockerfile the engine will reject gets its
+ * error from the engine.
+ */
+export function imagesPulledBy(text: string, buildArgs: Record<string, string>): string[] {
+  let all: RawInstruction[];
+  let escape = '\\';
+  try {
+    const dockerfile = DockerfileParser.parse(text);
+    escape = dockerfile.getEscapeCharacter();
+    all = dockerfile.getInstructions().map(raw);
+  } catch {
+    return [];
+  }
+  const args = new Map<string, string>();
+  const firstFrom = all.findIndex((i) => i.keyword === 'FROM');
+  for (const ins of all.slice(0, firstFrom < 0 ? 0 : firstFrom)) {
+    if (ins.keyword !== 'ARG') continue;
+    try {
+      for (const [name, value] of pairs(ins.args, args, escape, false, `line ${ins.line}: ARG`)) args.set(name, buildArgs[name] ?? value ?? '');
+    } catch {
+      /* the engine reports it */
+    }
+  }
+  const stages: string[] = [];
+  const images = new Set<string>();
+  const expand = (word: string): string | undefined => {
+    try {
+      const value = processWord(word, args, escape);
+      return value && !/\s/.test(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const isStage = (name: string) => stages.includes(name.toLowerCase()) || /^\d+$/.test(name);
+  for (const ins of all) {
+    if (ins.keyword === 'FROM') {
+      const [image, as, stage] = ins.args.trim().split(/\s+/);
+      const name = image ? expand(image) : undefined;
+      if (name && name.toLowerCase() !== 'scratch' && !isStage(name)) images.add(name);
+      stages.push(as?.toLowerCase() === 'as' && stage ? stage.toLowerCase() : `#${stages.length}`);
+    } else if ((ins.keyword === 'COPY' || ins.keyword === 'ADD') && typeof ins.flags.from === 'string') {
+      const name = expand(ins.flags.from);
+      if (name && !isStage(name)) images.add(name);
+    }
+  }
+  return [...images];
 }

@@ -114,6 +114,8 @@ export function readTar(
   let offset = 0;
   let paxPath: string | undefined;
   let paxLink: string | undefined;
+  let gnuPath: string | undefined;
+  let gnuLink: string | undefined;
   const str = (buf: Buffer, start: number, len: number) => {
     const slice = buf.subarray(start, start + len);
     const nul = slice.indexOf(0);
@@ -135,8 +137,17 @@ export function readTar(
       }
       continue;
     }
-    const prefix = str(h, 345, 155);
-    const name = paxPath ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+    // GNU long names and link names (what GNU tar and some image builders write instead of PAX).
+    if (type === 'L' || type === 'K') {
+      const value = str(content, 0, content.length);
+      if (type === 'L') gnuPath = value;
+      else gnuLink = value;
+      continue;
+    }
+    if (type === 'g') continue; // PAX global header: nothing this reader uses
+    // The prefix field is POSIX ustar's ("ustar\0"); old GNU headers ("ustar  ") keep times there.
+    const prefix = h.subarray(257, 262).toString('ascii') === 'ustar' && h[262] === 0 ? str(h, 345, 155) : '';
+    const name = paxPath ?? gnuPath ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
     out.push({
       path: name,
       type,
@@ -144,11 +155,13 @@ export function readTar(
       uid: num(h, 108, 8),
       gid: num(h, 116, 8),
       mtime: num(h, 136, 12),
-      linkname: paxLink ?? str(h, 157, 100),
+      linkname: paxLink ?? gnuLink ?? str(h, 157, 100),
       content: Buffer.from(content),
     });
     paxPath = undefined;
     paxLink = undefined;
+    gnuPath = undefined;
+    gnuLink = undefined;
   }
   return out;
 }
