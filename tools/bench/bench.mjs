@@ -4,6 +4,8 @@
 //   node tools/bench/bench.mjs [--runs N] [--quick] [--lab] [--out docs/benchmarks.md]
 //   node tools/bench/bench.mjs --deploy-only [--runs N]   (no-op and edit → deploy-done ratios only;
 //                                                         its own section of the report)
+//   node tools/bench/bench.mjs --lab-only [--runs N]      (edit → serving in the lab, the Engine builder
+//                                                         and the OCI builder interleaved; its own section)
 //
 // Measures: cold deploy, no-op redeploy, edit-one-file redeploy (time until the new version
 // answers), failed requests and the longest outage during a redeploy under a steady 100 req/s,
@@ -241,6 +243,106 @@ async function labEditServing() {
   }
 }
 
+/**
+ * --lab-only: edit one .go file → new version answering through the lab's edge, with the image
+ * target's builder set to "engine" and to "oci" in turn (accountservice/project.json, restored
+ * afterwards), interleaved so both see the same machine. The builder that really ran is read from
+ * the image receipt. Writes tmp/bench/lab-only.json.
+ */
+async function labOnly() {
+  const PROJECT = 'accountservice/project.json';
+  const original = fs.readFileSync(PROJECT, 'utf8');
+  process.on('exit', () => fs.writeFileSync(PROJECT, original));
+  const setBuilder = (builder) => {
+    const p = JSON.parse(original);
+    p.targets.image.options.builder = builder;
+    fs.writeFileSync(PROJECT, JSON.stringify(p, null, 2) + '\n');
+    sh(NX, ['show', 'projects'], { allowFail: true }); // the graph recomputation lands here, not in the timing
+  };
+  const wasUp = sh('bash', ['tools/swarm-lab/lab.sh', 'status'], { allowFail: true }).status === 0;
+  log(`multi-node lab: ${wasUp ? 'already up' : 'lab.sh up'}`);
+  if (!wasUp) sh('bash', ['tools/swarm-lab/lab.sh', 'up']);
+  const labEnv = {};
+  for (const line of sh('bash', ['tools/swarm-lab/lab.sh', 'env']).stdout.split('\n')) {
+    const m = /^export (\w+)=(\S+)/.exec(line);
+    if (m) labEnv[m[1]] = m[2];
+  }
+  const edge = `${labEnv.LAB_EDGE_URL}/accounts/10000`;
+  const inLab = { env: { ...env, DOCKER_HOST: labEnv.DOCKER_HOST } };
+  const labDocker = (...a) => sh('docker', a, { ...inLab, allowFail: true });
+  const argv = ['run', `${SERVICE}:deploy`, '--configuration=lab', '--outputStyle=stream'];
+  const out = { date: new Date().toISOString(), runs: RUNS, replicas: 2, nodes: 3, builders: {} };
+  try {
+    if (labDocker('network', 'inspect', 'my_network').status !== 0) {
+      labDocker('network', 'create', '--driver', 'overlay', '--attachable', 'my_network');
+    }
+    labDocker('service', 'rm', SERVICE);
+    sh(NX, argv, inLab);
+    await waitForBody((b) => b.includes('Person_0'), 60000, performance.now(), edge);
+    for (let i = 0; i < RUNS; i++) {
+      for (const builder of ['engine', 'oci']) {
+        setBuilder(builder);
+        const name = editOneFile();
+        const t0 = performance.now();
+        const done = spawnTimed(NX, argv, t0, { DOCKER_HOST: labEnv.DOCKER_HOST });
+        const serving = await waitForBody((b) => b.includes(name), 120000, t0, edge);
+        const d = await done;
+        if (d.code !== 0) throw new Error(`lab edit redeploy (${builder}) failed:\n${d.lines.map((l) => l.text).join('\n')}`);
+        const receipt = JSON.parse(fs.readFileSync('dist/accountservice/image.json', 'utf8'));
+        const ran = receipt.builder ?? 'engine';
+        if (ran !== builder) throw new Error(`asked for the ${builder} builder, the receipt says ${ran}`);
+        const at = (re) => d.lines.find((l) => re.test(l.text))?.t;
+        const run = { serving, done: d.seconds, deployTask: at(/> nx run accountservice:deploy/) };
+        (out.builders[builder] ??= []).push(run);
+        log(
+          `lab, ${builder} builder: edit → serving ${serving.toFixed(2)} s (deploy task at ${run.deployTask?.toFixed(2)} s), done ${d.seconds.toFixed(2)} s`,
+        );
+        await sleep(3000); // let the update settle before the next edit
+      }
+    }
+  } finally {
+    fs.writeFileSync(PROJECT, original);
+    restore();
+    labDocker('service', 'rm', SERVICE);
+    if (!wasUp) sh('bash', ['tools/swarm-lab/lab.sh', 'down'], { allowFail: true });
+  }
+  fs.mkdirSync('tmp/bench', { recursive: true });
+  fs.writeFileSync('tmp/bench/lab-only.json', JSON.stringify(out, null, 2));
+}
+
+/** Puts the --lab-only section into the report (replacing an earlier one). */
+function writeLabOnlySection() {
+  const d = JSON.parse(fs.readFileSync('tmp/bench/lab-only.json', 'utf8'));
+  const f = (x) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(2) : 'n/a');
+  const row = (b) => {
+    const runs = d.builders[b] ?? [];
+    return `| ${b === 'oci' ? 'OCI builder (push over the distribution API)' : "Engine builder (build and push through the manager's engine)"} | ${f(median(runs.map((r) => r.serving)))} s (runs: ${runs.map((r) => f(r.serving)).join(', ')}) | ${f(median(runs.map((r) => r.deployTask)))} s | ${f(median(runs.map((r) => r.done)))} s |`;
+  };
+  const section = `<!-- lab-only:start -->
+## Edit → new version answering in the lab, by builder (\`node tools/bench/bench.mjs --lab-only --runs ${d.runs}\`, ${d.date})
+
+Edit one .go file, then \`nx run accountservice:deploy --configuration=lab\` (push to the lab registry,
+${d.replicas} replicas on ${d.nodes} nodes, start-first), timed until the new version answers through the
+lab's edge. The image target's \`builder\` is set to each in turn (interleaved runs; the receipt confirms
+which ran).
+
+| image builder | edit → new version answering (median) | deploy task starts | command done |
+| --- | --- | --- | --- |
+${row('engine')}
+${row('oci')}
+<!-- lab-only:end -->
+`;
+  const text = fs.readFileSync(OUT, 'utf8');
+  const start = text.indexOf('<!-- lab-only:start -->');
+  const end = text.indexOf('<!-- lab-only:end -->');
+  const next =
+    start >= 0 && end > start
+      ? text.slice(0, start) + section + text.slice(end + '<!-- lab-only:end -->\n'.length)
+      : text.trimEnd() + '\n\n' + section;
+  fs.writeFileSync(OUT, next);
+  log(`wrote the lab-only section of ${OUT}`);
+}
+
 function containerId() {
   return docker('ps', '-q', '--filter', `label=com.docker.swarm.service.name=${SERVICE}`).stdout.trim().split('\n')[0];
 }
@@ -351,6 +453,8 @@ function writeDeployOnlySection() {
 async function main() {
   if (args.includes('--deploy-only') && args.includes('--report-only')) return writeDeployOnlySection();
   if (args.includes('--deploy-only')) return deployOnly().then(writeDeployOnlySection);
+  if (args.includes('--lab-only') && args.includes('--report-only')) return writeLabOnlySection();
+  if (args.includes('--lab-only')) return labOnly().then(writeLabOnlySection);
   if (args.includes('--report-only')) {
     // Re-render the Markdown from the last run's figures (after editing the template).
     const results = JSON.parse(fs.readFileSync('tmp/bench/results.json', 'utf8'));
