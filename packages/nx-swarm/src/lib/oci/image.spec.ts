@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { scanBuildContext } from '../docker/build-context';
 import { planDockerfile } from './dockerfile';
 import { LayerCache, assemble, buildPlatformImage, dockerArchive } from './build';
-import { gzipDeterministic, imageIndex } from './image';
+import { GZIP_MEMBER_BYTES, gzipDeterministic, gzipDeterministicAsync, imageIndex } from './image';
 import { readTar } from './tar';
 import { sourceDateEpoch, globToRegExp } from './layers';
 import { indexPlatforms, fileForPlatform, linuxPlatformsOf } from './platforms';
@@ -116,6 +116,32 @@ describe('OCI image bytes', () => {
     expect(one.subarray(4, 10)).toEqual(Buffer.from([0, 0, 0, 0, 4, 3]));
     expect(gzipDeterministic(data).equals(one)).toBe(true);
     expect(zlib.gunzipSync(one).equals(data)).toBe(true);
+  });
+
+  it.each([
+    ['empty', 0, 1],
+    ['one byte under a member', GZIP_MEMBER_BYTES - 1, 1],
+    ['exactly one member', GZIP_MEMBER_BYTES, 1],
+    ['one byte over', GZIP_MEMBER_BYTES + 1, 2],
+    ['3.5 members (a Go binary)', GZIP_MEMBER_BYTES * 3.5, 4],
+  ])('gzip of %s: %i bytes in %i member(s), same bytes sync and async, gunzips back whole', async (_n, size, members) => {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 2654435761) >>> 24; // compressible, not trivial
+    const sync = gzipDeterministic(data);
+    const async = await gzipDeterministicAsync(data);
+    expect(async.equals(sync)).toBe(true);
+    // Each member starts with the fixed header: 1f 8b 08 00, mtime 0, xfl 4, OS 3.
+    let count = 0;
+    for (let i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3])); i >= 0; i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3]), i + 1)) count++;
+    expect(count).toBeGreaterThanOrEqual(members);
+    expect(zlib.gunzipSync(sync).equals(data)).toBe(true);
+    if (members === 1) {
+      // Up to one member the bytes are those of one plain gzip: small layers' digests did not move.
+      const plain = zlib.gzipSync(data, { level: 1, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY });
+      plain.writeUInt32LE(0, 4);
+      plain[9] = 3;
+      expect(sync.equals(plain)).toBe(true);
+    }
   });
 
   it('the docker-archive names the config and layers by digest and carries the tags', async () => {

@@ -5,7 +5,8 @@
  *
  * Digests: the config digest (the engine's image id) depends only on the uncompressed layers and
  * the config; manifest and index digests also depend on the gzip bytes, which are fixed for one
- * zlib build (process.versions.zlib; the OS byte of the gzip header is always 3, Unix).
+ * zlib build (process.versions.zlib; the OS byte of the gzip header is always 3, Unix) and the
+ * member size (GZIP_MEMBER_BYTES).
  */
 import * as zlib from 'node:zlib';
 import { ContainerConfig, HistoryEntry, Platform } from './dockerfile';
@@ -51,18 +52,35 @@ export interface ImageConfigFile {
   history: Array<HistoryEntry & { created: string }>;
 }
 
-/** gzip with fixed settings and a fixed header (mtime 0, OS 3). */
-export function gzipDeterministic(data: Buffer): Buffer {
-  return fixGzipHeader(zlib.gzipSync(data, { level: GZIP_LEVEL, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY }));
+/**
+ * A layer is compressed in pieces of this many uncompressed bytes, each its own gzip member, and
+ * the members are concatenated (RFC 1952 §2.2; every gzip reader, Go's and the engine's included,
+ * reads them all). Fixed, not the number of cores, so the bytes are the same on every machine; the
+ * pieces compress in parallel on the thread pool. A layer up to this size is one plain member.
+ */
+export const GZIP_MEMBER_BYTES = 2 * 1024 * 1024;
+
+const GZIP_OPTIONS = { level: GZIP_LEVEL, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY };
+
+function pieces(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let offset = 0; offset < data.length || offset === 0; offset += GZIP_MEMBER_BYTES) out.push(data.subarray(offset, offset + GZIP_MEMBER_BYTES));
+  return out;
 }
 
-/** The same, on the thread pool (several layers compress in parallel). */
-export function gzipDeterministicAsync(data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    zlib.gzip(data, { level: GZIP_LEVEL, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY }, (err, out) =>
-      err ? reject(err) : resolve(fixGzipHeader(out)),
+/** gzip with fixed settings and fixed headers (mtime 0, OS 3), one member per GZIP_MEMBER_BYTES. */
+export function gzipDeterministic(data: Buffer): Buffer {
+  return Buffer.concat(pieces(data).map((piece) => fixGzipHeader(zlib.gzipSync(piece, GZIP_OPTIONS))));
+}
+
+/** The same bytes, with the members compressed in parallel on the thread pool. */
+export async function gzipDeterministicAsync(data: Buffer): Promise<Buffer> {
+  const members = await Promise.all(
+    pieces(data).map(
+      (piece) => new Promise<Buffer>((resolve, reject) => zlib.gzip(piece, GZIP_OPTIONS, (err, out) => (err ? reject(err) : resolve(fixGzipHeader(out))))),
     ),
   );
+  return members.length === 1 ? members[0] : Buffer.concat(members);
 }
 
 function fixGzipHeader(gz: Buffer): Buffer {
