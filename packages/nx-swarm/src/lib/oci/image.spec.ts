@@ -132,7 +132,12 @@ describe('OCI image bytes', () => {
     expect(async.equals(sync)).toBe(true);
     // Each member starts with the fixed header: 1f 8b 08 00, mtime 0, xfl 4, OS 3.
     let count = 0;
-    for (let i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3])); i >= 0; i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3]), i + 1)) count++;
+    for (
+      let i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3]));
+      i >= 0;
+      i = sync.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 3]), i + 1)
+    )
+      count++;
     expect(count).toBeGreaterThanOrEqual(members);
     expect(zlib.gunzipSync(sync).equals(data)).toBe(true);
     if (members === 1) {

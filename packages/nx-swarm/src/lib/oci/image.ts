@@ -77,7 +77,8 @@ export function gzipDeterministic(data: Buffer): Buffer {
 export async function gzipDeterministicAsync(data: Buffer): Promise<Buffer> {
   const members = await Promise.all(
     pieces(data).map(
-      (piece) => new Promise<Buffer>((resolve, reject) => zlib.gzip(piece, GZIP_OPTIONS, (err, out) => (err ? reject(err) : resolve(fixGzipHeader(out))))),
+      (piece) =>
+        new Promise<Buffer>((resolve, reject) => zlib.gzip(piece, GZIP_OPTIONS, (err, out) => (err ? reject(err) : resolve(fixGzipHeader(out))))),
     ),
   );
   return members.length === 1 ? members[0] : Buffer.concat(members);
