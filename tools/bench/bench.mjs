@@ -206,6 +206,27 @@ async function swarmFloor() {
  * new task starts on the free node while the old ones still serve.
  */
 async function labEditServing() {
+  return withLab(async (lab) => {
+    const serving = [];
+    for (let i = 0; i < Math.min(RUNS, 3); i++) {
+      const name = editOneFile();
+      const t0 = performance.now();
+      const done = spawnTimed(NX, lab.deployArgv, t0, { DOCKER_HOST: lab.dockerHost });
+      serving.push(await waitForBody((b) => b.includes(name), 120000, t0, lab.edge));
+      const d = await done;
+      if (d.code !== 0) throw new Error(`lab edit redeploy failed:\n${d.lines.map((l) => l.text).join('\n')}`);
+      log(`lab: edit one file → new version answering through the edge ${i + 1}: ${serving.at(-1).toFixed(2)} s`);
+    }
+    return { editServingSeconds: { median: median(serving), runs: serving }, replicas: 2, nodes: 3 };
+  });
+}
+
+/**
+ * Runs fn with the lab up (brought up, and down again afterwards, when it was not) and accountservice
+ * deployed there and answering through the edge; removes the service and restores the edited file at
+ * the end.
+ */
+async function withLab(fn) {
   const wasUp = sh('bash', ['tools/swarm-lab/lab.sh', 'status'], { allowFail: true }).status === 0;
   log(`multi-node lab: ${wasUp ? 'already up' : 'lab.sh up'}`);
   if (!wasUp) sh('bash', ['tools/swarm-lab/lab.sh', 'up']);
@@ -217,25 +238,15 @@ async function labEditServing() {
   const edge = `${labEnv.LAB_EDGE_URL}/accounts/10000`;
   const inLab = { env: { ...env, DOCKER_HOST: labEnv.DOCKER_HOST } };
   const labDocker = (...a) => sh('docker', a, { ...inLab, allowFail: true });
+  const deployArgv = ['run', `${SERVICE}:deploy`, '--configuration=lab', '--outputStyle=stream'];
   try {
     if (labDocker('network', 'inspect', 'my_network').status !== 0) {
       labDocker('network', 'create', '--driver', 'overlay', '--attachable', 'my_network');
     }
     labDocker('service', 'rm', SERVICE);
-    const argv = ['run', `${SERVICE}:deploy`, '--configuration=lab', '--outputStyle=stream'];
-    sh(NX, argv, inLab);
+    sh(NX, deployArgv, inLab);
     await waitForBody((b) => b.includes('Person_0'), 60000, performance.now(), edge);
-    const serving = [];
-    for (let i = 0; i < Math.min(RUNS, 3); i++) {
-      const name = editOneFile();
-      const t0 = performance.now();
-      const done = spawnTimed(NX, argv, t0, { DOCKER_HOST: labEnv.DOCKER_HOST });
-      serving.push(await waitForBody((b) => b.includes(name), 120000, t0, edge));
-      const d = await done;
-      if (d.code !== 0) throw new Error(`lab edit redeploy failed:\n${d.lines.map((l) => l.text).join('\n')}`);
-      log(`lab: edit one file → new version answering through the edge ${i + 1}: ${serving.at(-1).toFixed(2)} s`);
-    }
-    return { editServingSeconds: { median: median(serving), runs: serving }, replicas: 2, nodes: 3 };
+    return await fn({ edge, dockerHost: labEnv.DOCKER_HOST, deployArgv });
   } finally {
     restore();
     labDocker('service', 'rm', SERVICE);
@@ -259,59 +270,40 @@ async function labOnly() {
     fs.writeFileSync(PROJECT, JSON.stringify(p, null, 2) + '\n');
     sh(NX, ['show', 'projects'], { allowFail: true }); // the graph recomputation lands here, not in the timing
   };
-  const wasUp = sh('bash', ['tools/swarm-lab/lab.sh', 'status'], { allowFail: true }).status === 0;
-  log(`multi-node lab: ${wasUp ? 'already up' : 'lab.sh up'}`);
-  if (!wasUp) sh('bash', ['tools/swarm-lab/lab.sh', 'up']);
-  const labEnv = {};
-  for (const line of sh('bash', ['tools/swarm-lab/lab.sh', 'env']).stdout.split('\n')) {
-    const m = /^export (\w+)=(\S+)/.exec(line);
-    if (m) labEnv[m[1]] = m[2];
-  }
-  const edge = `${labEnv.LAB_EDGE_URL}/accounts/10000`;
-  const inLab = { env: { ...env, DOCKER_HOST: labEnv.DOCKER_HOST } };
-  const labDocker = (...a) => sh('docker', a, { ...inLab, allowFail: true });
-  const argv = ['run', `${SERVICE}:deploy`, '--configuration=lab', '--outputStyle=stream'];
   const out = { date: new Date().toISOString(), runs: RUNS, replicas: 2, nodes: 3, builders: {} };
   try {
-    if (labDocker('network', 'inspect', 'my_network').status !== 0) {
-      labDocker('network', 'create', '--driver', 'overlay', '--attachable', 'my_network');
-    }
-    labDocker('service', 'rm', SERVICE);
-    sh(NX, argv, inLab);
-    await waitForBody((b) => b.includes('Person_0'), 60000, performance.now(), edge);
-    for (let i = 0; i < RUNS; i++) {
-      for (const builder of ['engine', 'oci']) {
-        setBuilder(builder);
-        const name = editOneFile();
-        const t0 = performance.now();
-        const done = spawnTimed(NX, argv, t0, { DOCKER_HOST: labEnv.DOCKER_HOST });
-        const serving = await waitForBody((b) => b.includes(name), 120000, t0, edge);
-        const d = await done;
-        if (d.code !== 0) throw new Error(`lab edit redeploy (${builder}) failed:\n${d.lines.map((l) => l.text).join('\n')}`);
-        const receipt = JSON.parse(fs.readFileSync('dist/accountservice/image.json', 'utf8'));
-        const ran = receipt.builder ?? 'engine';
-        if (ran !== builder) throw new Error(`asked for the ${builder} builder, the receipt says ${ran}`);
-        const at = (re) => d.lines.find((l) => re.test(l.text))?.t;
-        const run = {
-          serving,
-          done: d.seconds,
-          buildTask: at(/> nx run accountservice:build/),
-          imageTask: at(/> nx run accountservice:image/),
-          deployTask: at(/> nx run accountservice:deploy/),
-          updateWritten: at(/Updating accountservice/),
-        };
-        (out.builders[builder] ??= []).push(run);
-        log(
-          `lab, ${builder} builder: edit → serving ${serving.toFixed(2)} s (deploy task at ${run.deployTask?.toFixed(2)} s), done ${d.seconds.toFixed(2)} s`,
-        );
-        await sleep(3000); // let the update settle before the next edit
+    await withLab(async (lab) => {
+      for (let i = 0; i < RUNS; i++) {
+        for (const builder of ['engine', 'oci']) {
+          setBuilder(builder);
+          const name = editOneFile();
+          const t0 = performance.now();
+          const done = spawnTimed(NX, lab.deployArgv, t0, { DOCKER_HOST: lab.dockerHost });
+          const serving = await waitForBody((b) => b.includes(name), 120000, t0, lab.edge);
+          const d = await done;
+          if (d.code !== 0) throw new Error(`lab edit redeploy (${builder}) failed:\n${d.lines.map((l) => l.text).join('\n')}`);
+          const receipt = JSON.parse(fs.readFileSync('dist/accountservice/image.json', 'utf8'));
+          const ran = receipt.builder ?? 'engine';
+          if (ran !== builder) throw new Error(`asked for the ${builder} builder, the receipt says ${ran}`);
+          const at = (re) => d.lines.find((l) => re.test(l.text))?.t;
+          const run = {
+            serving,
+            done: d.seconds,
+            buildTask: at(/> nx run accountservice:build/),
+            imageTask: at(/> nx run accountservice:image/),
+            deployTask: at(/> nx run accountservice:deploy/),
+            updateWritten: at(/Updating accountservice/),
+          };
+          (out.builders[builder] ??= []).push(run);
+          log(
+            `lab, ${builder} builder: edit → serving ${serving.toFixed(2)} s (deploy task at ${run.deployTask?.toFixed(2)} s), done ${d.seconds.toFixed(2)} s`,
+          );
+          await sleep(3000); // let the update settle before the next edit
+        }
       }
-    }
+    });
   } finally {
     fs.writeFileSync(PROJECT, original);
-    restore();
-    labDocker('service', 'rm', SERVICE);
-    if (!wasUp) sh('bash', ['tools/swarm-lab/lab.sh', 'down'], { allowFail: true });
   }
   fs.mkdirSync('tmp/bench', { recursive: true });
   fs.writeFileSync('tmp/bench/lab-only.json', JSON.stringify(out, null, 2));
