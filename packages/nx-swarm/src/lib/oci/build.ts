@@ -348,15 +348,15 @@ export async function pushImages(
   const tagsPut: string[] = [];
   const tagsCurrent: string[] = [];
   const served = await Promise.all(tags.map((tag) => client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest])));
-  for (const [i, tag] of tags.entries()) {
-    if (served[i]?.digest === indexDigest) {
-      tagsCurrent.push(tag);
-      continue;
-    }
-    const stored = await client.putManifest(repo, tag, MEDIA_TYPES.index, assembled.indexBlob.bytes);
-    if (stored && stored !== indexDigest) throw new Error(`the registry stored the index of ${repo}:${tag} as ${stored}, expected ${indexDigest}`);
-    tagsPut.push(tag);
-  }
+  // The tags that need it are put at once (each PUT carries the same index).
+  await Promise.all(
+    tags.map(async (tag, i) => {
+      if (served[i]?.digest === indexDigest) return;
+      const stored = await client.putManifest(repo, tag, MEDIA_TYPES.index, assembled.indexBlob.bytes);
+      if (stored && stored !== indexDigest) throw new Error(`the registry stored the index of ${repo}:${tag} as ${stored}, expected ${indexDigest}`);
+    }),
+  );
+  for (const [i, tag] of tags.entries()) (served[i]?.digest === indexDigest ? tagsCurrent : tagsPut).push(tag);
   return { indexDigest, manifests, blobs, manifestsPut, tagsPut, tagsCurrent };
 }
 
