@@ -109,6 +109,8 @@ export function writeTar(entries: TarEntry[]): Buffer {
 /** Reads a tar back into (path, type, mode, uid, gid, mtime, content) — for tests and the base-image check. */
 export function readTar(
   data: Buffer,
+  /** Which entries' contents to copy out (default all); the others come back with an empty content. */
+  wantContent: (path: string) => boolean = () => true,
 ): Array<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string; content: Buffer }> {
   const out: Array<{ path: string; type: string; mode: number; uid: number; gid: number; mtime: number; linkname: string; content: Buffer }> = [];
   let offset = 0;
@@ -156,7 +158,7 @@ export function readTar(
       gid: num(h, 116, 8),
       mtime: num(h, 136, 12),
       linkname: paxLink ?? gnuLink ?? str(h, 157, 100),
-      content: Buffer.from(content),
+      content: wantContent(name) ? Buffer.from(content) : Buffer.alloc(0),
     });
     paxPath = undefined;
     paxLink = undefined;

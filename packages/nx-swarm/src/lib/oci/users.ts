@@ -90,7 +90,8 @@ export function userFilesFromLayers(tars: Buffer[]): { passwd?: string; group?: 
   const files: Record<'passwd' | 'group', string | undefined> = { passwd: undefined, group: undefined };
   for (const tar of tars) {
     const inThisLayer = new Set<string>();
-    for (const entry of readTar(tar)) {
+    // Only /etc/passwd and /etc/group are copied out: a base layer can be hundreds of MB.
+    for (const entry of readTar(tar, (p) => /^(\.\/|\/)*etc\/(passwd|group)$/.test(p))) {
       const p = entry.path.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
       if (p === 'etc/.wh..wh..opq' || p === 'etc' || p === '.wh.etc') {
         // An opaque etc/ (or etc replaced, or removed) hides what lower layers had there.
