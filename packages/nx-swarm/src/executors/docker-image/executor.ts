@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { readTextOrUndefined } from '../../lib/common/fs';
 import { logger } from '../../lib/common/logger';
 import { ExecutorRuntime, runtimeEnv } from '../../lib/common/runtime';
 import type { ImagePlan } from '../../lib/docker/image-build';
@@ -35,13 +36,7 @@ const NEXT_STEP: Record<string, string> = {
   auth: 'Fix the docker config file (or run `docker login`) and run again.',
 };
 
-const readText = (f: string) => {
-  try {
-    return fs.readFileSync(f, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
+const readText = readTextOrUndefined;
 
 /** platforms option, else the linux targets of the project's go-cross-build target, else platform, else linux/amd64. */
 export function defaultPlatforms(plan: ImagePlan, context: ExecutorContext, projectName: string): { platforms: string[]; from: string } {

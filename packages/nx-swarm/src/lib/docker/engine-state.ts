@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import { readTextOrUndefined } from '../common/fs';
 import { checkMemoPath, parseStateRecord, stateRecordPath, type StateRecord } from '../common/state-record';
 import { describeEndpoint, resolveDockerEndpoint, type DockerEndpoint, type EndpointEnv } from './endpoint';
 
@@ -96,13 +97,7 @@ export function registryHead(env: NodeJS.ProcessEnv): RegistryHead {
   const { resolveRegistryAuth } = require('./registry-auth') as typeof import('./registry-auth');
   const { registryDomainOf, repositoryPathOf } = require('./reference') as typeof import('./reference');
   const { MEDIA_TYPES } = require('../oci/image') as typeof import('../oci/image');
-  const readText = (f: string) => {
-    try {
-      return fs.readFileSync(f, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
+  const readText = readTextOrUndefined;
   const clients = new Map<string, Promise<InstanceType<typeof RegistryClient>>>();
   const clientFor = (domain: string) => {
     let c = clients.get(domain);
@@ -292,13 +287,7 @@ export interface EngineStateParams {
 export async function engineStateText(p: EngineStateParams): Promise<string> {
   const notCached = (why: string) => `not cacheable now: ${why} (${(p.nonce ?? randomUUID)()})`;
   try {
-    const readText = (f: string) => {
-      try {
-        return fs.readFileSync(f, 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
+    const readText = readTextOrUndefined;
     // Read once: the memo below is keyed by the very text the answer was computed from.
     const recordText = readText(stateRecordPath(p.workspaceRoot, p.project));
     const record = parseStateRecord(recordText);

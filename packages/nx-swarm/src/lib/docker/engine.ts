@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import Docker from 'dockerode';
+import { readTextOrUndefined } from '../common/fs';
 import { DockerEndpoint, EndpointEnv, describeEndpoint, resolveDockerEndpoint } from './endpoint';
 import { SshTransport, SshTransportError } from './ssh-transport';
 import { TlsFilesSeen, classifyTlsError } from './tls-errors';
@@ -29,13 +30,7 @@ export interface Engine {
   ssh?: SshTransport;
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const readText = readTextOrUndefined;
 
 /** Compares "1.41" style versions. */
 export function compareApiVersions(a: string, b: string): number {
