@@ -210,6 +210,19 @@ describe('applyImage: credentials for the base images (X-Registry-Config)', () =
     expect(logged.join('\n')).not.toContain(password);
   });
 
+  it('credentials that cannot be read (a missing credsStore helper) are a warning: the build goes on without them', async () => {
+    fs.writeFileSync(path.join(cfg, 'config.json'), JSON.stringify({ credsStore: 'nx-swarm-test-no-such-helper' }));
+    fs.writeFileSync(plan.dockerfile, 'FROM reg.example.com/base:1\n');
+    const state: Parameters<typeof fakeDocker>[0] = { images: {}, buildLines: [{ stream: 'Step 1/1\n' }] };
+    const { docker } = fakeDocker(state);
+    const result = await applyImage(docker, prepareImage(plan), { ...options({ DOCKER_CONFIG: cfg, PATH: '/nonexistent' }), readText: read });
+    expect(result).toMatchObject({ built: true });
+    expect(state.buildOptions).not.toHaveProperty('registryconfig');
+    expect(logged.find((l) => l.startsWith('[warning]'))).toMatch(
+      /^\[warning\] could not read registry credentials for reg\.example\.com, where a base image comes from: docker-credential-nx-swarm-test-no-such-helper is not on PATH .*\. Building without them\.$/,
+    );
+  });
+
   it('a pull refused for credentials fails with a login hint, and never shows the secret', async () => {
     fs.writeFileSync(plan.dockerfile, 'FROM reg.example.com/base:1\n');
     const prepared = prepareImage(plan);

@@ -132,24 +132,30 @@ export async function buildRegistryConfig(
   buildArgs: Record<string, string>,
   options: Pick<ApplyOptions, 'env' | 'readText'>,
   resolve: typeof resolveRegistryAuth = resolveRegistryAuth,
-): Promise<{ config: Record<string, RegistryCredentials>; used: string[]; secrets: string[] }> {
+): Promise<{ config: Record<string, RegistryCredentials>; used: string[]; secrets: string[]; warnings: string[] }> {
   const config: Record<string, RegistryCredentials> = {};
   const used: string[] = [];
   const secrets: string[] = [];
+  const warnings: string[] = [];
   const domains = [...new Set(imagesPulledBy(dockerfileText ?? '', buildArgs).map(registryDomainOf))];
   for (const domain of domains) {
     let auth: ResolvedAuth;
     try {
       auth = await resolve(domain, options.env, options.readText);
     } catch (error) {
-      throw new ImageError(`Could not read registry credentials for ${domain} (a base image comes from there): ${(error as Error).message}`, 'auth');
+      // A public base image pulls without them, as it did before credentials were sent: build on,
+      // and let a refused pull say so (with the login hint).
+      warnings.push(
+        `could not read registry credentials for ${domain}, where a base image comes from: ${(error as Error).message.replace(/\.?$/, '.')} Building without them.`,
+      );
+      continue;
     }
     if (!auth.credentials) continue;
     config[auth.server] = auth.credentials;
     used.push(`${domain} (${auth.source})`);
     secrets.push(...secretsOf(auth.credentials));
   }
-  return { config, used, secrets };
+  return { config, used, secrets, warnings };
 }
 
 async function buildImage(
@@ -279,6 +285,7 @@ export async function applyImage(docker: Docker, prepared: PreparedImage, option
     if (existing) log(`${contentRef} exists but carries content digest "${labelled ?? 'none'}": rebuilding`);
     log(`building ${contentRef} (${prepared.context.entries.length} context entries)`);
     const registry = await buildRegistryConfig(options.readText(plan.dockerfile), plan.buildArgs, options);
+    for (const w of registry.warnings) log(`[warning] ${w}`);
     if (registry.used.length) log(`base image credentials: ${registry.used.join(', ')}`);
     imageId = await buildImage(docker, prepared, log, registry);
     built = true;
