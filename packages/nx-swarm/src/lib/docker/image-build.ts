@@ -192,7 +192,7 @@ async function buildImage(
   }
   if (outcome.error) {
     const where = outcome.step ? ` at step ${outcome.step.n}/${outcome.step.of}` : '';
-    const hint = /\b401\b|unauthori[sz]ed|no basic auth credentials|authentication required|denied/i.test(outcome.error)
+    const hint = isAuthFailure(outcome.error)
       ? ' A base image comes from a registry that wants credentials: `docker login` to it (or set DOCKER_CONFIG to a config.json that has them), then run again.'
       : '';
     throw new ImageError(`The build of ${prepared.contentRef} failed${where}: ${safe(outcome.error)}${hint ? `.${hint}` : ''}`, 'build');
@@ -220,8 +220,13 @@ async function registryDigest(docker: Docker, ref: string, authHeader: string | 
  * What to do about a failed push (pure): a login hint only for authentication failures; for a registry
  * that can't be reached, say so (credentials would not help); else nothing.
  */
+/** A registry refusing for credentials, in the engine's words (push, or a build's pull of a base image). */
+export function isAuthFailure(error: string): boolean {
+  return /\b401\b|unauthori[sz]ed|denied|no basic auth credentials|authentication required|forbidden/i.test(error);
+}
+
 export function pushFailureHint(error: string, auth: Pick<ResolvedAuth, 'server' | 'source' | 'credentials'>): string | undefined {
-  if (/\b401\b|unauthori[sz]ed|denied|no basic auth credentials|authentication required|forbidden/i.test(error)) {
+  if (isAuthFailure(error)) {
     return auth.credentials === undefined
       ? `No credentials for ${auth.server} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json); run \`docker login ${auth.server}\`.`
       : `Credentials for ${auth.server} came from ${auth.source}; check them with \`docker login ${auth.server}\`.`;
