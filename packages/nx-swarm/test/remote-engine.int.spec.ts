@@ -347,33 +347,48 @@ describe('a rolling update over ssh under load through the edge', () => {
   }, 240_000);
 });
 
+/**
+ * Runs `deploy` and SIGKILLs the engine of lab node `node` as soon as this deploy logs `Updating
+ * SERVICE` (the update accepted); starts that engine again afterwards, whatever happened.
+ */
+async function deployWhileKilling<R>(node: string, service: string, deploy: () => Promise<R>): Promise<R> {
+  let killed: Promise<unknown> | undefined;
+  const mark = log.mark(); // this deploy's lines only: an earlier test's update must not trigger the kill
+  const watcher = setInterval(() => {
+    if (!killed && log.lines.slice(mark).some((l) => l.includes(`Updating ${service}`))) killed = lab('kill', node);
+  }, 50);
+  let r: R;
+  let started: Awaited<ReturnType<typeof lab>>;
+  try {
+    r = await deploy();
+  } finally {
+    clearInterval(watcher);
+    await killed;
+    started = await lab('start', node);
+  }
+  if (started.exitCode !== 0) throw new Error(`lab.sh start ${node} failed:\n${started.all}`);
+  if (!killed) throw new Error(`the deploy never logged "Updating ${service}", so ${node} was not killed:\n${log.since(mark)}`);
+  return r;
+}
+
+/** What a deploy that lost its engine after the update was accepted must say (engine-lost.ts). */
+function expectEngineLost(out: string, where: string, service: string): void {
+  const at = where.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  expect(out).toMatch(new RegExp(`Lost the connection to the Docker Engine at ${at} \\(DOCKER_HOST\\)`));
+  expect(out).toMatch(/still lost after 4 attempts/);
+  expect(out).toMatch(new RegExp(`Sent: update of service ${service} to .* \\(at spec version \\d+\\): accepted`));
+  expect(out).toMatch(/Unknown: the rollout may still be running on the swarm/);
+  expect(out).toMatch(/Next: run deploy again when the manager answers/);
+}
+
 describe('the manager killed during a rollout (over ssh)', () => {
   it('says what was sent, what is unknown and what to do, exits non-zero; the next deploy completes', async () => {
     const sshEnv = remoteEnv({ DOCKER_HOST: `ssh://${state.ssh!.alias}` });
     const rollout = { env: { ROLLOUT: 'killed' }, updateConfig: { parallelism: 1, delay: '2s', order: 'start-first' as const, monitor: '3s' } };
     // Kill the manager's engine as soon as the update is accepted.
-    let killed: Promise<unknown> | undefined;
-    const mark = log.mark(); // this deploy's lines only: an earlier test's update must not trigger the kill
-    const watcher = setInterval(() => {
-      if (!killed && log.lines.slice(mark).some((l) => l.includes(`Updating ${SERVICE}`))) killed = lab('kill', state.manager);
-    }, 50);
-    let r: Awaited<ReturnType<typeof deployWith>>;
-    let started: Awaited<ReturnType<typeof lab>>;
-    try {
-      r = await deployWith(sshEnv, rollout);
-    } finally {
-      clearInterval(watcher);
-      await killed;
-      started = await lab('start', state.manager);
-    }
-    if (started.exitCode !== 0) throw new Error(`lab.sh start ${state.manager} failed:\n${started.all}`);
-    expect(killed).toBeDefined();
+    const r = await deployWhileKilling(state.manager, SERVICE, () => deployWith(sshEnv, rollout));
     expect(r.success).toBe(false);
-    expect(r.out).toMatch(/Lost the connection to the Docker Engine at ssh:\/\/nxlab-mgr \(DOCKER_HOST\)/);
-    expect(r.out).toMatch(/still lost after 4 attempts/);
-    expect(r.out).toMatch(new RegExp(`Sent: update of service ${SERVICE} to .* \\(at spec version \\d+\\): accepted`));
-    expect(r.out).toMatch(/Unknown: the rollout may still be running on the swarm/);
-    expect(r.out).toMatch(/Next: run deploy again when the manager answers/);
+    expectEngineLost(r.out, 'ssh://nxlab-mgr', SERVICE);
 
     // The manager is back: deploying again follows the rollout to its end (or finds it done).
     const again = await deployWith(sshEnv, rollout);
@@ -445,29 +460,9 @@ describe('the engine of a single-node swarm killed during a rollout (local socke
     expect({ success: first.success, errors: first.out.split('\n').filter((l) => l.startsWith('[error]')) }).toEqual({ success: true, errors: [] });
 
     const rollout = { env: { ROLLOUT: 'killed' }, updateConfig: { parallelism: 1, delay: '2s', order: 'stop-first' as const, monitor: '3s' } };
-    let killed: Promise<unknown> | undefined;
-    const mark = log.mark();
-    const watcher = setInterval(() => {
-      if (!killed && log.lines.slice(mark).some((l) => l.includes(`Updating ${SOLO}`))) killed = lab('kill', 'nxsolo');
-    }, 50);
-    let r: Awaited<ReturnType<typeof soloDeploy>>;
-    let started: Awaited<ReturnType<typeof lab>>;
-    try {
-      r = await soloDeploy(rollout);
-    } finally {
-      clearInterval(watcher);
-      await killed;
-      started = await lab('start', 'nxsolo');
-    }
-    if (started.exitCode !== 0) throw new Error(`lab.sh start nxsolo failed:\n${started.all}`);
-    expect(killed).toBeDefined();
+    const r = await deployWhileKilling('nxsolo', SOLO, () => soloDeploy(rollout));
     expect(r.success).toBe(false);
-    const where = soloHost.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    expect(r.out).toMatch(new RegExp(`Lost the connection to the Docker Engine at ${where} \\(DOCKER_HOST\\)`));
-    expect(r.out).toMatch(/still lost after 4 attempts/);
-    expect(r.out).toMatch(new RegExp(`Sent: update of service ${SOLO} to .* \\(at spec version \\d+\\): accepted`));
-    expect(r.out).toMatch(/Unknown: the rollout may still be running on the swarm/);
-    expect(r.out).toMatch(/Next: run deploy again when the manager answers/);
+    expectEngineLost(r.out, soloHost, SOLO);
 
     // The engine is back (its swarm too): deploying again follows the rollout to its end, or finds it
     // done, or updates again; in every case it ends on the new spec.
