@@ -9,6 +9,9 @@
 // push to a local registry (Debian's docker-registry on a free loopback port, no auth). Then the
 // whole `nx run accountservice:image` wall (content unchanged) next to a cached
 // `nx run accountservice:build` in the same run. Prints JSON; writes tmp/bench/oci-image.json.
+// Also: the layer gzip of the amd64 binary alone, in one member against the builder's 2 MiB members
+// (medians of 7), and with --profile, every logged line and registry request of the last
+// one-platform push, timed from the executor's start.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -53,8 +56,24 @@ const context = {
 };
 const files = [{ from: 'dist/accountservice/accountservice-linux-amd64', to: 'accountservice-linux-amd64' }];
 const REPO = `nxswarm-bench-${Date.now().toString(36)}/accountservice`;
+const PROFILE = args.includes('--profile');
 let lines = [];
-for (const level of ['info', 'warn', 'error']) logger[level] = (...a) => lines.push(a.join(' '));
+let runStart = 0n;
+const sinceStart = () => (Number(process.hrtime.bigint() - runStart) / 1e6).toFixed(1);
+for (const level of ['info', 'warn', 'error']) logger[level] = (...a) => lines.push(PROFILE ? `${sinceStart()} ms  ${a.join(' ')}` : a.join(' '));
+let requests = [];
+if (PROFILE) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, init) => {
+    const at = sinceStart();
+    const t = process.hrtime.bigint();
+    const res = await realFetch(url, init);
+    requests.push(
+      `${at} ms +${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(1)} ms  ${init?.method ?? 'GET'} ${String(url).replace(/^https?:\/\/[^/]+/, '')} ${res.status}`,
+    );
+    return res;
+  };
+}
 
 function changeBinaries(n) {
   for (const arch of ['amd64', 'arm64'])
@@ -63,7 +82,9 @@ function changeBinaries(n) {
 
 async function timed(options) {
   lines = [];
+  requests = [];
   const t = process.hrtime.bigint();
+  runStart = t;
   const r = await executor(options, context);
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (!r.success) throw new Error(`docker-image failed:\n${lines.join('\n')}`);
@@ -120,6 +141,12 @@ try {
       medianMs: Math.round(median(times)),
       unchangedMs: Math.round(unchanged),
     };
+    if (PROFILE && name === 'push oci (linux/amd64)') {
+      changeBinaries(++n);
+      const ms = await timed({ repository: REPO, files, tags: ['latest'], ...extra });
+      results.pushProfile = { ms: Math.round(ms), lines, requests };
+      process.stderr.write(`profile of one ${name}, ${ms.toFixed(1)} ms:\n${[...lines, ...requests].join('\n')}\n`);
+    }
     process.stderr.write(
       `${name}: changed content median ${Math.round(median(times))} ms (${times.map((t) => Math.round(t)).join(', ')}), unchanged ${Math.round(unchanged)} ms\n`,
     );
@@ -127,6 +154,29 @@ try {
 } finally {
   registry.kill('SIGTERM');
   fs.rmSync(regDir, { recursive: true, force: true });
+}
+
+// The layer gzip alone: one member (what the builder did before) against its 2 MiB members.
+{
+  const zlib = await import('node:zlib');
+  const { gzipDeterministicAsync } = require(path.join(ROOT, 'dist/packages/nx-swarm/src/lib/oci/image.js'));
+  const data = fs.readFileSync(path.join(ws, 'dist/accountservice/accountservice-linux-amd64'));
+  const opts = { level: 1, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY };
+  const oneMember = () => new Promise((res, rej) => zlib.gzip(data, opts, (e, out) => (e ? rej(e) : res(out))));
+  const time = async (f) => {
+    const ms = [];
+    let bytes = 0;
+    for (let i = 0; i < 7; i++) {
+      const t = process.hrtime.bigint();
+      bytes = (await f()).length;
+      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return { medianMs: Math.round(median(ms)), bytes };
+  };
+  results.gzip = { inputBytes: data.length, oneMember: await time(oneMember), members2MiB: await time(() => gzipDeterministicAsync(data)) };
+  process.stderr.write(
+    `gzip of ${data.length} bytes: one member ${results.gzip.oneMember.medianMs} ms, 2 MiB members ${results.gzip.members2MiB.medianMs} ms\n`,
+  );
 }
 
 // Whole tasks through the nx CLI (the workspace's own accountservice; unchanged content).
