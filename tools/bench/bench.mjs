@@ -823,13 +823,12 @@ Where the edit → done time goes (medians, seconds since the edit): deploy task
 
 No-op runs, one by one: ${d.noopDeploySeconds.runs.map((x) => f(x)).join(', ')} s (the first after the create is not served
 from the cache: its check saw the state before the create). The image and deploy targets are served from
-Nx's cache ([caching.md](caching.md)); what a no-op adds to the cached build is the engine checks of their
-runtime inputs and Nx replaying two more cached tasks. Nx hashes image and deploy one after the other
-(each once its dependency is done) and runs the check for each: two Node starts (\`node -e 0\` alone
-takes about 0.1 s on this machine), the first with three Engine API requests (0.15–0.2 s in all), the
-second printing the first one's answer (about 0.15 s: the Node start and reading the state files; the
-engine requests it saves are about 40 ms). The ratio stays above the goal while each check is a Node
-process of its own.
+Nx's cache ([caching.md](caching.md)); what a no-op adds to the cached build is Nx replaying two more
+cached tasks and the engine checks of the image and deploy executors' hasher. Nx hashes image and
+deploy one after the other (each once its dependency is done) and calls the hasher for each, inside
+its own process: the first makes three Engine API requests (about 40 ms), the second reuses that
+answer. (Until 2026-12-02 the check was a runtime input, a Node process per check, about 0.1 s each
+to start: 1.54× in the run of 2026-12-01.)
 
 Edit → done on Engine 20.10: the first probe waits one health interval and the monitor one more
 (5 s each for the image's 5 s interval), and stop-first adds the old task's shutdown (moby's fixed 2 s

@@ -111,7 +111,7 @@ client, a HOME of its own) and once with the manager's socket, interleaved round
 SSH logins during the ssh no-ops: ${figures.sshLogins.join(', ')} (the connection is kept between runs,
 \`NX_SWARM_SSH_CONTROL_PERSIST\`, 60 s by default). A cached \`nx run accountservice:build\` in the same run:
 ${m(figures.cachedBuild)} s. No-ops served wholly from Nx's cache: ${figures.fromCache.local} of ${RUNS} over the local socket,
-${figures.fromCache.ssh} of ${RUNS} over ssh (the image and deploy targets' runtime input checks the engine; over ssh through
+${figures.fromCache.ssh} of ${RUNS} over ssh (the image and deploy executors' hasher checks the engine; over ssh through
 the kept connection's forward of the engine socket: a channel of the open connection, no remote session). Without a kept connection
 (\`NX_SWARM_SSH_CONTROL_PERSIST=0\`) every ssh run logs in (two handshakes through the bastion, 0.5–0.8 s here) and
 the targets are not served from the cache.

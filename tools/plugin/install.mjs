@@ -59,11 +59,12 @@ export function rewriteManifests(copyRoot) {
   fs.writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + '\n');
   for (const [file, key, field] of [
     ['executors.json', 'executors', 'implementation'],
+    ['executors.json', 'executors', 'hasher'],
     ['generators.json', 'generators', 'factory'],
   ]) {
     const p = path.join(copyRoot, file);
     const json = JSON.parse(fs.readFileSync(p, 'utf8'));
-    for (const entry of Object.values(json[key] ?? {})) entry[field] = wrap(entry[field]);
+    for (const entry of Object.values(json[key] ?? {})) if (entry[field]) entry[field] = wrap(entry[field]);
     fs.writeFileSync(p, JSON.stringify(json, null, 2) + '\n');
   }
   return wrappers;

@@ -48,7 +48,11 @@ test('rewriteManifests sends every entry point through dev/ wrappers', () => {
     path.join(dir, 'executors.json'),
     JSON.stringify({
       executors: {
-        'swarm-deploy': { implementation: './src/executors/swarm-deploy/executor', schema: './src/executors/swarm-deploy/schema.json' },
+        'swarm-deploy': {
+          implementation: './src/executors/swarm-deploy/executor',
+          schema: './src/executors/swarm-deploy/schema.json',
+          hasher: './src/executors/swarm-deploy/hasher',
+        },
         'docker-image': { implementation: './src/executors/docker-image/executor', schema: './src/executors/docker-image/schema.json' },
       },
     }),
@@ -66,6 +70,7 @@ test('rewriteManifests sends every entry point through dev/ wrappers', () => {
   for (const [entry, module] of [
     [pkg.main, 'src/index'],
     [executors['swarm-deploy'].implementation, 'src/executors/swarm-deploy/executor'],
+    [executors['swarm-deploy'].hasher, 'src/executors/swarm-deploy/hasher'],
     [executors['docker-image'].implementation, 'src/executors/docker-image/executor'],
     [generators.init.factory, 'src/generators/init/generator'],
   ]) {
@@ -73,6 +78,7 @@ test('rewriteManifests sends every entry point through dev/ wrappers', () => {
     assert.equal(wrappers[entry.slice(2)], module);
   }
   assert.equal(executors['swarm-deploy'].schema, './src/executors/swarm-deploy/schema.json', 'schemas stay where they are');
+  assert.equal(executors['docker-image'].hasher, undefined, 'no hasher is added where there was none');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

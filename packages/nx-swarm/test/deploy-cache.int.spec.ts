@@ -1,6 +1,6 @@
 /**
  * The image and deploy targets are served from Nx's cache only while the engine still holds what
- * the cached run left (their runtime input, bin/engine-state.js): real nx CLI, engine and swarm, in a
+ * the cached run left (their executors' hasher, lib/docker/engine-state-hasher.ts): real nx CLI, engine and swarm, in a
  * scratch copy of the workspace with its own service, port and repository.
  */
 import * as fs from 'node:fs';

@@ -218,15 +218,6 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
   };
 }
 
-/**
- * The runtime input of the cacheable image and deploy targets: what the engine holds for the project
- * now (lib/docker/engine-state.ts). When the script is missing (the plugin not installed as
- * JavaScript), the fallback prints a random number, so nothing is served from the cache. Pure.
- */
-export function engineStateInput(projectName: string): { runtime: string } {
-  return { runtime: `node node_modules/nx-swarm/src/bin/engine-state.js ${JSON.stringify(projectName)} || node -e "console.log(Math.random())"` };
-}
-
 /** The goBuild/goTest named inputs, inlined when the workspace doesn't define them in nx.json. */
 export const GO_BUILD_INPUTS = [
   '{projectRoot}/**/*.go',
@@ -492,11 +483,11 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     targets[names.image] = {
       executor: `${PLUGIN_NAME}:docker-image`,
       dependsOn: [names.build],
-      // Cacheable: the runtime input lists what the engine holds for the project now, so a removed
-      // or retagged image misses (see engineStateInput).
+      // Cacheable: the executor's hasher adds what the engine holds for the project now, so a removed
+      // or retagged image misses (lib/docker/engine-state-hasher.ts).
       cache: true,
       // Every linux binary: a multi-platform image index holds them all.
-      inputs: ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }, engineStateInput(facts.projectName)],
+      inputs: ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }],
       // The receipt swarm-deploy reads, and its run-independent part (the deploy's cache input).
       outputs: [`{workspaceRoot}/${opts.outputDir}/image.json`, `{workspaceRoot}/${opts.outputDir}/image-id.json`],
       options: {
@@ -516,10 +507,11 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     targets[names.deploy] = {
       executor: `${PLUGIN_NAME}:swarm-deploy`,
       dependsOn: [names.image],
-      // Cacheable like the image: the options, the image receipt, and the service's state now
-      // (version, update state, running tasks) with the files and variables the last deploy read.
+      // Cacheable like the image: the options, the image receipt, and (the executor's hasher) the
+      // service's state now (version, update state, running tasks) with the files and variables the
+      // last deploy read.
       cache: true,
-      inputs: [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }, engineStateInput(facts.projectName)],
+      inputs: [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }],
       outputs: [`{workspaceRoot}/${opts.outputDir}/deploy.json`],
       options: { ...(opts.outputDir !== DEFAULT_OUTPUT_DIR ? { outputDir: opts.outputDir } : {}), ...opts.deployOptions },
       ...(Object.keys(opts.deployConfigurations).length ? { configurations: structuredClone(opts.deployConfigurations) } : {}),

@@ -9,7 +9,6 @@ import {
   GO_PRODUCTION_INPUTS,
   GO_TEST_INPUTS,
   inferGoLibraryProject,
-  engineStateInput,
   inferGoServiceProject,
   isCandidateGoMod,
   normalizePluginOptions,
@@ -170,20 +169,8 @@ describe('inferGoServiceProject', () => {
     ['vet', 'nx:run-commands', true, undefined, ['goTest', '^production']],
     ['tidy', 'nx-swarm:go-tidy', false, undefined, undefined],
     ['serve', 'nx-swarm:go-serve', undefined, undefined, undefined],
-    [
-      'image',
-      'nx-swarm:docker-image',
-      true,
-      ['build'],
-      ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }, engineStateInput(facts.projectName)],
-    ],
-    [
-      'deploy',
-      'nx-swarm:swarm-deploy',
-      true,
-      ['image'],
-      [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }, engineStateInput(facts.projectName)],
-    ],
+    ['image', 'nx-swarm:docker-image', true, ['build'], ['default', { dependentTasksOutputFiles: '**/*-linux-*', transitive: false }]],
+    ['deploy', 'nx-swarm:swarm-deploy', true, ['image'], [{ dependentTasksOutputFiles: '**/image-id.json', transitive: false }]],
     ['undeploy', 'nx-swarm:swarm-service-rm', false, undefined, undefined],
   ])('%s: %s, cache %s, dependsOn %j, inputs %j', (name, executor, cache, dependsOn, inputs) => {
     const t = project.targets![name];

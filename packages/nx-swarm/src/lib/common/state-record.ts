@@ -3,9 +3,9 @@
  * repositories and services to look at in the engine, which files and environment variables the deploy
  * read, and a nonce that changes whenever a run wrote something only the registry could tell.
  *
- * The `image` and `deploy` targets are cacheable through a runtime input
- * (`node node_modules/nx-swarm/src/bin/engine-state.js PROJECT`, see lib/docker/engine-state.ts) that
- * prints what the engine holds for them now. Nx computes a task's hash before the task runs, so a
+ * The `image` and `deploy` targets are cacheable through their executors' hasher
+ * (lib/docker/engine-state-hasher.ts, the text from lib/docker/engine-state.ts), which adds to Nx's
+ * hash what the engine holds for them now. Nx computes a task's hash before the task runs, so a
  * cache entry is keyed by the state *before* its run:
  * - a run that changed nothing (the image existed, the service was up to date) leaves an entry whose
  *   state is what the engine still has when it matches again: serving it from the cache is right;
@@ -17,7 +17,7 @@
  *   manifest digests as the registry has them.
  *
  * Kept in .nx/workspace-data/nx-swarm-state/PROJECT.json, outside every task's outputs, so a cache
- * hit never restores it. No dependencies: the runtime-input script loads this file.
+ * hit never restores it. No dependencies: the hasher loads this file inside the Nx process.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -116,8 +116,7 @@ export function updateStateRecord(workspaceRoot: string, project: string, patch:
 
 /**
  * The last cache check's answer, for the other target's check in the same Nx run: Nx hashes `image`
- * and then `deploy` (each after its dependency), running the same runtime input twice, a Node start
- * each. See `reusableCheck` in lib/docker/engine-state.ts for when the second one may reuse it.
+ * and then `deploy` (each after its dependency), calling the hasher twice. See `reusableCheck` in lib/docker/engine-state.ts for when the second one may reuse it.
  */
 export function checkMemoPath(workspaceRoot: string, project: string, env: NodeJS.ProcessEnv = process.env): string {
   return stateRecordPath(workspaceRoot, project, env).replace(/\.json$/, '.check.json');

@@ -170,18 +170,17 @@ describe("the second check of one Nx run reuses the first one's answer", () => {
     `${pid} (${comm}) S ${ppid} ${pid} ${pid} 0 -1 4194560 1 2 0 0 1 2 3 4 20 0 1 0 ${start} 5410816 988`;
   const cli = 'node /ws/node_modules/.bin/nx run app:deploy';
   it.each<[string, Record<number, string>, Record<number, string>, string | undefined]>([
-    ['run by the Nx CLI directly', { 10: stat(10, 'node', 1, 555) }, { 10: cli }, '10:555'],
-    ['run through sh -c (Nx runtime inputs with ||)', { 10: stat(10, 'sh', 9, 556), 9: stat(9, 'node', 1, 500) }, { 9: cli }, '9:500'],
+    ['the Nx CLI', { 10: stat(10, 'node', 1, 555) }, { 10: cli }, '10:555'],
     ['a process name with spaces and parentheses', { 10: stat(10, 'nx (cli) x', 1, 77) }, { 10: cli }, '10:77'],
     [
-      'run by the Nx daemon (it hashes for every command: no reuse)',
-      { 10: stat(10, 'sh', 9, 556), 9: stat(9, 'node', 1, 500) },
-      { 9: 'node /ws/node_modules/nx/dist/src/daemon/server/start.js' },
+      'the Nx daemon (it serves every command: no reuse)',
+      { 10: stat(10, 'node', 1, 500) },
+      { 10: 'node /ws/node_modules/nx/dist/src/daemon/server/start.js' },
       undefined,
     ],
     ['no /proc', {}, {}, undefined],
-    ['a shell whose parent is gone', { 10: stat(10, 'sh', 9, 556) }, {}, undefined],
     ['a cmdline that cannot be read', { 10: stat(10, 'node', 1, 555) }, {}, undefined],
+    ['a stat line without a start time', { 10: '10 (node) S 1 10' }, { 10: cli }, undefined],
   ])('checkOwner: %s', (_what, procs, cmdlines, owner) =>
     expect(
       checkOwner(

@@ -1,7 +1,7 @@
 /**
- * The engine state that the cacheable `image` and `deploy` targets depend on, as text for Nx's
- * runtime input (`node node_modules/nx-swarm/src/bin/engine-state.js PROJECT`; Nx hashes what it
- * prints). It lists, for what the project's state record names (lib/common/state-record.ts): the
+ * The engine state that the cacheable `image` and `deploy` targets depend on, as the text that their
+ * hasher (engine-state-hasher.ts) adds to Nx's hash. It lists, for what the project's state record
+ * names (lib/common/state-record.ts): the
  * tags and ids of its images, its services' id, version, update state and running tasks, and one
  * digest over the files and environment variables the last deploy read. Values are hashed, never
  * printed.
@@ -9,11 +9,11 @@
  * When that can't be known cheaply and for sure (no record yet, an npipe endpoint, ssh:// without a
  * kept connection, an engine that does not answer, a record marked uncacheable) it prints a fresh
  * random line instead:
- * the task then always runs, as it did before it was cacheable. It never fails: a failing runtime
- * input would make every task in the run fail.
+ * the task then always runs, as it did before it was cacheable. It never fails: a failing hasher
+ * would make every task in the run fail.
  *
- * Raw Engine API requests over node:http: no dockerode, so the check costs a Node start and three
- * requests (about 60 ms here; over ssh:// a session on the kept connection, about 0.2 s in the lab).
+ * Raw Engine API requests over node:http: no dockerode, so the check costs three requests inside the
+ * Nx process (about 40 ms here; over ssh:// a session on the kept connection, about 0.2 s in the lab).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -215,35 +215,23 @@ export interface CheckMemo {
 }
 
 /**
- * The Nx CLI process that runs this run's hashing, as `pid:starttime` from /proc: the check's parent,
- * or its grandparent when Nx ran it through a shell (`sh -c "node … || node -e …"`). Undefined (then
- * no check reuses another's answer) where there is no /proc, and when that process is the Nx daemon:
- * the daemon hashes for every `nx` command, so its pid would let one command's answer stand for the
- * next command's (`nx run …:deploy; docker service rm …; nx run …:deploy` inside the window).
- * Pure: `readStat` gives /proc/PID/stat, `readCmdline` /proc/PID/cmdline.
+ * The Nx process that runs this run's hashing (the hasher passes its own pid), as `pid:starttime`
+ * from /proc. Undefined (then no check reuses another's answer) where there is no /proc, and when
+ * that process is the Nx daemon: the daemon serves every `nx` command, so its pid would let one
+ * command's answer stand for the next command's (`nx run …:deploy; docker service rm …; nx run
+ * …:deploy` inside the window). Pure: `readStat` gives /proc/PID/stat, `readCmdline` /proc/PID/cmdline.
  */
 export function checkOwner(
-  ppid: number,
+  pid: number,
   readStat: (pid: number) => string | undefined,
   readCmdline: (pid: number) => string | undefined = () => '',
 ): string | undefined {
-  let pid = ppid;
-  for (let hop = 0; hop < 2; hop++) {
-    const stat = readStat(pid);
-    if (!stat) return undefined;
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' '); // state ppid pgrp … ; starttime is field 22 of the whole line
-    if (/^(sh|bash|dash|ash|zsh)$/.test(comm) && hop === 0) {
-      pid = Number(fields[1]);
-      if (!Number.isInteger(pid) || pid <= 1) return undefined;
-      continue;
-    }
-    const cmdline = readCmdline(pid);
-    if (cmdline === undefined || /[\\/]daemon[\\/]server[\\/]start\.[jt]s/.test(cmdline)) return undefined;
-    return fields[19] ? `${pid}:${fields[19]}` : undefined;
-  }
-  return undefined;
+  const stat = readStat(pid);
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp … ; starttime is field 22 of the whole line
+  const cmdline = readCmdline(pid);
+  if (cmdline === undefined || /[\\/]daemon[\\/]server[\\/]start\.[jt]s/.test(cmdline)) return undefined;
+  return fields[19] ? `${pid}:${fields[19]}` : undefined;
 }
 
 /** How long a check's answer stands for the next check of the same process. */

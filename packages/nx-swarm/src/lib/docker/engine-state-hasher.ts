@@ -1,0 +1,86 @@
+/**
+ * The custom Nx hasher of docker-image and swarm-deploy (executors.json `hasher`): Nx's own hash of
+ * the task's inputs, combined with what the engine holds for the project now (engineStateText in
+ * engine-state.ts). A removed or retagged image, a changed or removed service, a task that stopped,
+ * or a changed secret file then miss the cache, as a runtime input would make them.
+ *
+ * Why a hasher and not a runtime input: Nx runs the hasher inside its own process, so the check costs
+ * three Engine API requests and no Node start. Nx hashes `image` and then `deploy` (each once its
+ * dependency is done); as a runtime input that was two Node processes per no-op (about 0.1 s each
+ * here), and the second check reuses the first one's answer (reusableCheck) without asking the engine.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CustomHasher, Hash } from '@nx/devkit';
+import { checkOwner, engineStateText, type EngineStateParams } from './engine-state';
+
+/** The details key Nx shows for the engine check (`nx show project`, the task's hash details). */
+export const ENGINE_STATE_DETAIL = 'nx-swarm engine state';
+
+/** What identifies the plugin build: its version and, in this workspace's own install, the sources' fingerprint. */
+export function pluginIdentity(packageRoot = path.join(__dirname, '..', '..', '..')): string {
+  const readJson = (file: string): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(packageRoot, file), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const version = readJson('package.json')?.version;
+  const fingerprint = readJson('.nx-swarm-install.json')?.fingerprint; // tools/plugin/install.mjs
+  return ['nx-swarm', version, fingerprint].filter((part) => typeof part === 'string').join(' ');
+}
+
+/** Nx's hash and the engine state's, as one hash. Pure. */
+export function combineHash(base: Hash, stateText: string, hashArray: (parts: string[]) => string): Hash {
+  const state = `sha256:${createHash('sha256').update(stateText).digest('hex')}`;
+  return {
+    ...base,
+    value: hashArray([base.value, state]),
+    details: { ...base.details, runtime: { ...(base.details.runtime ?? {}), [ENGINE_STATE_DETAIL]: state } },
+  };
+}
+
+/** This process as checkOwner names it (pid and start time), so that image's answer may stand for deploy's. */
+function selfOwner(): string | undefined {
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return checkOwner(
+    process.pid,
+    (pid) => read(`/proc/${pid}/stat`),
+    (pid) => read(`/proc/${pid}/cmdline`)?.split('\0').join(' '),
+  );
+}
+
+/** Seams for tests: the engine check and Nx's hashArray. */
+export interface HasherSeams {
+  stateText?: (p: EngineStateParams) => Promise<string>;
+  hashArray?: (parts: string[]) => string;
+  workspaceRoot?: string;
+}
+
+export function engineStateHasher(seams: HasherSeams = {}): CustomHasher {
+  return async (task, context) => {
+    // Nx passes the task's own env (its .env files included); the typings don't say so yet.
+    const env = (context as { env?: NodeJS.ProcessEnv }).env ?? process.env;
+    // Already loaded in the Nx process that calls a hasher.
+    const nx = seams.hashArray && seams.workspaceRoot ? undefined : (require('nx/src/devkit-exports') as typeof import('@nx/devkit'));
+    const [base, text] = await Promise.all([
+      context.hasher.hashTask(task, context.taskGraph, env),
+      (seams.stateText ?? engineStateText)({
+        workspaceRoot: seams.workspaceRoot ?? nx!.workspaceRoot,
+        project: task.target.project,
+        env,
+        plugin: pluginIdentity(),
+        owner: selfOwner(),
+      }),
+    ]);
+    return combineHash(base, text, seams.hashArray ?? nx!.hashArray);
+  };
+}
