@@ -56,6 +56,26 @@ describe('engineStateHasher', () => {
     expect(seen[1].params).toMatchObject({ workspaceRoot: '/ws', project: 'app' });
     expect(h.value).toBe(combineHash(base(), 'state A', join).value);
   });
+
+  it.each<[string, boolean | undefined, boolean]>([
+    ['cache: true', true, true],
+    ['cache unset (older Nx)', undefined, true],
+    ['cache: false (Nx still hashes it)', false, false],
+  ])('%s: the engine is asked = %s', async (_what, cache, asked) => {
+    let checks = 0;
+    const context = { hasher: { hashTask: async () => base() }, taskGraph: {}, env: {} } as unknown as HasherContext;
+    const hasher = engineStateHasher({
+      hashArray: join,
+      workspaceRoot: '/ws',
+      stateText: async () => {
+        checks++;
+        return 'state A';
+      },
+    });
+    const h = await hasher({ ...task, cache } as Task, context);
+    expect(checks > 0).toBe(asked);
+    expect(h.value).toBe(asked ? combineHash(base(), 'state A', join).value : base().value);
+  });
 });
 
 describe('pluginIdentity', () => {
