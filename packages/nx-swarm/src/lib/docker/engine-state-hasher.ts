@@ -65,14 +65,22 @@ export interface HasherSeams {
   workspaceRoot?: string;
 }
 
+/** hashArray and workspaceRoot from the Nx that calls the hasher (already loaded there), else @nx/devkit's. */
+function nxExports(): Pick<typeof import('@nx/devkit'), 'hashArray' | 'workspaceRoot'> {
+  try {
+    return require('nx/src/devkit-exports') as typeof import('@nx/devkit');
+  } catch {
+    return require('@nx/devkit') as typeof import('@nx/devkit');
+  }
+}
+
 export function engineStateHasher(seams: HasherSeams = {}): CustomHasher {
   return async (task, context) => {
     // Nx passes the task's own env (its .env files included); the typings don't say so yet.
     const env = (context as { env?: NodeJS.ProcessEnv }).env ?? process.env;
     // Nx hashes every task, cacheable or not; a target with `cache: false` never asks the engine.
     if ((task as { cache?: boolean }).cache === false) return context.hasher.hashTask(task, context.taskGraph, env);
-    // Already loaded in the Nx process that calls a hasher.
-    const nx = seams.hashArray && seams.workspaceRoot ? undefined : (require('nx/src/devkit-exports') as typeof import('@nx/devkit'));
+    const nx = seams.hashArray && seams.workspaceRoot ? undefined : nxExports();
     const [base, text] = await Promise.all([
       context.hasher.hashTask(task, context.taskGraph, env),
       (seams.stateText ?? engineStateText)({
