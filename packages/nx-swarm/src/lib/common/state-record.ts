@@ -116,7 +116,8 @@ export function updateStateRecord(workspaceRoot: string, project: string, patch:
 
 /**
  * The last cache check's answer, for the other target's check in the same Nx run: Nx hashes `image`
- * and then `deploy` (each after its dependency), calling the hasher twice. See `reusableCheck` in lib/docker/engine-state.ts for when the second one may reuse it.
+ * and then `deploy` (each after its dependency), calling the hasher twice. See `reusableCheck` in
+ * lib/docker/engine-state.ts for when the second one may reuse it.
  */
 export function checkMemoPath(workspaceRoot: string, project: string, env: NodeJS.ProcessEnv = process.env): string {
   return stateRecordPath(workspaceRoot, project, env).replace(/\.json$/, '.check.json');

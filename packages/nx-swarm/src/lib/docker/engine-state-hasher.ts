@@ -10,9 +10,9 @@
  * here), and the second check reuses the first one's answer (reusableCheck) without asking the engine.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CustomHasher, Hash } from '@nx/devkit';
+import { readTextOrUndefined } from '../common/fs';
 import { checkOwner, engineStateText, type EngineStateParams } from './engine-state';
 
 /** The details key Nx shows for the engine check (`nx show project`, the task's hash details). */
@@ -22,7 +22,7 @@ export const ENGINE_STATE_DETAIL = 'nx-swarm engine state';
 export function pluginIdentity(packageRoot = path.join(__dirname, '..', '..', '..')): string {
   const readJson = (file: string): Record<string, unknown> | undefined => {
     try {
-      return JSON.parse(fs.readFileSync(path.join(packageRoot, file), 'utf8')) as Record<string, unknown>;
+      return JSON.parse(readTextOrUndefined(path.join(packageRoot, file)) ?? 'null') as Record<string, unknown> | undefined;
     } catch {
       return undefined;
     }
@@ -44,17 +44,10 @@ export function combineHash(base: Hash, stateText: string, hashArray: (parts: st
 
 /** This process as checkOwner names it (pid and start time), so that image's answer may stand for deploy's. */
 function selfOwner(): string | undefined {
-  const read = (file: string) => {
-    try {
-      return fs.readFileSync(file, 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
   return checkOwner(
     process.pid,
-    (pid) => read(`/proc/${pid}/stat`),
-    (pid) => read(`/proc/${pid}/cmdline`)?.split('\0').join(' '),
+    (pid) => readTextOrUndefined(`/proc/${pid}/stat`),
+    (pid) => readTextOrUndefined(`/proc/${pid}/cmdline`)?.split('\0').join(' '),
   );
 }
 

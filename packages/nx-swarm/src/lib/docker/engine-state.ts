@@ -1,15 +1,13 @@
 /**
  * The engine state that the cacheable `image` and `deploy` targets depend on, as the text that their
  * hasher (engine-state-hasher.ts) adds to Nx's hash. It lists, for what the project's state record
- * names (lib/common/state-record.ts): the
- * tags and ids of its images, its services' id, version, update state and running tasks, and one
- * digest over the files and environment variables the last deploy read. Values are hashed, never
- * printed.
+ * names (lib/common/state-record.ts): the tags and ids of its images, its services' id, version,
+ * update state and running tasks, and one digest over the files and environment variables the last
+ * deploy read. Values are hashed, never printed.
  *
  * When that can't be known cheaply and for sure (no record yet, an npipe endpoint, ssh:// without a
- * kept connection, an engine that does not answer, a record marked uncacheable) it prints a fresh
- * random line instead:
- * the task then always runs, as it did before it was cacheable. It never fails: a failing hasher
+ * kept connection, an engine that does not answer, a record marked uncacheable) the text is a fresh
+ * random line instead: the task then always runs, as it did before it was cacheable. It never fails: a failing hasher
  * would make every task in the run fail.
  *
  * Raw Engine API requests over node:http: no dockerode, so the check costs three requests inside the
