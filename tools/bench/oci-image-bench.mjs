@@ -160,10 +160,9 @@ try {
 // The layer gzip alone: one member (what the builder did before) against its 2 MiB members.
 {
   const zlib = await import('node:zlib');
-  const { gzipDeterministicAsync } = require(path.join(ROOT, 'dist/packages/nx-swarm/src/lib/oci/image.js'));
+  const { gzipDeterministicAsync, GZIP_OPTIONS } = require(path.join(ROOT, 'dist/packages/nx-swarm/src/lib/oci/image.js'));
   const data = fs.readFileSync(path.join(ws, 'dist/accountservice/accountservice-linux-amd64'));
-  const opts = { level: 1, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY };
-  const oneMember = () => new Promise((res, rej) => zlib.gzip(data, opts, (e, out) => (e ? rej(e) : res(out))));
+  const oneMember = () => new Promise((res, rej) => zlib.gzip(data, GZIP_OPTIONS, (e, out) => (e ? rej(e) : res(out))));
   const time = async (f) => {
     const ms = [];
     let bytes = 0;

@@ -7,8 +7,8 @@
  *
  * When that can't be known cheaply and for sure (no record yet, an npipe endpoint, ssh:// without a
  * kept connection, an engine that does not answer, a record marked uncacheable) the text is a fresh
- * random line instead: the task then always runs, as it did before it was cacheable. It never fails: a failing hasher
- * would make every task in the run fail.
+ * random line instead: the task then always runs, as it did before it was cacheable. It never
+ * fails: a failing hasher would make every task in the run fail.
  *
  * Raw Engine API requests over node:http: no dockerode, so the check costs three requests inside the
  * Nx process (about 40 ms here; over ssh:// a session on the kept connection, about 0.2 s in the lab).
@@ -21,6 +21,8 @@ import * as path from 'node:path';
 import { readTextOrUndefined } from '../common/fs';
 import { checkMemoPath, parseStateRecord, stateRecordPath, type StateRecord } from '../common/state-record';
 import { describeEndpoint, resolveDockerEndpoint, type DockerEndpoint, type EndpointEnv } from './endpoint';
+
+const readText = readTextOrUndefined;
 
 /** GET an Engine API path and parse its JSON; rejects on a non-2xx status or after the timeout. */
 export type EngineGet = (apiPath: string) => Promise<unknown>;
@@ -95,7 +97,6 @@ export function registryHead(env: NodeJS.ProcessEnv): RegistryHead {
   const { resolveRegistryAuth } = require('./registry-auth') as typeof import('./registry-auth');
   const { registryDomainOf, repositoryPathOf } = require('./reference') as typeof import('./reference');
   const { MEDIA_TYPES } = require('../oci/image') as typeof import('../oci/image');
-  const readText = readTextOrUndefined;
   const clients = new Map<string, Promise<InstanceType<typeof RegistryClient>>>();
   const clientFor = (domain: string) => {
     let c = clients.get(domain);
@@ -273,7 +274,6 @@ export interface EngineStateParams {
 export async function engineStateText(p: EngineStateParams): Promise<string> {
   const notCached = (why: string) => `not cacheable now: ${why} (${(p.nonce ?? randomUUID)()})`;
   try {
-    const readText = readTextOrUndefined;
     // Read once: the memo below is keyed by the very text the answer was computed from.
     const recordText = readText(stateRecordPath(p.workspaceRoot, p.project));
     const record = parseStateRecord(recordText);

@@ -216,15 +216,15 @@ async function registryDigest(docker: Docker, ref: string, authHeader: string | 
   }
 }
 
-/**
- * What to do about a failed push (pure): a login hint only for authentication failures; for a registry
- * that can't be reached, say so (credentials would not help); else nothing.
- */
 /** A registry refusing for credentials, in the engine's words (push, or a build's pull of a base image). */
 export function isAuthFailure(error: string): boolean {
   return /\b401\b|unauthori[sz]ed|denied|no basic auth credentials|authentication required|forbidden/i.test(error);
 }
 
+/**
+ * What to do about a failed push (pure): a login hint only for authentication failures; for a registry
+ * that can't be reached, say so (credentials would not help); else nothing.
+ */
 export function pushFailureHint(error: string, auth: Pick<ResolvedAuth, 'server' | 'source' | 'credentials'>): string | undefined {
   if (isAuthFailure(error)) {
     return auth.credentials === undefined

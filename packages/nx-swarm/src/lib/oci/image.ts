@@ -60,7 +60,8 @@ export interface ImageConfigFile {
  */
 export const GZIP_MEMBER_BYTES = 2 * 1024 * 1024;
 
-const GZIP_OPTIONS = { level: GZIP_LEVEL, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY };
+/** The zlib settings of every layer (with GZIP_LEVEL): part of what makes the bytes reproducible. */
+export const GZIP_OPTIONS = { level: GZIP_LEVEL, memLevel: 8, windowBits: 15, strategy: zlib.constants.Z_DEFAULT_STRATEGY };
 
 function pieces(data: Buffer): Buffer[] {
   const out: Buffer[] = [];
