@@ -7,7 +7,8 @@
  * (the new binary really prints the change); a library `_test.go` edit reruns its tests but serves
  * the build from the cache; an edit of one service affects only it; `nx affected -t deploy` on the
  * real swarm redeploys exactly the importer (the other keeps its task ids); and with the Nx daemon
- * on, an added import shows up as an edge in `nx graph` without `nx daemon --stop`.
+ * on, an added import shows up as an edge in `nx graph` without `nx daemon --stop`, and the daemon's
+ * watched walk (plugins not isolated) puts a newly imported library into the build's inputs.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -329,7 +330,7 @@ describe('nx run svc-a:serve (continuous)', () => {
 
 describe('with the Nx daemon on', () => {
   let ws: string;
-  const env = { ...nxCliEnv(), NX_DAEMON: 'true' };
+  const env = { ...nxCliEnv(), NX_DAEMON: 'true', NX_VERBOSE_LOGGING: 'true' };
   const nx = (...args: string[]) => execa(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, reject: false, all: true, env, extendEnv: false });
 
   beforeAll(async () => {
@@ -360,5 +361,24 @@ describe('with the Nx daemon on', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect(seen.sort()).toEqual(['common', 'testkit']);
+  });
+
+  it("the daemon's own walk (plugins not isolated, files watched) puts a new import's library into the build inputs", async () => {
+    // svc-b imports common since the test above; its build now must follow common's edits.
+    expect(fs.readFileSync(path.join(ws, '.env'), 'utf8')).toMatch(/^NX_ISOLATE_PLUGINS=false$/m);
+    const built = await nx('run', 'svc-b:build', '--outputStyle=stream');
+    expect(built.exitCode).toBe(0);
+    expect(await printed(ws, 'svc-b')).toBe('hello v1');
+    // (Verbose output names a cache hit in the summary, not with `[local cache]`.)
+    const fromCache = /\[local cache\]|from the cache instead of running the command for 1 out of 1 tasks/;
+    expect((await nx('run', 'svc-b:build', '--outputStyle=stream')).all).toMatch(fromCache);
+    edit(ws, 'libs/common/greet/greet.go', 'hello v1', 'hello daemon');
+    const rebuilt = await nx('run', 'svc-b:build', '--outputStyle=stream');
+    expect(rebuilt.exitCode).toBe(0);
+    expect(rebuilt.all).not.toMatch(fromCache);
+    expect(await printed(ws, 'svc-b')).toBe('hello daemon');
+    // And it was the watched walk that answered: the daemon walked only the changed module.
+    const log = fs.readFileSync(path.join(ws, '.nx/workspace-data/d/daemon.log'), 'utf8');
+    expect(log).toMatch(/nx-swarm: Go files: walked 1 of 4 modules, the others unchanged since the last computation \(watched\)/);
   });
 });

@@ -35,15 +35,8 @@ import {
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
 import { closureOfModuleImports, goImportEdges } from './go-graph/dependencies';
-import {
-  findGoWorks,
-  goModulesFromProjects,
-  moduleBuildImports,
-  readGoModAt,
-  scanModuleFiles,
-  walkModuleGoFiles,
-  type GoFileStat,
-} from './go-graph/workspace-files';
+import { findGoWorks, goModulesFromProjects, moduleBuildImports, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
+import { moduleWalkerFor } from './go-graph/module-walker';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -95,7 +88,7 @@ export async function goModuleFactsFor(
   const resolver = resolverFor(workspaceRoot, modules);
   let closure: Map<string, string[]> | undefined;
   try {
-    closure = closureFor(workspaceRoot, modules, resolver);
+    closure = await closureFor(workspaceRoot, modules, resolver);
   } catch {
     closure = undefined;
   }
@@ -112,19 +105,21 @@ export async function goModuleFactsFor(
 
 /**
  * The build-dependency closure of every module. The daemon recomputes the graph after every edit, in
- * a fresh plugin worker each time, so this stays cheap: the module folders are walked (readdir +
- * stat); a module whose files' stats are unchanged takes its import list from its summary, and in
- * the others only files whose stat changed since the scan memo (both kept in Nx's workspace-data
- * folder, see go-graph/workspace-files.ts and scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but
- * inside an isolated plugin worker it builds a file index of its own: seconds per computation, and
- * not updated with the edits.)
+ * a fresh plugin worker each time unless plugins are not isolated, so this stays cheap: the module
+ * folders are walked (readdir + stat; in the daemon's own process only the modules with file-system
+ * events since the last computation, see go-graph/module-walker.ts); a module whose files' stats are
+ * unchanged takes its import list from its summary, and in the others only files whose stat changed
+ * since the scan memo (both kept in Nx's workspace-data folder, see go-graph/workspace-files.ts and
+ * scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but inside an
+ * isolated plugin worker it builds a file index of its own: seconds per computation, and not updated
+ * with the edits; and it leaves out gitignored files, whose imports are real build dependencies.)
  */
-function closureFor(workspaceRoot: string, modules: GoModule[], resolver: GoResolver): Map<string, string[]> {
-  const roots = modules.map((m) => m.root);
-  const filesByRoot = new Map<string, GoFileStat[]>();
-  for (const root of roots) {
-    const nested = new Set(roots.filter((r) => r !== root && (root === '.' || r.startsWith(`${root}/`))));
-    filesByRoot.set(root, walkModuleGoFiles(workspaceRoot, root, nested));
+async function closureFor(workspaceRoot: string, modules: GoModule[], resolver: GoResolver): Promise<Map<string, string[]>> {
+  const walker = moduleWalkerFor(workspaceRoot);
+  const filesByRoot = await walker.walk(modules.map((m) => m.root));
+  if (process.env.NX_VERBOSE_LOGGING === 'true') {
+    const how = walker.isWatching ? 'the others unchanged since the last computation (watched)' : 'not watched';
+    console.error(`nx-swarm: Go files: walked ${walker.lastWalked.length} of ${modules.length} modules, ${how}`);
   }
   return closureOfModuleImports(moduleBuildImports(workspaceRoot, filesByRoot), resolver);
 }

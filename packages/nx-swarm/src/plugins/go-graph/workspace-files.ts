@@ -334,6 +334,19 @@ function saveSummaries(workspaceRoot: string): void {
   }
 }
 
+/** A module walk's files (sorted), racy flag and fingerprint; once per walk (module-walker.ts hands out the same walk again while a module is unchanged). */
+const fingerprints = new WeakMap<GoFileStat[], { root: string; files: GoFileStat[]; racy: boolean; fingerprint: string }>();
+function fingerprintOf(root: string, walked: GoFileStat[]) {
+  const known = fingerprints.get(walked);
+  if (known && known.root === root) return known;
+  const files = walked.filter((f) => isModuleGoFile(f.file, root)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const hash = createHash('sha1');
+  for (const f of files) hash.update(`${f.file}\0${f.stat}\n`);
+  const value = { root, files, racy: files.some((f) => f.racy), fingerprint: hash.digest('hex') };
+  fingerprints.set(walked, value);
+  return value;
+}
+
 /**
  * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
  * what buildDependencyClosure needs. A module whose files' stats are all as they were (and none was
@@ -347,12 +360,8 @@ export function moduleBuildImports(workspaceRoot: string, filesByRoot: Map<strin
   lastWalk.set(workspaceRoot, stats);
   let memo: ScanMemo | undefined;
   for (const [root, walked] of filesByRoot) {
-    const files = walked.filter((f) => isModuleGoFile(f.file, root)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const { files, racy, fingerprint } = fingerprintOf(root, walked);
     for (const f of files) stats.set(f.file, f);
-    const racy = files.some((f) => f.racy);
-    const hash = createHash('sha1');
-    for (const f of files) hash.update(`${f.file}\0${f.stat}\n`);
-    const fingerprint = hash.digest('hex');
     const known = store.byRoot.get(root);
     if (known && known.fingerprint === fingerprint && !racy) {
       out.set(root, known.imports);
@@ -438,8 +447,14 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
 /**
  * The .go files of one module folder from the file system (not those of nested modules, nor under
  * vendor/, testdata/, or folders Go ignores), with their stat fingerprints for the scan memo.
+ * `onDir` sees each folder walked (relative path, its absolute path) just before it is read.
  */
-export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoots: Set<string>): GoFileStat[] {
+export function walkModuleGoFiles(
+  workspaceRoot: string,
+  root: string,
+  nestedRoots: Set<string>,
+  onDir?: (rel: string, abs: string) => void,
+): GoFileStat[] {
   const out: GoFileStat[] = [];
   const now = Date.now();
   const base = workspaceRoot.endsWith(path.sep) ? workspaceRoot : workspaceRoot + path.sep;
@@ -448,6 +463,7 @@ export function walkModuleGoFiles(workspaceRoot: string, root: string, nestedRoo
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
     try {
+      onDir?.(rel, abs(rel));
       entries = fs.readdirSync(abs(rel), { withFileTypes: true });
     } catch {
       return;
