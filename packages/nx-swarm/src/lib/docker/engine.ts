@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { readTextOrUndefined } from '../common/fs';
+import { loadDockerode } from './dockerode-lean';
 import { DockerEndpoint, EndpointEnv, describeEndpoint, resolveDockerEndpoint } from './endpoint';
 import { SshTransport, SshTransportError } from './ssh-transport';
 import { TlsFilesSeen, classifyTlsError } from './tls-errors';
@@ -140,7 +141,8 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
     ssh?.close();
     (base as { agent?: http.Agent }).agent?.destroy();
   };
-  const probe = new Docker(base);
+  const Dockerode = loadDockerode();
+  const probe = new Dockerode(base);
   let version: Docker.DockerVersion & { MinAPIVersion?: string };
   try {
     version = (await probe.version()) as Docker.DockerVersion & { MinAPIVersion?: string };
@@ -156,7 +158,7 @@ export async function connectEngine(options: ConnectOptions = {}): Promise<Engin
     throw error;
   }
   return {
-    docker: new Docker({ ...base, version: `v${apiVersion}` }),
+    docker: new Dockerode({ ...base, version: `v${apiVersion}` }),
     endpoint,
     apiVersion,
     serverVersion: version.Version,
