@@ -118,8 +118,12 @@ async function closureFor(workspaceRoot: string, modules: GoModule[], resolver: 
   const walker = moduleWalkerFor(workspaceRoot);
   const filesByRoot = await walker.walk(modules.map((m) => m.root));
   if (process.env.NX_VERBOSE_LOGGING === 'true') {
-    const how = walker.isWatching ? 'the others unchanged since the last computation (watched)' : 'not watched';
-    console.error(`nx-swarm: Go files: walked ${walker.lastWalked.length} of ${modules.length} modules, ${how}`);
+    const walked = walker.lastWalked.length;
+    const what =
+      walked < modules.length
+        ? `walked ${walked} of ${modules.length} modules, the others unchanged since the last computation (watched)`
+        : `walked all ${modules.length} modules${walker.isWatching ? ', watching their folders from now on' : ' (not watched)'}`;
+    console.error(`nx-swarm: Go files: ${what}`);
   }
   return closureOfModuleImports(moduleBuildImports(workspaceRoot, filesByRoot), resolver);
 }

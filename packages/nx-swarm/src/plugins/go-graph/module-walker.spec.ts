@@ -124,6 +124,16 @@ describe('ModuleWalker in a long-lived process (watching)', () => {
     expect(files(byRoot, 'libs/other')).toEqual(['libs/other/new.go', 'libs/other/other.go']);
   });
 
+  it('two walks at once each wait for their own barrier, and both see an edit made before them', async () => {
+    const w = make();
+    await w.walk(ROOTS);
+    append('libs/common/greet/greet.go');
+    const [a, b] = await Promise.all([w.walk(ROOTS), w.walk(ROOTS)]);
+    expect(w.isWatching).toBe(true);
+    const stat = fs.statSync(path.join(root, 'libs/common/greet/greet.go'));
+    for (const byRoot of [a, b]) expect(byRoot.get('libs/common')!.map((f) => f.stat)).toEqual([statKeyOf(stat)]);
+  });
+
   it('more events between two computations than the queue may hold: one full walk, then watching again', async () => {
     const w = make(true, { maxEventsBetween: 5 });
     await w.walk(ROOTS);

@@ -67,7 +67,8 @@ export class ModuleWalker {
   private suspect = false;
   private broken = false;
   private barrierWatch: { close(): void } | undefined;
-  private pendingBarrier: { name: string; done: (ok: boolean) => void } | undefined;
+  /** Barrier files created and not yet seen, by name (walks may overlap: each has its own). */
+  private readonly pendingBarriers = new Map<string, (ok: boolean) => void>();
   private seq = 0;
   /** The modules the last walk() walked (the others it answered from their earlier walk). */
   lastWalked: string[] = [];
@@ -187,7 +188,7 @@ export class ModuleWalker {
       this.barrierWatch = this.seams.watchDir(
         this.seams.barrierDir,
         (name) => {
-          if (name && this.pendingBarrier && name === this.pendingBarrier.name) this.pendingBarrier.done(true);
+          if (name) this.pendingBarriers.get(name)?.(true);
         },
         () => this.giveUp(),
       );
@@ -205,12 +206,12 @@ export class ModuleWalker {
       const timer = setTimeout(() => finish(false), this.seams.barrierTimeoutMs);
       const finish = (ok: boolean) => {
         clearTimeout(timer);
-        this.pendingBarrier = undefined;
+        this.pendingBarriers.delete(name);
         fs.rmSync(file, { force: true });
         if (!ok) this.giveUp();
         resolve(ok && !this.broken);
       };
-      this.pendingBarrier = { name, done: finish };
+      this.pendingBarriers.set(name, finish);
       try {
         fs.writeFileSync(file, '');
       } catch {
