@@ -66,6 +66,12 @@ describe('ModuleWalker in a long-lived process (watching)', () => {
     ['a file in that new folder edited', () => append('svc/api/handler.go'), ['svc']],
     ['a file renamed', () => fs.renameSync(path.join(root, 'libs/other/other.go'), path.join(root, 'libs/other/renamed.go')), ['libs/other']],
     ['a folder removed', () => fs.rmSync(path.join(root, 'svc/api'), { recursive: true }), ['svc']],
+    [
+      'a folder removed and made again under the same name',
+      () => (fs.rmSync(path.join(root, 'svc/store'), { recursive: true }), write('svc/store/db.go')),
+      ['svc'],
+    ],
+    ['a file in that folder edited in place (the new folder is watched)', () => append('svc/store/db.go'), ['svc']],
     ['a file under vendor/ (never walked)', () => append('svc/vendor/x/x.go'), []],
     ['two modules edited', () => (append('svc/main.go'), append('libs/other/renamed.go')), ['svc', 'libs/other']],
     ['nothing changed again', () => undefined, []],

@@ -50,11 +50,16 @@ const statDirWithFs = (abs: string): string | undefined => {
 
 const BARRIER_PREFIX = 'nx-swarm-go-watch-';
 
+/** The inode in a statKeyOf() key (`size:mtime:ctime:ino`). */
+const inodeOf = (key: string | undefined) => (key === undefined ? undefined : key.slice(key.lastIndexOf(':') + 1));
+
 interface WatchedDir {
   root: string;
   abs: string;
   key: string | undefined;
   watch: { close(): void };
+  /** An event named like the folder itself: it may be gone (a watch follows the old folder). */
+  stale?: boolean;
 }
 
 export class ModuleWalker {
@@ -157,27 +162,41 @@ export class ModuleWalker {
   private watchDir(root: string, rel: string, abs: string): void {
     const known = this.dirs.get(rel);
     const key = this.seams.statDir(abs);
-    if (known) {
+    if (known && !known.stale && inodeOf(known.key) === inodeOf(key)) {
       known.root = root;
       known.key = key;
       return;
     }
+    // New, or removed and made again under the same name: a watch follows the old folder, and its
+    // inode number may well be the new one's (file systems reuse them at once).
+    known?.watch.close();
+    this.dirs.delete(rel);
     try {
       const watch = this.seams.watchDir(
         abs,
-        () => this.onEvent(rel),
+        (name) => this.onEvent(rel, name),
         () => this.giveUp(),
       );
       this.dirs.set(rel, { root, abs, key, watch });
-    } catch {
-      // ENOSPC (the inotify watch limit), or the folder went away: no watching in this process.
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.dirty.add(root); // gone since its parent was read: walk the module again next time
+        return;
+      }
+      // ENOSPC (the inotify watch limit), or anything else: no watching in this process.
       this.giveUp();
     }
   }
 
-  private onEvent(rel: string): void {
+  private onEvent(rel: string, name: string | undefined): void {
     const d = this.dirs.get(rel);
-    if (d) this.dirty.add(d.root);
+    if (d) {
+      this.dirty.add(d.root);
+      // The folder itself removed or moved away (inotify's IN_DELETE_SELF / IN_MOVE_SELF come
+      // named like it); or an entry of the same name: then the watch is only set up again.
+      if (name === undefined || name === path.basename(d.abs)) d.stale = true;
+    }
     if (++this.events > this.seams.maxEventsBetween) this.suspect = true;
   }
 
