@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RACY_WINDOW_MS } from './scan-memo';
-import { statKeyOf } from './scan-memo';
+import { RACY_WINDOW_MS, statKeyOf } from './scan-memo';
+import { statKey } from './workspace-files';
 import { ModuleWalker, watchDirWithFs, type ModuleWalkerSeams, type WatchDir } from './module-walker';
 
 const ROOTS = ['svc', 'libs/common', 'libs/other'];
@@ -23,10 +23,7 @@ const realNow = Date.now.bind(Date);
 function seams(overrides: Partial<ModuleWalkerSeams> = {}): ModuleWalkerSeams {
   return {
     watchDir: watchDirWithFs,
-    statDir: (abs) => {
-      const st = fs.statSync(abs, { throwIfNoEntry: false });
-      return st ? statKeyOf(st) : undefined;
-    },
+    statDir: statKey,
     barrierDir: path.join(root, '.nx/workspace-data'),
     barrierTimeoutMs: 3000,
     maxEventsBetween: 1000,

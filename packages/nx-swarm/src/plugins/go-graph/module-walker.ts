@@ -20,8 +20,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { statKeyOf } from './scan-memo';
-import { walkModuleGoFiles, workspaceDataDir, type GoFileStat } from './workspace-files';
+import { statKey, walkModuleGoFiles, workspaceDataDir, type GoFileStat } from './workspace-files';
 
 /** A watch on one folder; `onEvent` gets the entry's name (when the platform gives it). */
 export type WatchDir = (abs: string, onEvent: (name: string | undefined) => void, onError: () => void) => { close(): void };
@@ -41,11 +40,6 @@ export const watchDirWithFs: WatchDir = (abs, onEvent, onError) => {
   const w = fs.watch(abs, { persistent: false }, (_event, name) => onEvent(name == null ? undefined : String(name)));
   w.on('error', onError);
   return w;
-};
-
-const statDirWithFs = (abs: string): string | undefined => {
-  const st = fs.statSync(abs, { throwIfNoEntry: false });
-  return st ? statKeyOf(st) : undefined;
 };
 
 const BARRIER_PREFIX = 'nx-swarm-go-watch-';
@@ -280,7 +274,7 @@ export function moduleWalkerFor(workspaceRoot: string): ModuleWalker {
   if (!w) {
     w = new ModuleWalker(workspaceRoot, shouldWatch(), {
       watchDir: watchDirWithFs,
-      statDir: statDirWithFs,
+      statDir: statKey,
       barrierDir: workspaceDataDir(workspaceRoot),
       barrierTimeoutMs: 1000,
       maxEventsBetween: 4096,

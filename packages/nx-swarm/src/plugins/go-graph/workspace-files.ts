@@ -36,7 +36,8 @@ function remember<T>(file: string, key: string, compute: () => T): T {
   return value;
 }
 
-function statKey(abs: string): string | undefined {
+/** statKeyOf() of a file or folder, undefined when it is gone. */
+export function statKey(abs: string): string | undefined {
   try {
     return statKeyOf(fs.statSync(abs));
   } catch {
