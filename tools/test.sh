@@ -37,7 +37,9 @@ node --test tools/plugin/install.test.mjs
 echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
 
-echo "== integration tests (real Docker Engine, swarm, registry, Go)"
-$NX run nx-swarm:integration --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-integration.json"
+echo "== integration tests (real Docker Engine, swarm, registry, Go), two lanes at once:"
+echo "   integration-host (this machine's engine) and integration-lab (the lab's engines; jest.lanes.js)"
+# Each lane writes its jest report to $RESULTS (the outputFile in project.json).
+$NX run nx-swarm:integration --outputStyle=stream
 
 node tools/test-summary.mjs "$RESULTS"
