@@ -90,6 +90,13 @@ class Scanner {
   }
 }
 
+/**
+ * A copy of a piece of the source. V8 represents a substring as a view that keeps the whole source
+ * string alive; the scan memo keeps import paths for the process's lifetime (the Nx daemon's, hours),
+ * so a view would keep every scanned Go file in memory.
+ */
+const own = (part: string): string => Buffer.from(part, 'utf8').toString('utf8');
+
 /** Decodes a Go interpreted string literal (import paths rarely have escapes, but they may). */
 function decodeInterpreted(raw: string): string {
   const body = raw.slice(1, -1);
@@ -125,7 +132,7 @@ function importSpec(sc: Scanner, out: GoImport[]): boolean {
   const line = sc.line;
   const path = sc.string();
   if (path === undefined) return false;
-  out.push({ path, ...(name ? { name } : {}), line });
+  out.push({ path: own(path), ...(name ? { name: own(name) } : {}), line });
   return true;
 }
 
@@ -135,7 +142,8 @@ export function scanGoImports(src: string): GoFileImports {
   sc.skip();
   if (sc.ident() !== 'package') return { imports: [] };
   sc.skip();
-  const packageName = sc.ident() || undefined;
+  const clause = sc.ident();
+  const packageName = clause ? own(clause) : undefined;
   const imports: GoImport[] = [];
   for (;;) {
     sc.skip();
