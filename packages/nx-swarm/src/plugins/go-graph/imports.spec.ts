@@ -18,6 +18,12 @@ describe('scanGoImports', () => {
       ['x example.com/x', '_ example.com/driver', '. example.com/dot'],
     ],
     ['a non-ASCII alias', 'package a\nimport größe "example.com/size"\n', ['größe example.com/size']],
+    [
+      'aliases with digits and underscores, a non-ASCII first letter',
+      'package a\nimport (\n\tv2_x "example.com/v2"\n\tédition "example.com/e"\n)\n',
+      ['v2_x example.com/v2', 'édition example.com/e'],
+    ],
+    ['a package name with digits', 'package lib050\nimport "x"\n', ['x']],
     ['import "C" (cgo) is reported like any other', 'package a\n\n// #include <stdio.h>\nimport "C"\nimport "unsafe"\n', ['C', 'unsafe']],
     [
       'comments everywhere',

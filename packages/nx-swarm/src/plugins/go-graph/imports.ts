@@ -62,10 +62,22 @@ class Scanner {
 
   /** An identifier (letters, digits, `_`, any non-ASCII letter), or '' when there is none here. */
   ident(): string {
-    const m = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(this.src.slice(this.pos, this.pos + 256));
-    if (!m) return '';
-    this.pos += m[0].length;
-    return m[0];
+    const s = this.src;
+    const start = this.pos;
+    let end = start;
+    // ASCII first, by char code (every identifier before the imports' end is one, almost always).
+    for (; end < s.length; end++) {
+      const c = s.charCodeAt(end);
+      const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+      if (!(letter || (end > start && c >= 48 && c <= 57))) break;
+    }
+    if (end < s.length && s.charCodeAt(end) > 127) {
+      const m = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(s.slice(start, start + 256));
+      if (!m) return '';
+      end = start + m[0].length;
+    }
+    this.pos = end;
+    return s.slice(start, end);
   }
 
   /** A string literal ("…" or `…`), or undefined when there is none here. */
@@ -91,11 +103,21 @@ class Scanner {
 }
 
 /**
- * A copy of a piece of the source. V8 represents a substring as a view that keeps the whole source
- * string alive; the scan memo keeps import paths for the process's lifetime (the Nx daemon's, hours),
- * so a view would keep every scanned Go file in memory.
+ * A piece of the source as a string of its own, one per distinct value. V8 represents a substring as
+ * a view that keeps the whole source string alive; the scan memo keeps import paths for the process's
+ * lifetime (the Nx daemon's, hours), so a view would keep every scanned Go file in memory. The same
+ * few hundred paths and names recur in thousands of files, so each is copied once and shared.
  */
-const own = (part: string): string => Buffer.from(part, 'utf8').toString('utf8');
+const interned = new Map<string, string>();
+const MAX_INTERNED = 100_000;
+function own(part: string): string {
+  let copy = interned.get(part);
+  if (copy === undefined) {
+    copy = Buffer.from(part, 'utf8').toString('utf8');
+    if (interned.size < MAX_INTERNED) interned.set(copy, copy);
+  }
+  return copy;
+}
 
 /** Decodes a Go interpreted string literal (import paths rarely have escapes, but they may). */
 function decodeInterpreted(raw: string): string {
