@@ -171,13 +171,13 @@ export async function pushOciImages(input: OciInput, built: OciBuilt): Promise<O
   input.log(`pushing to ${domain} (credentials: ${auth.source})`);
   const cache = new LayerCache(input.cacheDir);
   try {
-    const assembled = await assemble(built.images, cache);
     const baseClients = (d: string) => clients.get(d)?.client ?? client;
     const result = await pushImages(
       client,
       repo,
       domain,
-      assembled,
+      built.images,
+      assemble(built.images, cache),
       [built.contentTag, ...input.tags.filter((t) => t !== built.contentTag)],
       (l) => input.log(safe(l)),
       baseClients,

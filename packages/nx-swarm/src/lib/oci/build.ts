@@ -264,6 +264,8 @@ function mb(bytes: number): string {
   return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+export type Assembled = Awaited<ReturnType<typeof assemble>>;
+
 /** The manifests and index for built images, with their compressed layers (no network). */
 export async function assemble(images: PlatformImage[], cache: LayerCache) {
   const perPlatform = await Promise.all(
@@ -279,20 +281,31 @@ export async function assemble(images: PlatformImage[], cache: LayerCache) {
   return { perPlatform, index, indexBlob };
 }
 
-/** Pushes images as one index, tagged with `tags`. Only HEADs when the registry has everything. */
+/** How a blob got to the registry: it had it, or this push mounted, copied or uploaded it. */
+type BlobOutcome = 'existing' | 'mounted' | 'uploaded';
+
+/**
+ * Pushes images as one index, tagged with `tags`. Only HEADs when the registry has everything.
+ *
+ * `assembling` is the compression of the layers (assemble()), still running when this starts: the
+ * blobs whose digests are already known (each config, each base layer) are checked meanwhile, which
+ * also learns the registry's auth challenge. A manifest one of whose blobs the registry lacked can't
+ * be there either, so it is put without asking; the same for the tags of an index with a new manifest.
+ */
 export async function pushImages(
   client: RegistryClient,
   repo: string,
   domain: string,
-  assembled: Awaited<ReturnType<typeof assemble>>,
+  images: PlatformImage[],
+  assembling: Promise<Assembled>,
   tags: string[],
   log: PushLog,
   baseClient?: (domain: string) => RegistryClient,
 ): Promise<PushResult> {
   const blobs = { uploaded: 0, uploadedBytes: 0, existing: 0, mounted: 0, copied: 0 };
   // One promise per digest: platforms share blobs (a data layer, a base layer) and run in parallel.
-  const inFlight = new Map<string, Promise<void>>();
-  const ensureBlob = (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage): Promise<void> => {
+  const inFlight = new Map<string, Promise<BlobOutcome>>();
+  const ensureBlob = (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage): Promise<BlobOutcome> => {
     const { digest } = blob.descriptor;
     let p = inFlight.get(digest);
     if (!p) {
@@ -301,17 +314,17 @@ export async function pushImages(
     }
     return p;
   };
-  const sendBlob = async (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage) => {
+  const sendBlob = async (blob: { descriptor: Descriptor; bytes?: Buffer }, what: string, base?: BaseImage): Promise<BlobOutcome> => {
     const { digest, size } = blob.descriptor;
     if (await client.hasBlob(repo, digest)) {
       blobs.existing++;
       log(`  ${digest.slice(7, 19)} ${what}: already there`);
-      return;
+      return 'existing';
     }
     if (base && base.domain === domain && base.repo !== repo && (await client.mountBlob(repo, digest, base.repo))) {
       blobs.mounted++;
       log(`  ${digest.slice(7, 19)} ${what}: mounted from ${base.repo}`);
-      return;
+      return 'mounted';
     }
     let bytes = blob.bytes;
     if (!bytes && base) {
@@ -324,19 +337,27 @@ export async function pushImages(
     blobs.uploaded++;
     blobs.uploadedBytes += bytes.length;
     log(`  ${digest.slice(7, 19)} ${what}: uploaded ${mb(size)} in ${Date.now() - started} ms`);
+    return 'uploaded';
   };
+  const knownBlobs = (img: PlatformImage) => {
+    const p = formatPlatform(img.platform);
+    return [
+      ...(img.base?.layers ?? []).map((layer) => ensureBlob({ descriptor: layer }, `${p} base layer`, img.base)),
+      ensureBlob(img.config, `${p} config`),
+    ];
+  };
+
+  // While the layers compress. Awaited again below; a failure here is reported from there.
+  for (const img of images) for (const early of knownBlobs(img)) early.catch(() => undefined);
+  const assembled = await assembling;
 
   let manifestsPut = 0;
   const manifests: PushedManifest[] = await Promise.all(
     assembled.perPlatform.map(async ({ img, own, manifestBlob }) => {
       const p = formatPlatform(img.platform);
-      await Promise.all([
-        ...(img.base?.layers ?? []).map((layer) => ensureBlob({ descriptor: layer }, `${p} base layer`, img.base)),
-        ...own.map((layer) => ensureBlob(layer, `${p} layer`)),
-        ensureBlob(img.config, `${p} config`),
-      ]);
+      const outcomes = await Promise.all([...knownBlobs(img), ...own.map((layer) => ensureBlob(layer, `${p} layer`))]);
       const digest = manifestBlob.descriptor.digest;
-      const there = await client.headManifest(repo, digest, [MEDIA_TYPES.manifest]);
+      const there = outcomes.every((o) => o === 'existing') && (await client.headManifest(repo, digest, [MEDIA_TYPES.manifest]));
       if (!there) {
         await client.putManifest(repo, digest, MEDIA_TYPES.manifest, manifestBlob.bytes);
         manifestsPut++;
@@ -347,7 +368,10 @@ export async function pushImages(
   const indexDigest = assembled.indexBlob.descriptor.digest;
   const tagsPut: string[] = [];
   const tagsCurrent: string[] = [];
-  const served = await Promise.all(tags.map((tag) => client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest])));
+  // An index with a manifest new to the registry can't be what a tag serves.
+  const served = manifestsPut
+    ? tags.map(() => undefined)
+    : await Promise.all(tags.map((tag) => client.headManifest(repo, tag, [MEDIA_TYPES.index, MEDIA_TYPES.manifest])));
   // The tags that need it are put at once (each PUT carries the same index).
   await Promise.all(
     tags.map(async (tag, i) => {
