@@ -28,8 +28,26 @@ interface Recorded {
 const load = (name: string): Recorded =>
   JSON.parse(fs.readFileSync(path.join(__dirname, '../../../test/fixtures/convergence', `${name}.json`), 'utf8'));
 
-function run(name: string, input: Partial<ConvergenceInput>, extraTimeMs = 0) {
+/**
+ * What followed a recording that stops at a rollback_completed with a task of the rolled-back spec
+ * still preparing (the recorder stopped at the verdict of its day): that task running, 1 s later.
+ */
+function thenRunning(s: Recorded['snapshots'][number]): Recorded['snapshots'][number] {
+  const current = new Set(s.upToDate);
+  return {
+    ...s,
+    t: s.t + 1000,
+    tasks: s.tasks.map((t) =>
+      current.has(t.ID) && (t.DesiredState === 'ready' || t.DesiredState === 'running')
+        ? { ...t, DesiredState: 'running', Status: { ...t.Status, State: 'running' } }
+        : t,
+    ),
+  };
+}
+
+function run(name: string, input: Partial<ConvergenceInput>, extraTimeMs = 0, continued = false) {
   const rec = load(name);
+  if (continued) rec.snapshots.push(thenRunning(rec.snapshots[rec.snapshots.length - 1]));
   const last = rec.snapshots[rec.snapshots.length - 1];
   const full: ConvergenceInput = {
     kind: 'update',
@@ -369,7 +387,7 @@ describe('ConvergenceTracker on the multi-node lab', () => {
     const rec = load('lab-update-unhealthy-rollback');
     // What makes it hard: no rollback_started is ever seen, and the task is not "failed".
     expect(rec.snapshots.some((s) => s.service.UpdateStatus?.State === 'rollback_started')).toBe(false);
-    const { verdict, lines } = run('lab-update-unhealthy-rollback', { ...lab, image: sick });
+    const { verdict, lines } = run('lab-update-unhealthy-rollback', { ...lab, image: sick }, 0, true);
     expect(lines.join('\n')).toMatch(/starting \(waiting for the health check\)/);
     expect(verdict.status).toBe('failed');
     if (verdict.status !== 'failed') return;
@@ -399,10 +417,11 @@ describe('ConvergenceTracker on the multi-node lab', () => {
       nodes: last.nodes,
     });
     expect(step.verdict.status).toBe('converging');
+    const after = thenRunning(last);
     const done = tracker.observe({
       now: 16_000,
       service: last.service,
-      tasks: last.tasks.filter((t) => t.ID !== sickTask.ID),
+      tasks: after.tasks.filter((t) => t.ID !== sickTask.ID),
       upToDate: last.upToDate,
       nodes: last.nodes,
     });
@@ -442,8 +461,31 @@ describe('ConvergenceTracker on the multi-node lab', () => {
   });
 
   it('a rollback puts the previous spec back: that is not "superseded"', () => {
-    const { verdict } = run('lab-update-unhealthy-rollback', { ...lab, image: image('lab-update-unhealthy-rollback') });
+    const { verdict } = run('lab-update-unhealthy-rollback', { ...lab, image: image('lab-update-unhealthy-rollback') }, 0, true);
     expect(verdict.status === 'failed' && verdict.failure.kind).toBe('rolled-back');
+  });
+
+  it('rollback_completed while a task of the previous spec is still preparing: not "running again" yet; waits for it, and says so', () => {
+    // The recording ends so: UpdateStatus rollback_completed, 2 of 3 tasks of the previous spec
+    // running, the third still preparing (desired "ready"). Engine 26 does the same with 1 replica.
+    const { verdict, lines } = run('lab-update-unhealthy-rollback', { ...lab, image: image('lab-update-unhealthy-rollback') });
+    expect(verdict.status).toBe('converging');
+    expect(lines.join('\n')).toMatch(/rolled back; waiting for \S+ to run again/);
+  });
+
+  it('…and when they do not all run by the deadline: rolled back, with how many of its tasks run', () => {
+    const last = load('lab-update-unhealthy-rollback').snapshots.at(-1)!;
+    const { verdict } = run(
+      'lab-update-unhealthy-rollback',
+      { ...lab, image: image('lab-update-unhealthy-rollback'), deadlineMs: last.t + 5000 },
+      5000,
+    );
+    expect(verdict.status).toBe('failed');
+    if (verdict.status !== 'failed') return;
+    expect(verdict.failure.kind).toBe('rolled-back');
+    expect(verdict.failure.message).toMatch(/was rolled back to \S+, but only 2\/3 of its tasks were running at the deadline/);
+    expect(verdict.failure.message).not.toMatch(/is running again/);
+    expect(verdict.failure.message).toMatch(/The new task failed: its health check never passed/);
   });
 
   it('worker killed: at the deadline the pending task is explained by the node that is down, not by a port conflict', () => {

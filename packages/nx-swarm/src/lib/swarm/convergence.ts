@@ -356,6 +356,7 @@ export class ConvergenceTracker {
   private settledSince?: number;
   private settledKey = '';
   private rollbackForced = false;
+  private awaitingRollback = false;
   private observations = 0;
   private rollbackMessage?: string;
   /** Why the deployer put the previous spec back itself (markRollbackForced), for the verdict. */
@@ -466,12 +467,26 @@ export class ConvergenceTracker {
           : us?.State;
     const usMessage = state === 'rollback_completed' && this.rollbackForced ? this.rollbackMessage : us?.Message;
     if (state === 'rollback_completed' || state === 'rollback_paused') {
+      // "rollback_completed" says swarm's updater is done, not that the previous version runs: when
+      // the restart policy already replaced the failed task with one of the rolled-back spec, the
+      // updater finds nothing to do and completes while that task is still starting (seen on Engine
+      // 26). Those are the up-to-date tasks now: wait for them, up to the deadline.
+      const back = currentImage ?? input.previousImage ?? 'the previous image';
+      const backRunning = running.length >= desired && wanted.length === running.length;
+      if (state === 'rollback_completed' && !backRunning && obs.now < input.deadlineMs) {
+        if (!this.awaitingRollback) lines.push(`  rolled back; waiting for ${back} to run again`);
+        this.awaitingRollback = true;
+        return { lines, verdict: { status: 'converging', ...base } };
+      }
       const cause = this.forcedReason ? undefined : this.causeTask(obs, usMessage);
       const why = this.forcedReason ? ` ${this.forcedReason}` : cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '';
+      const states = wanted.map((t) => `${input.serviceName}.${t.Slot ?? ''} ${describeState(t, input.hasHealthcheck)}`).join('; ');
       const now =
-        state === 'rollback_completed'
-          ? `${input.serviceName} was rolled back: ${currentImage ?? input.previousImage ?? 'the previous image'} is running again.`
-          : `${input.serviceName}'s rollback paused ("${usMessage ?? ''}"): the service is half way between versions; inspect it with \`docker service ps ${input.serviceName}\`.`;
+        state !== 'rollback_completed'
+          ? `${input.serviceName}'s rollback paused ("${usMessage ?? ''}"): the service is half way between versions; inspect it with \`docker service ps ${input.serviceName}\`.`
+          : backRunning
+            ? `${input.serviceName} was rolled back: ${back} is running again.`
+            : `${input.serviceName} was rolled back to ${back}, but only ${running.length}/${desired} of its tasks were running at the deadline${states ? ` (${states})` : ''}: inspect them with \`docker service ps ${input.serviceName} --no-trunc\`.`;
       return fail({
         kind: state === 'rollback_completed' ? 'rolled-back' : 'rollback-paused',
         message: `Deploy of ${input.image} failed and ${now}${why} (swarm: "${usMessage ?? state}")`,
