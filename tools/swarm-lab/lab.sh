@@ -11,6 +11,9 @@
 #   lab.sh start NODE                     start a killed/stopped engine again (it rejoins)
 #   lab.sh solo                           start nxsolo, a one-node swarm of its own (not joined to
 #                                         the lab's), for the single-node engine-kill test; idempotent
+#   lab.sh next                           start nxnext, a one-node swarm of its own on a newer Docker
+#                                         Engine (Debian trixie's docker.io, API >= 1.44; fetched
+#                                         into $LAB_NEXT_DIR on first use); idempotent
 #   lab.sh registry-stop | registry-start stop / start the lab registry (its data stays)
 #   lab.sh edge-reload                    rewrite the nginx config and reload it
 #
@@ -21,6 +24,8 @@
 #          its own data-root, exec-root, socket, pidfile, config file, docker0 range and cgroup parent
 #   solo   nxsolo 192.168.213.14, built the same way, started only by `lab.sh solo`: a single-node
 #          swarm whose engine a test may kill without taking the machine's own engine down
+#   next   nxnext 192.168.213.15, the same again with trixie's dockerd (and this machine's
+#          containerd, runc and docker CLI), started only by `lab.sh next`: what most users run
 #   registry  Debian's docker-registry on 192.168.213.1:5213 (every engine: --insecure-registry)
 #   edge      Debian's nginx on 127.0.0.1:16767 → port 6767 on every node (host-mode publishing),
 #             next upstream on connection errors and timeouts
@@ -47,7 +52,10 @@ LAB_SSH_PORT="${LAB_SSH_PORT:-2222}"                   # the manager's sshd, in 
 LAB_TLS_PORT="${LAB_TLS_PORT:-2376}"                   # the manager's mutual-TLS front door
 NODES=(nxlab1 nxlab2 nxlab3)
 SOLO=nxsolo                                            # a one-node swarm of its own (lab.sh solo)
-ALL_NODES=("${NODES[@]}" "$SOLO")
+NEXT=nxnext                                            # the same on a newer engine (lab.sh next)
+ALL_NODES=("${NODES[@]}" "$SOLO" "$NEXT")
+LAB_NEXT_DIR="${LAB_NEXT_DIR:-/opt/nx-swarm/engine-next}"   # trixie's docker.io, unpacked (dpkg -x)
+LAB_NEXT_SUITE="${LAB_NEXT_SUITE:-trixie}"
 MANAGER=nxlab1
 BASTION=nxlab2                                         # the ProxyJump sshd (port 22 in its namespace)
 
@@ -72,7 +80,8 @@ veth_host() { echo "v$1"; }                            # vnxlab1 (≤ 15 chars)
 pid_alive_with() { # PID MARKER
   local pid="$1" marker="$2"
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+  # Not `| grep -q`: under pipefail, grep exiting at the first match can SIGPIPE the writer (false).
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *"$marker"* ]]
 }
 pidfile_pid() { [[ -s "$1" ]] && tr -dc '0-9' <"$1" || true; }
 stop_pid() { # PID MARKER NAME [SECONDS]  SIGTERM, wait, SIGKILL
@@ -132,7 +141,7 @@ ensure_bridge() {
     say "bridge $LAB_BRIDGE $BRIDGE_ADDR/24"
     ip link add "$LAB_BRIDGE" type bridge
   fi
-  ip addr show dev "$LAB_BRIDGE" | grep -qF "inet $BRIDGE_ADDR/24" || ip addr add "$BRIDGE_ADDR/24" dev "$LAB_BRIDGE"
+  [[ "$(ip addr show dev "$LAB_BRIDGE")" == *"inet $BRIDGE_ADDR/24"* ]] || ip addr add "$BRIDGE_ADDR/24" dev "$LAB_BRIDGE"
   ip link set "$LAB_BRIDGE" up
   # The root dockerd sets FORWARD to DROP; bridged traffic goes through it (br_netfilter).
   iptables -C FORWARD -i "$LAB_BRIDGE" -o "$LAB_BRIDGE" -j ACCEPT 2>/dev/null ||
@@ -218,8 +227,15 @@ ensure_docker_config() {
 # --- engines -----------------------------------------------------------------------------------
 engine_answers() { node_docker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+node_dockerd() { # NODE: the dockerd binary this node runs
+  if [[ "$1" == "$NEXT" ]]; then echo "$LAB_NEXT_DIR/usr/sbin/dockerd"; else echo dockerd; fi
+}
+
 start_engine() { # NODE
-  local n="$1" idx run data exec_root sock pidfile cfg pid i
+  local n="$1" idx run data exec_root sock pidfile cfg pid i dockerd proxy=""
+  dockerd="$(node_dockerd "$n")"
+  [[ "$n" == "$NEXT" ]] && proxy="\"userland-proxy-path\": \"$LAB_NEXT_DIR/usr/sbin/docker-proxy\","
+
   idx="$(node_index "$n")"; run="$LAB_RUN/$n"; data="$LAB_DATA/$n"
   exec_root="$(node_exec_root "$n")"; sock="$(node_sock "$n")"; pidfile="$(node_pidfile "$n")"
   pid="$(pidfile_pid "$pidfile")"
@@ -240,7 +256,7 @@ start_engine() { # NODE
   "default-address-pools": [{ "base": "172.28.0.0/16", "size": 24 }],
   "cgroup-parent": "/$n",
   "insecure-registries": ["$REGISTRY"],
-  "labels": ["nxlab.node=$n"],
+  "labels": ["nxlab.node=$n"],$proxy
   "log-level": "info",
   "max-concurrent-uploads": 2
 }
@@ -250,7 +266,7 @@ EOF
   # unshare --uts: a hostname of its own, so `docker node ls` tells the nodes apart.
   # nsenter --net: the namespace's network only (ip netns exec would remount /sys).
   setsid unshare --uts -- nsenter --net="/var/run/netns/$n" -- \
-    sh -c "hostname $n && exec dockerd --config-file $data/daemon.json" \
+    sh -c "hostname $n && exec $dockerd --config-file $data/daemon.json" \
     >>"$LAB_DATA/logs/$n-dockerd.log" 2>&1 </dev/null &
   for ((i = 0; i < 600; i++)); do
     if engine_answers "$n"; then
@@ -741,6 +757,49 @@ cmd_solo() {
   echo "export DOCKER_HOST=unix://$(node_sock "$SOLO")   # $SOLO, $(node_addr "$SOLO")"
 }
 
+# The newer engine: Debian trixie's docker.io, found in that suite's package index (so a point
+# release's new version is picked up), checked against the index's SHA256 and unpacked with dpkg -x.
+# Its dockerd needs glibc >= 2.34 (bookworm has 2.36) and uses this machine's containerd and runc.
+ensure_next_engine() {
+  local bin="$LAB_NEXT_DIR/usr/sbin/dockerd" base="http://deb.debian.org/debian" tmp entry file sum
+  if [[ -x "$bin" ]] && "$bin" --version >/dev/null 2>&1; then return 0; fi
+  ensure_cmd curl curl; ensure_cmd xz xz-utils; ensure_cmd dpkg dpkg
+  tmp="$(mktemp -d)"
+  say "fetching docker.io from Debian $LAB_NEXT_SUITE into $LAB_NEXT_DIR"
+  curl -fsS --max-time 120 -o "$tmp/Packages.xz" "$base/dists/$LAB_NEXT_SUITE/main/binary-amd64/Packages.xz" ||
+    die "could not fetch the $LAB_NEXT_SUITE package index from $base (the newer engine for lab.sh next)"
+  entry="$(xz -dc "$tmp/Packages.xz" | awk 'BEGIN { RS = "" } /^Package: docker\.io\n/ && !found { print; found = 1 }')"  # no exit: xz would get SIGPIPE (pipefail)
+  file="$(sed -n 's/^Filename: //p' <<<"$entry")"; sum="$(sed -n 's/^SHA256: //p' <<<"$entry")"
+  [[ -n "$file" && -n "$sum" ]] || die "no docker.io in Debian $LAB_NEXT_SUITE's package index"
+  curl -fsS --max-time 300 -o "$tmp/docker.io.deb" "$base/$file" || die "could not fetch $base/$file"
+  echo "$sum  $tmp/docker.io.deb" | sha256sum -c --quiet - || die "$file does not match the SHA256 of the package index"
+  rm -rf "$LAB_NEXT_DIR.tmp" && mkdir -p "$LAB_NEXT_DIR.tmp" && dpkg -x "$tmp/docker.io.deb" "$LAB_NEXT_DIR.tmp"
+  rm -rf "$LAB_NEXT_DIR" && mv "$LAB_NEXT_DIR.tmp" "$LAB_NEXT_DIR" && rm -rf "$tmp"
+  "$bin" --version >/dev/null 2>&1 || die "$bin does not run on this machine: $("$bin" --version 2>&1 | head -n 3)"
+  say "$("$bin" --version)"
+}
+
+# nxnext: like nxsolo, on the newer engine.
+cmd_next() {
+  [[ "$(id -u)" == 0 ]] || die "next needs root"
+  [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down: run lab.sh up first (nxnext uses its bridge and registry)"
+  ensure_next_engine
+  ensure_bridge
+  ensure_netns "$NEXT"
+  start_engine "$NEXT"
+  if [[ "$(swarm_state "$NEXT")" != active ]]; then
+    say "swarm init on $NEXT ($(node_addr "$NEXT"), a one-node swarm of its own)"
+    node_docker "$NEXT" swarm init --advertise-addr "$(node_addr "$NEXT")" \
+      --listen-addr "$(node_addr "$NEXT"):2377" --default-addr-pool "${LAB_NEXT_POOL:-10.215.0.0/16}" >/dev/null
+  fi
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ "$(node_docker "$NEXT" node ls --format '{{.Status}}' 2>/dev/null)" == Ready ]] && break
+    sleep 0.2
+  done
+  echo "export DOCKER_HOST=unix://$(node_sock "$NEXT")   # $NEXT, $(node_addr "$NEXT"), $(node_docker "$NEXT" version --format 'Engine {{.Server.Version}}, API {{.Server.APIVersion}}')"
+}
+
 # Daemons started here must not inherit the caller's file descriptors: under
 # `flock /tmp/nx-swarm-engine.lock lab.sh up`, a dockerd holding fd 3 would hold the lock forever.
 close_inherited_fds() {
@@ -777,10 +836,11 @@ main() {
     kill) kill_engine "${1:?node}" ;;
     start) start_engine "${1:?node}"; say "$1 up" ;;
     solo) cmd_solo ;;
+    next) cmd_next ;;
     registry-stop) stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10 ;;
     registry-start) ensure_registry ;;
     edge-reload) ensure_edge ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] && exit 2; die "unknown command $cmd" ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; [[ -z "$cmd" ]] && exit 2; die "unknown command $cmd" ;;
   esac
 }
 
