@@ -739,22 +739,27 @@ cmd_up() {
 # overlay pool), so a test can crash a single-node swarm's engine while the machine's engine and
 # the lab's swarm carry on. Needs the lab's bridge and registry (lab.sh up first).
 cmd_solo() {
-  [[ "$(id -u)" == 0 ]] || die "solo needs root"
-  [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down: run lab.sh up first (nxsolo uses its bridge and registry)"
+  one_node_swarm "$SOLO" "${LAB_SOLO_POOL:-10.214.0.0/16}"
+  echo "export DOCKER_HOST=unix://$(node_sock "$SOLO")   # $SOLO, $(node_addr "$SOLO")"
+}
+
+# A node of its own on the lab's bridge, in a one-node swarm of its own (NODE OVERLAY-POOL).
+one_node_swarm() {
+  local n="$1" pool="$2" i
+  [[ "$(id -u)" == 0 ]] || die "$n needs root"
+  [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down: run lab.sh up first ($n uses its bridge and registry)"
   ensure_bridge
-  ensure_netns "$SOLO"
-  start_engine "$SOLO"
-  if [[ "$(swarm_state "$SOLO")" != active ]]; then
-    say "swarm init on $SOLO ($(node_addr "$SOLO"), a one-node swarm of its own)"
-    node_docker "$SOLO" swarm init --advertise-addr "$(node_addr "$SOLO")" \
-      --listen-addr "$(node_addr "$SOLO"):2377" --default-addr-pool "${LAB_SOLO_POOL:-10.214.0.0/16}" >/dev/null
+  ensure_netns "$n"
+  start_engine "$n"
+  if [[ "$(swarm_state "$n")" != active ]]; then
+    say "swarm init on $n ($(node_addr "$n"), a one-node swarm of its own)"
+    node_docker "$n" swarm init --advertise-addr "$(node_addr "$n")" \
+      --listen-addr "$(node_addr "$n"):2377" --default-addr-pool "$pool" >/dev/null
   fi
-  local i
   for ((i = 0; i < 300; i++)); do
-    [[ "$(node_docker "$SOLO" node ls --format '{{.Status}}' 2>/dev/null)" == Ready ]] && break
+    [[ "$(node_docker "$n" node ls --format '{{.Status}}' 2>/dev/null)" == Ready ]] && break
     sleep 0.2
   done
-  echo "export DOCKER_HOST=unix://$(node_sock "$SOLO")   # $SOLO, $(node_addr "$SOLO")"
 }
 
 # The newer engine: Debian trixie's docker.io, found in that suite's package index (so a point
@@ -781,22 +786,9 @@ ensure_next_engine() {
 
 # nxnext: like nxsolo, on the newer engine.
 cmd_next() {
-  [[ "$(id -u)" == 0 ]] || die "next needs root"
   [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down: run lab.sh up first (nxnext uses its bridge and registry)"
   ensure_next_engine
-  ensure_bridge
-  ensure_netns "$NEXT"
-  start_engine "$NEXT"
-  if [[ "$(swarm_state "$NEXT")" != active ]]; then
-    say "swarm init on $NEXT ($(node_addr "$NEXT"), a one-node swarm of its own)"
-    node_docker "$NEXT" swarm init --advertise-addr "$(node_addr "$NEXT")" \
-      --listen-addr "$(node_addr "$NEXT"):2377" --default-addr-pool "${LAB_NEXT_POOL:-10.215.0.0/16}" >/dev/null
-  fi
-  local i
-  for ((i = 0; i < 300; i++)); do
-    [[ "$(node_docker "$NEXT" node ls --format '{{.Status}}' 2>/dev/null)" == Ready ]] && break
-    sleep 0.2
-  done
+  one_node_swarm "$NEXT" "${LAB_NEXT_POOL:-10.215.0.0/16}"
   echo "export DOCKER_HOST=unix://$(node_sock "$NEXT")   # $NEXT, $(node_addr "$NEXT"), $(node_docker "$NEXT" version --format 'Engine {{.Server.Version}}, API {{.Server.APIVersion}}')"
 }
 
