@@ -480,7 +480,7 @@ export class ConvergenceTracker {
       }
       const cause = this.forcedReason ? undefined : this.causeTask(obs, usMessage);
       const why = this.forcedReason ? ` ${this.forcedReason}` : cause ? ` The new task failed: ${this.explainCause(cause, obs)}` : '';
-      const states = wanted.map((t) => `${input.serviceName}.${t.Slot ?? ''} ${describeState(t, input.hasHealthcheck)}`).join('; ');
+      const states = this.taskStates(wanted);
       const now =
         state !== 'rollback_completed'
           ? `${input.serviceName}'s rollback paused ("${usMessage ?? ''}"): the service is half way between versions; inspect it with \`docker service ps ${input.serviceName}\`.`
@@ -599,7 +599,7 @@ export class ConvergenceTracker {
         });
       }
       const starting = wanted.find((t) => t.Status.State === 'starting');
-      const states = wanted.map((t) => `${input.serviceName}.${t.Slot ?? ''} ${describeState(t, input.hasHealthcheck)}`).join('; ');
+      const states = this.taskStates(wanted);
       return fail({
         kind: 'timeout',
         message:
@@ -641,6 +641,11 @@ export class ConvergenceTracker {
     const task = wanted.find((t) => t.Status.State === 'pending' && /unsupported platform/i.test(t.Status.Err ?? ''));
     if (!task || obs.nodes.some((n) => platformFits(platforms, n))) return undefined;
     return { task };
+  }
+
+  /** "svc.1 running; svc.2 starting (waiting for the health check)" for messages. */
+  private taskStates(tasks: TaskLike[]): string {
+    return tasks.map((t) => `${this.input.serviceName}.${t.Slot ?? ''} ${describeState(t, this.input.hasHealthcheck)}`).join('; ');
   }
 
   private isOurs(t: TaskLike): boolean {
