@@ -331,14 +331,25 @@ function depsInput(namedInputs: Record<string, unknown>): string {
  * What of other projects a service's build hashes. With the Go graph's closure: the production files
  * of exactly the modules its binaries compile in (a library imported only by `_test.go` files is
  * not among them) and of project.json's implicit dependencies. Without it: ^production (every
- * dependency, conservative).
+ * dependency, conservative). The modules of the closure are Go projects, each with its own
+ * `production` input (GO_PRODUCTION_INPUTS), whether nx.json defines one or not; an implicit
+ * dependency may be any project, which has a `production` input only when nx.json defines one
+ * (Nx fails a hash whose named input a project lacks), so it gets `default` otherwise.
  */
 function buildDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
   const deps = facts.goModule?.buildDeps;
   if (deps === undefined) return [depsInput(facts.namedInputs)];
-  const projects = [...new Set([...deps, ...(facts.implicitDependencies ?? [])])].sort();
-  const input = 'production' in facts.namedInputs ? 'production' : 'default';
-  return projects.length ? [{ input, projects }] : [];
+  const goDeps = [...new Set(deps)].sort();
+  const others = [...new Set(facts.implicitDependencies ?? [])].filter((p) => !goDeps.includes(p)).sort();
+  const othersInput = 'production' in facts.namedInputs ? 'production' : 'default';
+  if (othersInput === 'production') {
+    const projects = [...goDeps, ...others].sort();
+    return projects.length ? [{ input: 'production', projects }] : [];
+  }
+  return [
+    ...(goDeps.length ? [{ input: 'production', projects: goDeps }] : []),
+    ...(others.length ? [{ input: othersInput, projects: others }] : []),
+  ];
 }
 
 /** Replaces in go.mod/go.work that Nx can't hash: the Go targets that read them are never cached. */

@@ -216,6 +216,7 @@ describe('inferGoServiceProject', () => {
       ['goBuild', { input: 'production', projects: ['common', 'nx-swarm', 'util'] }],
     ],
     ['nothing compiled in: only its own files', [], undefined, ['goBuild']],
+    ['an implicit dependency that is also compiled in, once', ['common'], ['common'], ['goBuild', { input: 'production', projects: ['common'] }]],
   ])('build inputs, %s', (_t, buildDeps, implicitDependencies, inputs) => {
     const p = inferGoServiceProject(
       { ...facts, implicitDependencies, goModule: buildDeps === undefined ? undefined : { diagnostics: [], buildDeps } },
@@ -224,6 +225,26 @@ describe('inferGoServiceProject', () => {
     expect(p.targets!.build.inputs).toEqual(inputs);
     // Tests compile test-only imports too: every dependency.
     expect(p.targets!.test.inputs).toEqual(['goTest', '^production']);
+  });
+
+  // Without a production input in nx.json (a workspace that never defined one) the Go modules still
+  // have their own, so a library's _test.go stays out of the build's hash; only projects that may
+  // lack it (implicit dependencies outside the Go closure) fall back to default.
+  it.each<[string, string[], string[] | undefined, unknown[]]>([
+    ['Go modules: their own production input', ['common', 'util'], undefined, ['goBuild', { input: 'production', projects: ['common', 'util'] }]],
+    [
+      'an implicit dependency outside the Go closure: default',
+      ['common'],
+      ['web', 'common'],
+      ['goBuild', { input: 'production', projects: ['common'] }, { input: 'default', projects: ['web'] }],
+    ],
+    ['only implicit dependencies', [], ['web'], ['goBuild', { input: 'default', projects: ['web'] }]],
+  ])('build inputs when nx.json has no production input, %s', (_t, buildDeps, implicitDependencies, inputs) => {
+    const p = inferGoServiceProject(
+      { ...facts, namedInputs: { goBuild: WORKSPACE_INPUTS.goBuild }, implicitDependencies, goModule: { diagnostics: [], buildDeps } },
+      normalizePluginOptions({}),
+    );
+    expect(p.targets!.build.inputs).toEqual(inputs);
   });
 
   it("never caches the Go targets of a module whose replace can't be hashed, and says why", () => {
