@@ -76,6 +76,25 @@ if (PROFILE) {
   };
 }
 
+if (PROFILE) {
+  // The Engine API requests (docker-modem uses http.request on the unix socket), timed the same way.
+  const http = await import('node:http');
+  const realRequest = http.default.request;
+  http.default.request = function (opts, cb) {
+    const at = sinceStart();
+    const t = process.hrtime.bigint();
+    const req = realRequest.call(this, opts, cb);
+    req.on('response', (res) => {
+      const done = () =>
+        requests.push(
+          `${at} ms +${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(1)} ms  engine ${opts.method ?? 'GET'} ${opts.path} ${res.statusCode}`,
+        );
+      res.on('end', done);
+    });
+    return req;
+  };
+}
+
 function changeBinaries(n) {
   for (const arch of ['amd64', 'arm64'])
     fs.appendFileSync(path.join(ws, `dist/accountservice/accountservice-linux-${arch}`), Buffer.from(`run${String(n).padStart(5, '0')}`));
@@ -142,10 +161,10 @@ try {
       medianMs: Math.round(median(times)),
       unchangedMs: Math.round(unchanged),
     };
-    if (PROFILE && name === 'push oci (linux/amd64)') {
+    if (PROFILE && (name === 'push oci (linux/amd64)' || name === 'load oci')) {
       changeBinaries(++n);
       const ms = await timed({ repository: REPO, files, tags: ['latest'], ...extra });
-      results.pushProfile = { ms: Math.round(ms), lines, requests };
+      results[name === 'load oci' ? 'loadProfile' : 'pushProfile'] = { ms: Math.round(ms), lines, requests };
       process.stderr.write(`profile of one ${name}, ${ms.toFixed(1)} ms:\n${[...lines, ...requests].join('\n')}\n`);
     }
     process.stderr.write(
