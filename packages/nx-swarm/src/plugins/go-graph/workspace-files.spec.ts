@@ -238,12 +238,12 @@ describe('the scan memo in workspace-data', () => {
 describe('per-module summaries (what createNodes needs: the non-test import paths of each module)', () => {
   const roots = ['svc', 'libs/common'];
   /** A fresh worker's createNodes: the walk, then the summaries; which .go files it read, and whether it loaded the per-file memo. */
-  function summarise() {
+  function summarise(directReadLimit?: number) {
     clearGoFileMemo();
     reads = [];
     memoReads = [];
     const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set(roots.filter((x) => x.startsWith(`${r}/`))))]));
-    const imports = Object.fromEntries(moduleBuildImports(root, byRoot));
+    const imports = Object.fromEntries(moduleBuildImports(root, byRoot, directReadLimit));
     return { imports, reads: [...reads].sort(), loadedFileMemo: memoReads.length > 0 };
   }
   /** The truth: the same from nothing (no memo files). */
@@ -259,6 +259,8 @@ describe('per-module summaries (what createNodes needs: the non-test import path
     expect(summarise().imports).toEqual({ svc: ['database/sql', 'example.com/common/greet', 'fmt'], 'libs/common': ['fmt'] });
   });
 
+  const svcFiles = ['svc/main.go', 'svc/main_test.go', 'svc/store/db.go'];
+  // [what, the change, the files read with the per-file memo]
   it.each<[string, () => void, string[]]>([
     ['nothing changed: no .go file and not the per-file memo is read', () => undefined, []],
     ['an edit in one module: that file only', () => write('svc/store/db.go', go('os')), ['svc/store/db.go']],
@@ -269,15 +271,63 @@ describe('per-module summaries (what createNodes needs: the non-test import path
       () => write('svc/main_test.go', go('os')),
       ['svc/main_test.go'],
     ],
-  ])('%s', (_what, change, expectedReads) => {
+  ])('%s', (_what, change, readsWithMemo) => {
     later();
-    summarise(); // writes both memo files
+    summarise(0); // writes both memo files
     expect(fs.existsSync(moduleSummaryPath(root))).toBe(true);
     change();
-    const next = summarise();
-    expect(next.reads).toEqual(expectedReads);
-    expect(next.loadedFileMemo).toBe(expectedReads.length > 0 || _what.startsWith('a deleted'));
-    expect(next.imports).toEqual(fromNothing());
+    const truth = (() => {
+      const keep = fs.mkdtempSync(path.join(os.tmpdir(), 'nxswarm-memo-keep-'));
+      fs.cpSync(path.dirname(scanMemoPath(root)), keep, { recursive: true });
+      const t = fromNothing();
+      fs.cpSync(keep, path.dirname(scanMemoPath(root)), { recursive: true });
+      fs.rmSync(keep, { recursive: true, force: true });
+      return t;
+    })();
+    // More files to read than the limit (here: any): the per-file memo is loaded and answers.
+    const viaMemo = summarise(0);
+    expect(viaMemo.reads).toEqual(readsWithMemo);
+    expect(viaMemo.loadedFileMemo).toBe(readsWithMemo.length > 0 || _what.startsWith('a deleted'));
+    expect(viaMemo.imports).toEqual(truth);
+  });
+
+  it.each<[string, () => void, string[]]>([
+    ['an edit in one module', () => write('svc/store/db.go', go('os')), svcFiles],
+    ['a new file', () => write('libs/common/greet/more.go', go('strings')), ['libs/common/greet/greet.go', 'libs/common/greet/more.go']],
+    ['a deleted file', () => fs.rmSync(path.join(root, 'svc/store/db.go')), ['svc/main.go', 'svc/main_test.go']],
+  ])(
+    "few files to read in a process without the memo (%s): the changed module's files are read, the per-file memo is not loaded",
+    (_what, change, expectedReads) => {
+      later();
+      summarise();
+      change();
+      const next = summarise();
+      expect(next.reads).toEqual(expectedReads);
+      expect(next.loadedFileMemo).toBe(false);
+      expect(next.imports).toEqual(fromNothing());
+    },
+  );
+
+  it('few files to read, then createDependencies in the same worker: answered from those reads, still without the memo', () => {
+    later();
+    summarise();
+    write('svc/store/db.go', go('os'));
+    now.mockImplementation(() => realNow() + RACY_WINDOW_MS + 5000); // the edit is old by now: no racy re-read
+    summarise();
+    reads = [];
+    memoReads = [];
+    const files = ['svc/store/db.go', 'svc/main.go'].map((file) => ({ file, hash: `h2-${file}` }));
+    const scanned = scanModuleFiles(root, new Map([['svc', files]]));
+    expect(scanned.map((f) => [f.file, f.imports.map((i) => i.path)])).toEqual([
+      ['svc/store/db.go', ['os']],
+      ['svc/main.go', ['fmt', 'example.com/common/greet']],
+    ]);
+    expect(reads).toEqual([]);
+    expect(memoReads).toEqual([]);
+    // Many files asked about (a cold start): the memo is loaded.
+    clearGoFileMemo();
+    scanModuleFiles(root, new Map([['svc', files]]), 0);
+    expect(memoReads.length).toBeGreaterThan(0);
   });
 
   it('does not keep the summary of a module with a racy file: it is summarised again until its files are old', () => {
@@ -305,9 +355,9 @@ describe('per-module summaries (what createNodes needs: the non-test import path
     ],
   ])('ignores a summary file that is %s (the per-file memo answers)', (_what, spoil) => {
     later();
-    const first = summarise();
+    const first = summarise(0);
     spoil();
-    const next = summarise();
+    const next = summarise(0);
     expect(next.imports).toEqual(first.imports);
     expect(next.reads).toEqual([]); // the files are unchanged: the per-file memo still knows them
   });
@@ -329,14 +379,14 @@ describe('per-module summaries (what createNodes needs: the non-test import path
 
   it("leaves the walk's stats for createDependencies in the same worker", () => {
     later();
-    summarise();
+    summarise(0);
     clearGoFileMemo();
     const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set())]));
     moduleBuildImports(root, byRoot);
     const statCalls = countGoStats();
     reads = [];
     const files = ['svc/main.go', 'svc/store/db.go'].map((file) => ({ file, hash: `h-${file}` }));
-    expect(scanModuleFiles(root, new Map([['svc', files]])).map((f) => f.file)).toEqual(['svc/main.go', 'svc/store/db.go']);
+    expect(scanModuleFiles(root, new Map([['svc', files]]), 0).map((f) => f.file)).toEqual(['svc/main.go', 'svc/store/db.go']);
     expect(statCalls).toEqual([]);
     expect(reads).toEqual([]);
   });
