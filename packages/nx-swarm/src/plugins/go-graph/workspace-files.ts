@@ -377,8 +377,9 @@ function fingerprintOf(root: string, walked: GoFileStat[]) {
 /**
  * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
  * what buildDependencyClosure needs. A module whose files' stats are all as they were (and none was
- * racy when it was summarised) is answered from its summary; the others from their files through the
- * scan memo, and their summary is written again. Also leaves the walk's stats for createDependencies.
+ * racy when it was summarised) is answered from its summary; the others from their files, through the
+ * scan memo (or read directly when they are few and this process has no memo loaded: DIRECT_READ_LIMIT),
+ * and their summary is written again. Also leaves the walk's stats for createDependencies.
  */
 export function moduleBuildImports(
   workspaceRoot: string,
