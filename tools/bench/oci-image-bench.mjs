@@ -74,9 +74,6 @@ if (PROFILE) {
     );
     return res;
   };
-}
-
-if (PROFILE) {
   // The Engine API requests (docker-modem uses http.request on the unix socket), timed the same way.
   const http = await import('node:http');
   const realRequest = http.default.request;
