@@ -324,8 +324,9 @@ function section(r) {
     ...(r.isolated === false
       ? [
           "With `NX_ISOLATE_PLUGINS=false` (this workspace sets it in `.env`) Nx loads every plugin into its own process, the daemon's",
-          "for recomputations: no worker start-up per computation, and nx-swarm's memo of scanned files stays in memory between them;",
-          'createNodes still stats every `.go` file to find the changed ones ([go-graph.md](go-graph.md#incremental-and-without-go)).',
+          'for recomputations: no worker start-up per computation, and nx-swarm keeps what it read in memory between them; each module',
+          'folder is watched, so createNodes walks again only the modules with file-system events since the last computation',
+          '([go-graph.md](go-graph.md#incremental-and-without-go)).',
         ]
       : [
           "Nx stops a plugin's worker after its last graph hook and starts a new one for the next computation (its own default plugins",
