@@ -25,7 +25,8 @@ echo "== lint: eslint (Nx's flat configs) and prettier --check (npm run lint; np
 npm run --silent lint
 
 echo "== plugin unit tests (no daemon)"
-$NX run nx-swarm:test --outputStyle=stream --json --outputFile="$RESULTS/nx-swarm-unit.json"
+# jest through nx:run-commands; --skip-nx-cache: a cache hit would leave no report.
+$NX run nx-swarm:test --outputStyle=stream --skip-nx-cache --json --outputFile="$PWD/$RESULTS/nx-swarm-unit.json"
 
 echo "== executor docs match their schema.json"
 node --test tools/gen-executor-docs.test.mjs
