@@ -32,8 +32,9 @@ echo "== executor docs match their schema.json"
 node --test tools/gen-executor-docs.test.mjs
 node tools/gen-executor-docs.mjs --check
 
-echo "== the compiled-plugin install (tools/plugin)"
+echo "== the compiled-plugin install (tools/plugin) and the closing summary"
 node --test tools/plugin/install.test.mjs
+node --test tools/test-summary.test.mjs
 
 echo "== publishable package (nx run nx-swarm:build)"
 $NX run nx-swarm:build --outputStyle=stream
@@ -43,4 +44,4 @@ echo "   integration-host (this machine's engine) and integration-lab (the lab's
 # Each lane writes its jest report to $RESULTS (the outputFile in project.json).
 $NX run nx-swarm:integration --outputStyle=stream
 
-node tools/test-summary.mjs "$RESULTS"
+node tools/test-summary.mjs "$RESULTS" nx-swarm-unit.json nx-swarm-integration.json nx-swarm-lab.json
