@@ -2,7 +2,7 @@
 import { FakeSwarmApi, task } from '../../../test/support/fake-swarm-api';
 import { ConvergenceInput, NodeLike } from './convergence';
 import { DeployError } from './deploy-error';
-import { follow } from './follow';
+import { extraTasksNote, follow } from './follow';
 import type { ServiceSpec } from './service-spec';
 
 const OLD = `reg/acct:c-1@sha256:${'1'.repeat(64)}`;
@@ -85,5 +85,41 @@ describe("follow: an image index that lacks every node's platform", () => {
     expect(api.writes).toHaveLength(0);
     expect(clock.now()).toBeLessThan(5000);
     expect(error.message).toMatch(/can't be placed on any node: .*are linux\/amd64.*docker service rollback acct/);
+  });
+});
+
+describe('extraTasksNote: a slot that swarm runs twice (after a manager or engine restart)', () => {
+  const t = (id: string, slot: number | undefined, state = 'running', desired = 'running') =>
+    ({ ID: id.padEnd(25, '0'), Slot: slot, DesiredState: desired, Status: { State: state } }) as const;
+  it.each([
+    { name: 'as many running tasks as replicas', tasks: [t('a', 1), t('b', 2)], replicas: 2, want: undefined },
+    {
+      name: 'a global service (no replicas)',
+      tasks: [t('a', undefined), t('b', undefined), t('c', undefined)],
+      replicas: undefined,
+      want: undefined,
+    },
+    {
+      name: 'an old task shutting down is not counted',
+      tasks: [t('a', 1), t('b', 1, 'running', 'shutdown'), t('c', 2)],
+      replicas: 2,
+      want: undefined,
+    },
+    { name: 'a scale-down under way (distinct slots)', tasks: [t('a', 1), t('b', 2), t('c', 3)], replicas: 1, want: undefined },
+    { name: 'a starting task is not yet a second one', tasks: [t('a', 1), t('b', 1, 'starting'), t('c', 2)], replicas: 2, want: undefined },
+    {
+      name: 'slot 1 twice',
+      tasks: [t('b', 2), t('a', 1), t('c', 1)],
+      replicas: 2,
+      want: 'Swarm runs 3 tasks of acct for 2 replicas (slot 1: a00000000000, c00000000000). This happens for a while after a manager or engine restart, until swarm removes the extra ones by itself; check with `docker service ps acct`.',
+    },
+    {
+      name: 'one replica, twice',
+      tasks: [t('a', 1), t('c', 1)],
+      replicas: 1,
+      want: expect.stringContaining('Swarm runs 2 tasks of acct for 1 replica (slot 1: a00000000000, c00000000000)'),
+    },
+  ])('$name', ({ tasks, replicas, want }) => {
+    expect(extraTasksNote([...tasks], replicas, 'acct')).toEqual(want);
   });
 });

@@ -98,6 +98,8 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
 
     const verdict = step.verdict;
     if (verdict.status === 'converged') {
+      const extra = extraTasksNote(tasks, ctx.tracker.desiredReplicas, ctx.tracker.serviceName);
+      if (extra) ctx.warn(extra);
       return { service: svc, running: verdict.running, desired: verdict.desired, tasks: tasks.filter((t) => verdict.taskIds.includes(t.ID)) };
     }
     // No node can run the new tasks (the index lacks every node's platform): swarm's updater would
@@ -126,6 +128,30 @@ export async function follow(api: SwarmApi, ctx: FollowContext): Promise<Followe
     const untilWatched = tracker.msUntilWatched(now() - t0);
     await sleep(Math.max(10, Math.min(ctx.pollMs ?? DEFAULT_POLL_MS, untilWatched ?? Infinity)));
   }
+}
+
+/**
+ * After a manager or engine restart swarm may run a second task for a slot for a while (both desired
+ * running) until its reconciliation removes one. The deploy is done either way; say so rather than
+ * let `docker service ps` surprise the user. undefined: no slot with two running tasks.
+ */
+export function extraTasksNote(tasks: TaskLike[], desiredReplicas: number | undefined, serviceName: string): string | undefined {
+  if (desiredReplicas === undefined) return undefined; // global: one per node, no slots
+  const running = tasks.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  if (running.length <= desiredReplicas) return undefined;
+  const bySlot = new Map<number, string[]>();
+  for (const t of running) if (t.Slot !== undefined) bySlot.set(t.Slot, [...(bySlot.get(t.Slot) ?? []), t.ID.slice(0, 12)]);
+  const doubled = [...bySlot]
+    .filter(([, ids]) => ids.length > 1)
+    .sort(([a], [b]) => a - b)
+    .map(([slot, ids]) => `slot ${slot}: ${ids.join(', ')}`);
+  // More tasks than replicas in distinct slots is a scale-down still under way, not this.
+  if (!doubled.length) return undefined;
+  return (
+    `Swarm runs ${running.length} tasks of ${serviceName} for ${desiredReplicas} replica${desiredReplicas === 1 ? '' : 's'} (${doubled.join('; ')})` +
+    '. This happens for a while after a manager or engine restart, until swarm removes the extra ones by itself; ' +
+    `check with \`docker service ps ${serviceName}\`.`
+  );
 }
 
 /** Poll the nodes only when an explanation may need them (a placement problem, a verdict, the deadline). */
