@@ -276,6 +276,12 @@ export interface GoModuleFacts {
    * non-test files, transitively. undefined: not known (then the build hashes ^production).
    */
   buildDeps?: string[];
+  /**
+   * The workspace Go modules (project names) that `go test ./...` and `go vet ./...` of the module
+   * compile in: imports of all its files, test files too, then those modules' buildDeps. undefined:
+   * not known (then test and vet hash ^production, or ^default without nx.json's production).
+   */
+  testDeps?: string[];
 }
 
 /** Name of an inferred project without project.json: its folder name ("apps/quotes-service" → "quotes-service"). */
@@ -337,8 +343,21 @@ function depsInput(namedInputs: Record<string, unknown>): string {
  * (Nx fails a hash whose named input a project lacks), so it gets `default` otherwise.
  */
 function buildDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
-  const deps = facts.goModule?.buildDeps;
-  if (deps === undefined) return [depsInput(facts.namedInputs)];
+  return closureInputs(facts, facts.goModule?.buildDeps, depsInput(facts.namedInputs));
+}
+
+/**
+ * What of other projects test and vet hash: as the build (buildDepsInputs), over the modules the
+ * tests compile in, so a library's own tests, README or project.json rerun no dependent's tests.
+ * Without the Go graph's closure: as before, ^production, or ^default when nx.json has no production
+ * input (a dependency that is no Go project would have none).
+ */
+function testDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
+  return closureInputs(facts, facts.goModule?.testDeps, depsInput(facts.namedInputs));
+}
+
+function closureInputs(facts: ServiceFacts, deps: string[] | undefined, fallback: string): (string | { input: string; projects: string[] })[] {
+  if (deps === undefined) return [fallback];
   const goDeps = [...new Set(deps)].sort();
   const others = [...new Set(facts.implicitDependencies ?? [])].filter((p) => !goDeps.includes(p)).sort();
   const othersInput = 'production' in facts.namedInputs ? 'production' : 'default';
@@ -371,7 +390,7 @@ function goModuleTargets(facts: ServiceFacts, opts: NormalizedPluginOptions): Re
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const uncacheable = uncacheableBecause(facts);
-  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, depsInput(facts.namedInputs)].flat();
+  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, ...testDepsInputs(facts)].flat();
   const notCachedNote = uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : '';
   if (names.test) {
     targets[names.test] = {

@@ -521,6 +521,31 @@ describe('createNodes (on a real folder)', () => {
     expect(results[0][1].projects!.accountservice.targets!.build.inputs).toContainEqual({ input: 'production', projects: ['common'] });
   });
 
+  it.each([
+    // nx.json of this context defines no production input: before, test and vet hashed ^default,
+    // every file of every dependency (a library's own tests and README too).
+    ['accountservice', 'accountservice/go.mod', [{ input: 'production', projects: ['common', 'testkit'] }]],
+    ['common (imports nothing of the workspace)', 'libs/common/go.mod', []],
+    ['testkit, whose tests import common', 'libs/testkit/go.mod', [{ input: 'production', projects: ['common'] }]],
+  ])('test and vet of %s hash the production files of the modules its tests compile in, test-only imports too', async (_what, goMod, deps) => {
+    write('go.work', 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./libs/common\n\t./libs/testkit\n)\n');
+    write('libs/common/go.mod', 'module example.com/common\n');
+    write('libs/testkit/go.mod', 'module example.com/testkit\n');
+    write('libs/testkit/kit_test.go', 'package testkit\n\nimport "example.com/common"\n');
+    write('accountservice/main.go', 'package main\n\nimport "example.com/common/greet"\n');
+    write('accountservice/main_test.go', 'package main\n\nimport "example.com/testkit"\n');
+    const files = ['accountservice/go.mod', 'libs/common/go.mod', 'libs/testkit/go.mod'];
+    const results = await createNodes[1](files, {}, context());
+    const [, result] = results.find(([f]) => f === goMod)!;
+    const project = Object.values(result.projects!)[0];
+    for (const target of ['test', 'vet']) {
+      const inputs = project.targets![target].inputs!;
+      expect(inputs.filter((i) => typeof i === 'object' && 'input' in i)).toEqual(deps);
+      expect(inputs).not.toContain('^default');
+      expect(inputs).not.toContain('^production');
+    }
+  });
+
   it('reports bad plugin options as an error naming nx.json', async () => {
     await expect(createNodes[1](['apps/quotes-service/go.mod'], { platforms: ['linux'] }, context())).rejects.toThrow(
       /nx-swarm plugin options in nx.json/,

@@ -34,8 +34,8 @@ import {
   type NxSwarmPluginOptions,
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
-import { closureOfModuleImports, goImportEdges } from './go-graph/dependencies';
-import { findGoWorks, goModulesFromProjects, moduleBuildImports, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
+import { closureOfModuleImports, goImportEdges, testDependencyClosure } from './go-graph/dependencies';
+import { findGoWorks, goModulesFromProjects, moduleImports, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
 import { moduleWalkerFor } from './go-graph/module-walker';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
@@ -71,10 +71,11 @@ function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJso
 const rootOf = (goModPath: string) => path.posix.dirname(goModPath.split(path.sep).join('/'));
 
 /**
- * What the Go graph says about each module of these go.mod files: module path, diagnostics, and the
+ * What the Go graph says about each module of these go.mod files: module path, diagnostics, the
  * workspace modules its binaries compile in (imports of non-test files, transitively), which become
- * the build's inputs. Without a file list (no Nx workspace context) buildDeps stays undefined and
- * the build falls back to ^production.
+ * the build's inputs, and those its tests compile in (test files' imports too), the test's and vet's.
+ * Without a file list (no Nx workspace context) buildDeps and testDeps stay undefined and the
+ * targets fall back to ^production (^default without a production input in nx.json).
  */
 export async function goModuleFactsFor(
   workspaceRoot: string,
@@ -86,9 +87,9 @@ export async function goModuleFactsFor(
     return { root, project: nameOf(root), goMod: readGoModAt(workspaceRoot, root) };
   });
   const resolver = resolverFor(workspaceRoot, modules);
-  let closure: Map<string, string[]> | undefined;
+  let closure: { build: Map<string, string[]>; test: Map<string, string[]> } | undefined;
   try {
-    closure = await closureFor(workspaceRoot, modules, resolver);
+    closure = await closuresFor(workspaceRoot, modules, resolver);
   } catch {
     closure = undefined;
   }
@@ -97,14 +98,14 @@ export async function goModuleFactsFor(
     facts.set(m.root, {
       path: m.goMod.module?.path,
       diagnostics: resolver.diagnosticsFor(m.root),
-      ...(closure ? { buildDeps: closure.get(m.project) ?? [] } : {}),
+      ...(closure ? { buildDeps: closure.build.get(m.project) ?? [], testDeps: closure.test.get(m.project) ?? [] } : {}),
     });
   }
   return facts;
 }
 
 /**
- * The build-dependency closure of every module. The daemon recomputes the graph after every edit, in
+ * The build- and test-dependency closures of every module. The daemon recomputes the graph after every edit, in
  * a fresh plugin worker each time unless plugins are not isolated, so this stays cheap: the module
  * folders are walked (readdir + stat; in the daemon's own process only the modules with file-system
  * events since the last computation, see go-graph/module-walker.ts); a module whose files' stats are
@@ -114,7 +115,11 @@ export async function goModuleFactsFor(
  * isolated plugin worker it builds a file index of its own: seconds per computation, and not updated
  * with the edits; and it leaves out gitignored files, whose imports are real build dependencies.)
  */
-async function closureFor(workspaceRoot: string, modules: GoModule[], resolver: GoResolver): Promise<Map<string, string[]>> {
+async function closuresFor(
+  workspaceRoot: string,
+  modules: GoModule[],
+  resolver: GoResolver,
+): Promise<{ build: Map<string, string[]>; test: Map<string, string[]> }> {
   const walker = moduleWalkerFor(workspaceRoot);
   const filesByRoot = await walker.walk(modules.map((m) => m.root));
   if (process.env.NX_VERBOSE_LOGGING === 'true') {
@@ -125,7 +130,9 @@ async function closureFor(workspaceRoot: string, modules: GoModule[], resolver: 
         : `walked all ${modules.length} modules${walker.isWatching ? ', watching their folders from now on' : ' (not watched)'}`;
     console.error(`nx-swarm: Go files: ${what}`);
   }
-  return closureOfModuleImports(moduleBuildImports(workspaceRoot, filesByRoot), resolver);
+  const imports = moduleImports(workspaceRoot, filesByRoot);
+  const build = closureOfModuleImports(new Map([...imports].map(([root, m]) => [root, m.build])), resolver);
+  return { build, test: testDependencyClosure(imports, build, resolver) };
 }
 
 let lastResolver: { key: unknown[]; resolver: GoResolver } | undefined;

@@ -120,3 +120,31 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
   }
   return closure;
 }
+
+/**
+ * For each module, the workspace modules `go test ./...` and `go vet ./...` compile in besides its
+ * own files: what its files import, test files included, and what those modules' binaries compile
+ * in (buildClosure: a dependency's own `_test.go` files are not compiled by this module's tests).
+ * Project names, the module itself left out.
+ */
+export function testDependencyClosure(
+  importsByRoot: Map<string, { build: Iterable<string>; test: Iterable<string> }>,
+  buildClosure: Map<string, string[]>,
+  resolver: GoResolver,
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [root, { build, test }] of importsByRoot) {
+    const source = resolver.projectAt(root);
+    if (!source) continue;
+    const deps = new Set<string>();
+    for (const p of [...build, ...test]) {
+      const target = resolver.resolve(root, p);
+      if (!target || target.root === root || deps.has(target.project)) continue;
+      deps.add(target.project);
+      for (const d of buildClosure.get(target.project) ?? []) deps.add(d);
+    }
+    deps.delete(source);
+    out.set(source, [...deps].sort());
+  }
+  return out;
+}

@@ -2,7 +2,15 @@ import * as path from 'node:path';
 import { parseGoMod, parseGoWork } from './go-mod';
 import { scanGoImports } from './imports';
 import { GoResolver, pathPrefixes, resolveLocalDir, type GoModule, type GoWorkFile } from './resolver';
-import { buildDependencyClosure, closureOfModuleImports, goImportEdges, isModuleGoFile, type ScannedGoFile } from './dependencies';
+import {
+  buildDependencyClosure,
+  closureOfModuleImports,
+  goImportEdges,
+  isModuleGoFile,
+  isTestFile,
+  testDependencyClosure,
+  type ScannedGoFile,
+} from './dependencies';
 
 /** A virtual workspace: path → content. Every folder with a go.mod is a project named after its folder. */
 function analyse(tree: Record<string, string>) {
@@ -192,6 +200,53 @@ describe('buildDependencyClosure (what a binary compiles in)', () => {
     ]);
     expect(closureOfModuleImports(byModule, resolver)).toEqual(closure);
     expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'nested'] });
+  });
+});
+
+describe('testDependencyClosure (what go test and go vet compile in)', () => {
+  // The same tree as the build closure's: svc's test imports kit, a's test imports deep.
+  const tree = {
+    'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./kit\nuse ./deep\nuse ./lone\n',
+    'svc/go.mod': mod('example.com/svc'),
+    'svc/main.go': main('example.com/a'),
+    'svc/main_test.go': 'package main\n\nimport "example.com/kit"\n',
+    'a/go.mod': mod('example.com/a'),
+    'a/a.go': lib('a', 'example.com/b'),
+    'a/a_test.go': lib('a', 'example.com/deep'),
+    'a/x_test.go': lib('a_test', 'example.com/a'), // an external test package of a: itself, no dependency
+    'b/go.mod': mod('example.com/b'),
+    'b/b.go': lib('b', 'example.com/a'),
+    'kit/go.mod': mod('example.com/kit'),
+    'kit/kit.go': lib('kit', 'example.com/deep'),
+    'kit/kit_test.go': lib('kit', 'example.com/lone'),
+    'deep/go.mod': mod('example.com/deep'),
+    'lone/go.mod': mod('example.com/lone'),
+  };
+  const { closure, resolver } = analyse(tree);
+  const imports = new Map<string, { build: string[]; test: string[] }>();
+  for (const [file, text] of Object.entries(tree)) {
+    if (!file.endsWith('.go')) continue;
+    const root = file.split('/')[0];
+    const m = imports.get(root) ?? { build: [], test: [] };
+    (isTestFile(file) ? m.test : m.build).push(...scanGoImports(text).imports.map((i) => i.path));
+    imports.set(root, m);
+  }
+  const test = Object.fromEntries(testDependencyClosure(imports, closure, resolver));
+
+  it.each([
+    // svc: its binary's closure (a, b) and its test's own import (kit) with kit's binary closure
+    // (deep), but not what kit's own tests import (lone).
+    ['svc', ['a', 'b', 'deep', 'kit']],
+    // a: its build closure (b; b imports a back, which is a itself) and its test's deep.
+    ['a', ['b', 'deep']],
+    ['b', ['a']],
+    ['kit', ['deep', 'lone']],
+  ])('%s', (module, expected) => {
+    expect(test[module]).toEqual(expected);
+  });
+
+  it('always holds the build closure', () => {
+    for (const [project, deps] of closure) expect(test[project]).toEqual(expect.arrayContaining(deps));
   });
 });
 

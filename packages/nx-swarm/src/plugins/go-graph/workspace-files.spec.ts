@@ -10,6 +10,7 @@ import { RACY_WINDOW_MS } from './scan-memo';
 import {
   clearGoFileMemo,
   moduleBuildImports,
+  moduleImports,
   moduleSummaryPath,
   scanMemoPath,
   scanModuleFiles,
@@ -235,7 +236,7 @@ describe('the scan memo in workspace-data', () => {
   });
 });
 
-describe('per-module summaries (what createNodes needs: the non-test import paths of each module)', () => {
+describe('per-module summaries (what createNodes needs: the import paths of each module, non-test and test-only)', () => {
   const roots = ['svc', 'libs/common'];
   /** A fresh worker's createNodes: the walk, then the summaries; which .go files it read, and whether it loaded the per-file memo. */
   function summarise(directReadLimit?: number) {
@@ -243,7 +244,7 @@ describe('per-module summaries (what createNodes needs: the non-test import path
     reads = [];
     memoReads = [];
     const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set(roots.filter((x) => x.startsWith(`${r}/`))))]));
-    const imports = Object.fromEntries(moduleBuildImports(root, byRoot, directReadLimit));
+    const imports = Object.fromEntries(moduleImports(root, byRoot, directReadLimit));
     return { imports, reads: [...reads].sort(), loadedFileMemo: memoReads.length > 0 };
   }
   /** The truth: the same from nothing (no memo files). */
@@ -254,9 +255,24 @@ describe('per-module summaries (what createNodes needs: the non-test import path
 
   beforeEach(() => write('svc/main_test.go', go('testing', 'example.com/only/in/tests')));
 
-  it('lists the import paths of non-test files per module, sorted', () => {
+  it('lists the import paths of non-test files per module, and those only its test files add, sorted', () => {
     later();
-    expect(summarise().imports).toEqual({ svc: ['database/sql', 'example.com/common/greet', 'fmt'], 'libs/common': ['fmt'] });
+    expect(summarise().imports).toEqual({
+      svc: { build: ['database/sql', 'example.com/common/greet', 'fmt'], test: ['example.com/only/in/tests', 'testing'] },
+      'libs/common': { build: ['fmt'], test: [] },
+    });
+    clearGoFileMemo();
+    const byRoot = new Map(roots.map((r) => [r, walkModuleGoFiles(root, r, new Set())]));
+    expect(Object.fromEntries(moduleBuildImports(root, byRoot))).toEqual({
+      svc: ['database/sql', 'example.com/common/greet', 'fmt'],
+      'libs/common': ['fmt'],
+    });
+  });
+
+  it('a test file importing what a non-test file imports adds nothing to the test-only list', () => {
+    later();
+    write('svc/main_test.go', go('fmt', 'testing'));
+    expect(summarise().imports.svc).toEqual({ build: ['database/sql', 'example.com/common/greet', 'fmt'], test: ['testing'] });
   });
 
   const svcFiles = ['svc/main.go', 'svc/main_test.go', 'svc/store/db.go'];
@@ -267,7 +283,7 @@ describe('per-module summaries (what createNodes needs: the non-test import path
     ['a new file', () => write('libs/common/greet/more.go', go('strings')), ['libs/common/greet/more.go']],
     ['a deleted file', () => fs.rmSync(path.join(root, 'svc/store/db.go')), []],
     [
-      'an edit of a test file (its imports are no build input, but the module is summarised again)',
+      'an edit of a test file (its imports are test and vet inputs only, and the module is summarised again)',
       () => write('svc/main_test.go', go('os')),
       ['svc/main_test.go'],
     ],
@@ -340,6 +356,14 @@ describe('per-module summaries (what createNodes needs: the non-test import path
           moduleSummaryPath(root),
           fs.readFileSync(moduleSummaryPath(root), 'utf8').replace(/"plugin":"[^"]*"/, '"plugin":"nx-swarm@0.0.0-other"'),
         ),
+    ],
+    [
+      'of the format before test imports (a flat list per module)',
+      () => {
+        const raw = JSON.parse(fs.readFileSync(moduleSummaryPath(root), 'utf8'));
+        for (const [r, m] of Object.entries(raw.modules as Record<string, [string, string[], string[]]>)) raw.modules[r] = [m[0], ...m[1]];
+        fs.writeFileSync(moduleSummaryPath(root), JSON.stringify(raw));
+      },
     ],
     [
       'with a broken entry',

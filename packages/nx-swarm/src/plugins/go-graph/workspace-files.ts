@@ -307,7 +307,8 @@ export function scanStatFiles(workspaceRoot: string, filesByRoot: Map<string, Go
 
 /*
  * What createNodes needs of a module is less than what its files say: the import paths of its
- * non-test files, for the build-dependency closure. Kept per module under a fingerprint of its files'
+ * non-test files, for the build-dependency closure, and those only its `_test.go` files add, for the
+ * test and vet targets' inputs. Kept per module under a fingerprint of its files'
  * stats (a second small file beside the scan memo), so a computation after an edit resolves the
  * edited module again and takes every other module's import list as it was, without loading the
  * per-file memo for them.
@@ -318,6 +319,16 @@ interface ModuleSummary {
   fingerprint: string;
   /** Import paths of the module's non-test files, sorted, unique. */
   imports: string[];
+  /** Import paths that only its `_test.go` files have, sorted, unique. */
+  testImports: string[];
+}
+
+/** What moduleImports() answers per module. */
+export interface ModuleImports {
+  /** Import paths of the non-test files (what its binaries compile in). */
+  build: string[];
+  /** Import paths only the `_test.go` files add (what `go test` and `go vet` compile in besides). */
+  test: string[];
 }
 const summaries = new Map<string, { byRoot: Map<string, ModuleSummary>; dirty: boolean }>();
 
@@ -333,8 +344,10 @@ function summariesFor(workspaceRoot: string): { byRoot: Map<string, ModuleSummar
       const h = memoHeader();
       if (raw.format === h.format && raw.plugin === h.plugin && raw.scanner === h.scanner && raw.modules && typeof raw.modules === 'object') {
         for (const [root, m] of Object.entries(raw.modules as Record<string, unknown>)) {
-          const ok = Array.isArray(m) && m.length >= 1 && typeof m[0] === 'string' && m.slice(1).every((x: unknown) => typeof x === 'string');
-          if (ok) s.byRoot.set(root, { fingerprint: m[0] as string, imports: m.slice(1) as string[] });
+          // [fingerprint, imports, testImports]; anything else (an older plugin's flat list) is read again.
+          const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((y: unknown) => typeof y === 'string');
+          const ok = Array.isArray(m) && m.length === 3 && typeof m[0] === 'string' && strings(m[1]) && strings(m[2]);
+          if (ok) s.byRoot.set(root, { fingerprint: m[0] as string, imports: m[1] as string[], testImports: m[2] as string[] });
         }
       }
     } catch {
@@ -350,7 +363,7 @@ function saveSummaries(workspaceRoot: string): void {
   if (!s?.dirty) return;
   const file = moduleSummaryPath(workspaceRoot);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const modules = Object.fromEntries([...s.byRoot].map(([root, m]) => [root, [m.fingerprint, ...m.imports]]));
+  const modules = Object.fromEntries([...s.byRoot].map(([root, m]) => [root, [m.fingerprint, m.imports, m.testImports]]));
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, JSON.stringify({ ...memoHeader(), modules }));
@@ -374,20 +387,29 @@ function fingerprintOf(root: string, walked: GoFileStat[]) {
   return value;
 }
 
-/**
- * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
- * what buildDependencyClosure needs. A module whose files' stats are all as they were (and none was
- * racy when it was summarised) is answered from its summary; the others from their files, through the
- * scan memo (or read directly when they are few and this process has no memo loaded: DIRECT_READ_LIMIT),
- * and their summary is written again. Also leaves the walk's stats for createDependencies.
- */
+/** moduleImports()' import paths of the non-test files only (the build closure's input). */
 export function moduleBuildImports(
   workspaceRoot: string,
   filesByRoot: Map<string, GoFileStat[]>,
   directReadLimit = DIRECT_READ_LIMIT,
 ): Map<string, string[]> {
+  return new Map([...moduleImports(workspaceRoot, filesByRoot, directReadLimit)].map(([root, m]) => [root, m.build]));
+}
+
+/**
+ * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
+ * what buildDependencyClosure needs, and those its test files add. A module whose files' stats are all as they were (and none was
+ * racy when it was summarised) is answered from its summary; the others from their files, through the
+ * scan memo (or read directly when they are few and this process has no memo loaded: DIRECT_READ_LIMIT),
+ * and their summary is written again. Also leaves the walk's stats for createDependencies.
+ */
+export function moduleImports(
+  workspaceRoot: string,
+  filesByRoot: Map<string, GoFileStat[]>,
+  directReadLimit = DIRECT_READ_LIMIT,
+): Map<string, ModuleImports> {
   const store = summariesFor(workspaceRoot);
-  const out = new Map<string, string[]>();
+  const out = new Map<string, ModuleImports>();
   const stats = new Map<string, GoFileStat>();
   lastWalk.set(workspaceRoot, stats);
   directReads.delete(workspaceRoot); // a new computation
@@ -396,23 +418,26 @@ export function moduleBuildImports(
     const walk = fingerprintOf(root, walked);
     for (const f of walk.files) stats.set(f.file, f);
     const known = store.byRoot.get(root);
-    if (known && known.fingerprint === walk.fingerprint && !walk.racy) out.set(root, known.imports);
+    if (known && known.fingerprint === walk.fingerprint && !walk.racy) out.set(root, { build: known.imports, test: known.testImports });
     else changed.push(walk);
   }
   const toRead = changed.reduce((n, m) => n + m.files.length, 0);
   const memo = toRead === 0 ? undefined : memos.has(workspaceRoot) || toRead > directReadLimit ? scanMemoFor(workspaceRoot) : undefined;
   for (const { root, files, racy, fingerprint } of changed) {
     const paths = new Set<string>();
+    const testPaths = new Set<string>();
     for (const f of files) {
       const facts = memo ? readFacts(workspaceRoot, memo, f) : readDirect(workspaceRoot, f);
-      if (!isTestFile(f.file)) for (const imp of facts.imports) paths.add(imp.path);
+      const into = isTestFile(f.file) ? testPaths : paths;
+      for (const imp of facts.imports) into.add(imp.path);
     }
     const imports = [...paths].sort();
-    out.set(root, imports);
+    const testImports = [...testPaths].filter((p) => !paths.has(p)).sort();
+    out.set(root, { build: imports, test: testImports });
     if (racy) {
       if (store.byRoot.delete(root)) store.dirty = true;
     } else {
-      store.byRoot.set(root, { fingerprint, imports });
+      store.byRoot.set(root, { fingerprint, imports, testImports });
       store.dirty = true;
     }
   }
