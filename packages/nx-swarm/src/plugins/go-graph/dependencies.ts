@@ -96,11 +96,7 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
   for (const [root, paths] of importsByRoot) {
     const source = resolver.projectAt(root);
     if (!source) continue;
-    const targets = new Set<string>();
-    for (const p of paths) {
-      const target = resolver.resolve(root, p);
-      if (target && target.root !== root) targets.add(target.project);
-    }
+    const targets = directTargets(root, paths, resolver);
     if (!targets.size) continue;
     const known = direct.get(source);
     if (known) for (const t of targets) known.add(t);
@@ -137,14 +133,36 @@ export function testDependencyClosure(
     const source = resolver.projectAt(root);
     if (!source) continue;
     const deps = new Set<string>();
-    for (const p of [...build, ...test]) {
-      const target = resolver.resolve(root, p);
-      if (!target || target.root === root || deps.has(target.project)) continue;
-      deps.add(target.project);
-      for (const d of buildClosure.get(target.project) ?? []) deps.add(d);
+    for (const paths of [build, test]) {
+      for (const target of directTargets(root, paths, resolver)) {
+        if (deps.has(target)) continue;
+        deps.add(target);
+        for (const d of buildClosure.get(target) ?? []) deps.add(d);
+      }
     }
     deps.delete(source);
     out.set(source, [...deps].sort());
   }
   return out;
+}
+
+/**
+ * The workspace modules (project names) a module's import list resolves to, itself left out. Kept
+ * per list object and resolver: in the daemon's process an unchanged module's lists are the same
+ * arrays from one computation to the next (its summary), and the resolver is the same while no
+ * go.mod or go.work changed, so only the edited module is resolved again.
+ */
+const resolvedLists = new WeakMap<GoResolver, WeakMap<object, { root: string; targets: Set<string> }>>();
+function directTargets(root: string, paths: Iterable<string>, resolver: GoResolver): Set<string> {
+  let byList = resolvedLists.get(resolver);
+  if (!byList) resolvedLists.set(resolver, (byList = new WeakMap()));
+  const known = byList.get(paths as object);
+  if (known && known.root === root) return known.targets;
+  const targets = new Set<string>();
+  for (const p of paths) {
+    const target = resolver.resolve(root, p);
+    if (target && target.root !== root) targets.add(target.project);
+  }
+  byList.set(paths as object, { root, targets });
+  return targets;
 }
