@@ -308,10 +308,10 @@ export function scanStatFiles(workspaceRoot: string, filesByRoot: Map<string, Go
 /*
  * What createNodes needs of a module is less than what its files say: the import paths of its
  * non-test files, for the build-dependency closure, and those only its `_test.go` files add, for the
- * test and vet targets' inputs. Kept per module under a fingerprint of its files'
- * stats (a second small file beside the scan memo), so a computation after an edit resolves the
- * edited module again and takes every other module's import list as it was, without loading the
- * per-file memo for them.
+ * test and vet targets' inputs. Kept per module under a fingerprint of its files' stats (a second
+ * small file beside the scan memo), so a computation after an edit resolves the edited module again
+ * and takes every other module's import lists as they were, without loading the per-file memo for
+ * them.
  */
 const MODULES_FILE = 'nx-swarm-go-modules.json';
 interface ModuleSummary {
@@ -398,10 +398,11 @@ export function moduleBuildImports(
 
 /**
  * For each module (as walkModuleGoFiles found its files): the import paths of its non-test Go files,
- * what buildDependencyClosure needs, and those its test files add. A module whose files' stats are all as they were (and none was
- * racy when it was summarised) is answered from its summary; the others from their files, through the
- * scan memo (or read directly when they are few and this process has no memo loaded: DIRECT_READ_LIMIT),
- * and their summary is written again. Also leaves the walk's stats for createDependencies.
+ * what buildDependencyClosure needs, and those its test files add. A module whose files' stats are
+ * all as they were (and none was racy when it was summarised) is answered from its summary; the
+ * others from their files, through the scan memo (or read directly when they are few and this
+ * process has no memo loaded: DIRECT_READ_LIMIT), and their summary is written again. Also leaves
+ * the walk's stats for createDependencies.
  */
 export function moduleImports(
   workspaceRoot: string,
