@@ -510,32 +510,30 @@ describe('createNodes (on a real folder)', () => {
     }
   });
 
-  it("puts the modules a service's binaries compile in into its build inputs (Go files from Nx's workspace context)", async () => {
-    write('go.work', 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./libs/common\n\t./libs/testkit\n)\n');
-    write('libs/common/go.mod', 'module example.com/common\n');
-    write('libs/testkit/go.mod', 'module example.com/testkit\n');
-    write('accountservice/main.go', 'package main\n\nimport "example.com/common/greet"\n');
-    write('accountservice/main_test.go', 'package main\n\nimport "example.com/testkit"\n');
-    const files = ['accountservice/go.mod', 'libs/common/go.mod', 'libs/testkit/go.mod'];
-    const results = await createNodes[1](files, {}, context());
-    expect(results[0][1].projects!.accountservice.targets!.build.inputs).toContainEqual({ input: 'production', projects: ['common'] });
-  });
-
-  it.each([
-    // nx.json of this context defines no production input: before, test and vet hashed ^default,
-    // every file of every dependency (a library's own tests and README too).
-    ['accountservice', 'accountservice/go.mod', [{ input: 'production', projects: ['common', 'testkit'] }]],
-    ['common (imports nothing of the workspace)', 'libs/common/go.mod', []],
-    ['testkit, whose tests import common', 'libs/testkit/go.mod', [{ input: 'production', projects: ['common'] }]],
-  ])('test and vet of %s hash the production files of the modules its tests compile in, test-only imports too', async (_what, goMod, deps) => {
+  /** accountservice's binary imports common, its test testkit; testkit's test imports common. */
+  async function serviceAndTwoLibraries() {
     write('go.work', 'go 1.25.0\n\nuse (\n\t./accountservice\n\t./libs/common\n\t./libs/testkit\n)\n');
     write('libs/common/go.mod', 'module example.com/common\n');
     write('libs/testkit/go.mod', 'module example.com/testkit\n');
     write('libs/testkit/kit_test.go', 'package testkit\n\nimport "example.com/common"\n');
     write('accountservice/main.go', 'package main\n\nimport "example.com/common/greet"\n');
     write('accountservice/main_test.go', 'package main\n\nimport "example.com/testkit"\n');
-    const files = ['accountservice/go.mod', 'libs/common/go.mod', 'libs/testkit/go.mod'];
-    const results = await createNodes[1](files, {}, context());
+    return createNodes[1](['accountservice/go.mod', 'libs/common/go.mod', 'libs/testkit/go.mod'], {}, context());
+  }
+
+  it("puts the modules a service's binaries compile in into its build inputs (Go files from Nx's workspace context)", async () => {
+    const results = await serviceAndTwoLibraries();
+    expect(results[0][1].projects!.accountservice.targets!.build.inputs).toContainEqual({ input: 'production', projects: ['common'] });
+  });
+
+  it.each([
+    // Before, test and vet hashed ^production here (every dependency in the graph), and ^default
+    // in a workspace whose nx.json has no production input (every file of every dependency).
+    ['accountservice', 'accountservice/go.mod', [{ input: 'production', projects: ['common', 'testkit'] }]],
+    ['common (imports nothing of the workspace)', 'libs/common/go.mod', []],
+    ['testkit, whose tests import common', 'libs/testkit/go.mod', [{ input: 'production', projects: ['common'] }]],
+  ])('test and vet of %s hash the production files of the modules its tests compile in, test-only imports too', async (_what, goMod, deps) => {
+    const results = await serviceAndTwoLibraries();
     const [, result] = results.find(([f]) => f === goMod)!;
     const project = Object.values(result.projects!)[0];
     for (const target of ['test', 'vet']) {

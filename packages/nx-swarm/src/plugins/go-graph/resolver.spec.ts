@@ -161,22 +161,28 @@ describe('Go import edges on virtual workspaces', () => {
   });
 });
 
+/** svc's binary imports a (which imports b, which imports a back); its test imports kit; a's test imports deep; kit's test imports lone. */
+const CLOSURE_TREE = {
+  'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./kit\nuse ./deep\nuse ./lone\n',
+  'svc/go.mod': mod('example.com/svc'),
+  'svc/main.go': main('example.com/a'),
+  'svc/main_test.go': 'package main\n\nimport "example.com/kit"\n',
+  'a/go.mod': mod('example.com/a'),
+  'a/a.go': lib('a', 'example.com/b'),
+  'a/a_test.go': lib('a', 'example.com/deep'),
+  'a/x_test.go': lib('a_test', 'example.com/a'), // an external test package of a: itself, no dependency
+  'b/go.mod': mod('example.com/b'),
+  'b/b.go': lib('b', 'example.com/a'),
+  'kit/go.mod': mod('example.com/kit'),
+  'kit/kit.go': lib('kit', 'example.com/deep'),
+  'kit/kit_test.go': lib('kit', 'example.com/lone'),
+  'deep/go.mod': mod('example.com/deep'),
+  'lone/go.mod': mod('example.com/lone'),
+};
+
 describe('buildDependencyClosure (what a binary compiles in)', () => {
   it('follows non-test imports transitively and leaves test-only imports out', () => {
-    const { closure } = analyse({
-      'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./kit\nuse ./deep\n',
-      'svc/go.mod': mod('example.com/svc'),
-      'svc/main.go': main('example.com/a'),
-      'svc/main_test.go': 'package main\n\nimport "example.com/kit"\n',
-      'a/go.mod': mod('example.com/a'),
-      'a/a.go': lib('a', 'example.com/b'),
-      'a/a_test.go': lib('a', 'example.com/deep'),
-      'b/go.mod': mod('example.com/b'),
-      'b/b.go': lib('b', 'example.com/a'),
-      'kit/go.mod': mod('example.com/kit'),
-      'kit/kit.go': lib('kit', 'example.com/deep'),
-      'deep/go.mod': mod('example.com/deep'),
-    });
+    const { closure } = analyse(CLOSURE_TREE);
     expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'b'], a: ['b'], b: ['a'], kit: ['deep'] });
   });
 
@@ -204,24 +210,7 @@ describe('buildDependencyClosure (what a binary compiles in)', () => {
 });
 
 describe('testDependencyClosure (what go test and go vet compile in)', () => {
-  // The same tree as the build closure's: svc's test imports kit, a's test imports deep.
-  const tree = {
-    'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./kit\nuse ./deep\nuse ./lone\n',
-    'svc/go.mod': mod('example.com/svc'),
-    'svc/main.go': main('example.com/a'),
-    'svc/main_test.go': 'package main\n\nimport "example.com/kit"\n',
-    'a/go.mod': mod('example.com/a'),
-    'a/a.go': lib('a', 'example.com/b'),
-    'a/a_test.go': lib('a', 'example.com/deep'),
-    'a/x_test.go': lib('a_test', 'example.com/a'), // an external test package of a: itself, no dependency
-    'b/go.mod': mod('example.com/b'),
-    'b/b.go': lib('b', 'example.com/a'),
-    'kit/go.mod': mod('example.com/kit'),
-    'kit/kit.go': lib('kit', 'example.com/deep'),
-    'kit/kit_test.go': lib('kit', 'example.com/lone'),
-    'deep/go.mod': mod('example.com/deep'),
-    'lone/go.mod': mod('example.com/lone'),
-  };
+  const tree: Record<string, string> = CLOSURE_TREE;
   const { closure, resolver } = analyse(tree);
   const imports = new Map<string, { build: string[]; test: string[] }>();
   for (const [file, text] of Object.entries(tree)) {
