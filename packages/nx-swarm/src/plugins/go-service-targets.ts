@@ -334,30 +334,19 @@ function depsInput(namedInputs: Record<string, unknown>): string {
 }
 
 /**
- * What of other projects a service's build hashes. With the Go graph's closure: the production files
- * of exactly the modules its binaries compile in (a library imported only by `_test.go` files is
- * not among them) and of project.json's implicit dependencies. Without it: ^production (every
- * dependency, conservative). The modules of the closure are Go projects, each with its own
- * `production` input (GO_PRODUCTION_INPUTS), whether nx.json defines one or not; an implicit
- * dependency may be any project, which has a `production` input only when nx.json defines one
- * (Nx fails a hash whose named input a project lacks), so it gets `default` otherwise.
+ * What of other projects a target hashes, given the Go modules it compiles in (`deps`): the
+ * build's buildDeps (the closure over non-test imports; a library imported only by `_test.go` files
+ * is not among them), test's and vet's testDeps (test files' imports too, so a library's own tests,
+ * README or project.json rerun no dependent's tests). Their production files, and those of
+ * project.json's implicit dependencies. Without the Go graph's closure: ^production (every
+ * dependency, conservative), or ^default when nx.json has no production input. The modules of the
+ * closure are Go projects, each with its own `production` input (GO_PRODUCTION_INPUTS), whether
+ * nx.json defines one or not; an implicit dependency may be any project, which has a `production`
+ * input only when nx.json defines one (Nx fails a hash whose named input a project lacks), so it
+ * gets `default` otherwise.
  */
-function buildDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
-  return closureInputs(facts, facts.goModule?.buildDeps, depsInput(facts.namedInputs));
-}
-
-/**
- * What of other projects test and vet hash: as the build (buildDepsInputs), over the modules the
- * tests compile in, so a library's own tests, README or project.json rerun no dependent's tests.
- * Without the Go graph's closure: as before, ^production, or ^default when nx.json has no production
- * input (a dependency that is no Go project would have none).
- */
-function testDepsInputs(facts: ServiceFacts): (string | { input: string; projects: string[] })[] {
-  return closureInputs(facts, facts.goModule?.testDeps, depsInput(facts.namedInputs));
-}
-
-function closureInputs(facts: ServiceFacts, deps: string[] | undefined, fallback: string): (string | { input: string; projects: string[] })[] {
-  if (deps === undefined) return [fallback];
+function depsInputs(facts: ServiceFacts, deps: string[] | undefined): (string | { input: string; projects: string[] })[] {
+  if (deps === undefined) return [depsInput(facts.namedInputs)];
   const goDeps = [...new Set(deps)].sort();
   const others = [...new Set(facts.implicitDependencies ?? [])].filter((p) => !goDeps.includes(p)).sort();
   const othersInput = 'production' in facts.namedInputs ? 'production' : 'default';
@@ -390,7 +379,7 @@ function goModuleTargets(facts: ServiceFacts, opts: NormalizedPluginOptions): Re
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const uncacheable = uncacheableBecause(facts);
-  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, ...testDepsInputs(facts)].flat();
+  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, ...depsInputs(facts, facts.goModule?.testDeps)].flat();
   const notCachedNote = uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : '';
   if (names.test) {
     targets[names.test] = {
@@ -474,7 +463,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const binary = binaryFileName('{projectName}', parseTarget(opts.imagePlatform));
-  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, ...buildDepsInputs(facts)].flat();
+  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, ...depsInputs(facts, facts.goModule?.buildDeps)].flat();
   const uncacheable = uncacheableBecause(facts);
 
   if (names.build) {
