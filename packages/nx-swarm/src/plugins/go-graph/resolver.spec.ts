@@ -145,6 +145,29 @@ describe('Go import edges on virtual workspaces', () => {
       ['svc -> mux (svc/main.go)'],
     ],
     [
+      "in one go.work, a module's own replace is its alone (the others share the go.work's view)",
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./other\nuse ./fork\n',
+        'svc/go.mod': mod('example.com/svc', 'require github.com/gorilla/mux v1.8.1\nreplace github.com/gorilla/mux => ../fork\n'),
+        'svc/main.go': main('github.com/gorilla/mux'),
+        'other/go.mod': mod('example.com/other', 'require github.com/gorilla/mux v1.8.1\n'),
+        'other/main.go': main('github.com/gorilla/mux'),
+        'fork/go.mod': mod('example.com/fork'),
+      },
+      ['svc -> fork (svc/main.go)'],
+    ],
+    [
+      "a go.work replace wins over a module's own replace of the same path",
+      {
+        'go.work': 'go 1.25.0\nuse ./svc\nuse ./forks/a\nuse ./forks/b\nreplace github.com/gorilla/mux => ./forks/a\n',
+        'svc/go.mod': mod('example.com/svc', 'require github.com/gorilla/mux v1.8.1\nreplace github.com/gorilla/mux => ../forks/b\n'),
+        'svc/main.go': main('github.com/gorilla/mux'),
+        'forks/a/go.mod': mod('example.com/fork-a'),
+        'forks/b/go.mod': mod('example.com/fork-b'),
+      },
+      ['svc -> a (svc/main.go)'],
+    ],
+    [
       'a module outside go.work sees only its own replaces',
       {
         'go.work': 'go 1.25.0\nuse ./a\nuse ./common\n',
@@ -296,6 +319,24 @@ describe('diagnostics', () => {
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ kind, unhashable });
     expect(diagnostics[0].message).toMatch(message);
+  });
+
+  it("a go.work line that can't be hashed is a finding of each module the go.work uses, and of no other", () => {
+    const { diagnostics, resolver } = analyse({
+      'go.work': 'go 1.25.0\nuse ./a\nuse ./b\nuse ./gone\n',
+      'a/go.mod': mod('example.com/a'),
+      'b/go.mod': mod('example.com/b', 'replace example.com/x => ../x\n'),
+      'x/go.mod': mod('example.com/x'),
+    });
+    expect(diagnostics.map((d) => `${d.kind} ${d.root} ${d.file}:${d.line}`)).toEqual([
+      'not-a-project a go.work:4',
+      'not-a-project b go.work:4',
+      'not-in-go-work x go.work:1',
+    ]);
+    expect(resolver.diagnosticsFor('b')[0].message).toMatch(/use \.\/gone points at gone.*the Go targets of b are not served/);
+    // b's own replace is b's alone: a sees no x (a has none), b does.
+    expect(resolver.resolve('a', 'example.com/x/p')).toBeUndefined();
+    expect(resolver.resolve('b', 'example.com/x/p')?.root).toBe('x');
   });
 
   it('says nothing about a healthy go.work workspace', () => {

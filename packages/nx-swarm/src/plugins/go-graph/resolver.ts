@@ -77,9 +77,21 @@ export function pathPrefixes(importPath: string): string[] {
   }
 }
 
+/**
+ * What every module listed in one go.work sees through it (its use list and its replaces), and the
+ * findings about those lines, which each such module reports as its own.
+ */
+interface WorkView {
+  /** The folders of its use list that are in the workspace. */
+  uses: Set<string>;
+  seen: Map<string, GoModule>;
+  findings: { file: string; line: number; directive: string; dir: string | undefined; where: string }[];
+}
+
 export class GoResolver {
   private readonly byRoot = new Map<string, GoModule>();
   private readonly visible = new Map<string, Map<string, GoModule>>();
+  private readonly views = new Map<GoWorkFile, WorkView>();
   readonly diagnostics: GoGraphDiagnostic[] = [];
 
   constructor(modules: GoModule[], works: GoWorkFile[]) {
@@ -91,9 +103,7 @@ export class GoResolver {
     }
     // Deepest go.work first, so the nearest one above a module wins.
     const sortedWorks = [...works].sort((a, b) => b.dir.split('/').length - a.dir.split('/').length);
-    // Every module of a go.work sees its whole use list: resolved once per go.work, not per module.
-    const used = new Map(sortedWorks.map((w) => [w, w.work.uses.map((u) => ({ u, dir: resolveLocalDir(w.dir, u.dir) }))]));
-    for (const m of modules) this.visible.set(m.root, this.visibleFrom(m, sortedWorks, used, byPath));
+    for (const m of modules) this.visible.set(m.root, this.visibleFrom(m, sortedWorks, byPath));
     // A go.work line seen from several modules is one finding per module, said once.
     const keys = new Set<string>();
     const unique = this.diagnostics.filter((d) => {
@@ -103,27 +113,42 @@ export class GoResolver {
     this.diagnostics.splice(0, this.diagnostics.length, ...unique);
   }
 
-  private visibleFrom(
-    m: GoModule,
-    works: GoWorkFile[],
-    usedByWork: Map<GoWorkFile, { u: GoWork['uses'][number]; dir: string | undefined }[]>,
-    byPath: Map<string, GoModule[]>,
-  ): Map<string, GoModule> {
-    const seen = new Map<string, GoModule>();
+  /**
+   * The go.work's use list and replaces as its modules see them, built once per go.work: the same
+   * for each of them (each sees itself through the use list), so a module with no replaces of its
+   * own shares the map, and its resolutions, with the others.
+   */
+  private viewOf(work: GoWorkFile): WorkView {
+    const known = this.views.get(work);
+    if (known) return known;
+    const view: WorkView = { uses: new Set(), seen: new Map(), findings: [] };
+    const file = fileIn(work.dir, 'go.work');
+    for (const u of work.work.uses) {
+      const dir = resolveLocalDir(work.dir, u.dir);
+      if (dir !== undefined) view.uses.add(dir);
+      const target = dir === undefined ? undefined : this.byRoot.get(dir);
+      if (target?.goMod.module) view.seen.set(target.goMod.module.path, target);
+      else if (target === undefined) view.findings.push({ file, line: u.line, directive: `use ${u.dir}`, dir, where: 'go.work' });
+    }
+    for (const r of work.work.replaces) {
+      const finding = this.applyReplace(view.seen, r, work.dir);
+      if (finding) view.findings.push({ file, line: r.line, directive: finding.directive, dir: finding.dir, where: 'go.work' });
+    }
+    this.views.set(work, view);
+    return view;
+  }
+
+  private visibleFrom(m: GoModule, works: GoWorkFile[], byPath: Map<string, GoModule[]>): Map<string, GoModule> {
+    let seen = new Map<string, GoModule>();
     if (m.goMod.module) seen.set(m.goMod.module.path, m);
     const work = works.find((w) => isAncestorDir(w.dir, m.root));
     let inWork = false;
     if (work) {
-      const used = usedByWork.get(work) ?? [];
-      inWork = used.some((x) => x.dir === m.root);
+      const view = this.viewOf(work);
+      inWork = view.uses.has(m.root);
       if (inWork) {
-        for (const { u, dir } of used) {
-          const target = dir === undefined ? undefined : this.byRoot.get(dir);
-          if (target?.goMod.module) seen.set(target.goMod.module.path, target);
-          else if (dir === m.root) continue;
-          else if (target === undefined) this.noteReplaceTarget(m, fileIn(work.dir, 'go.work'), u.line, `use ${u.dir}`, dir, 'go.work');
-        }
-        for (const r of work.work.replaces) this.addReplace(m, seen, r, work.dir, fileIn(work.dir, 'go.work'));
+        seen = view.seen;
+        for (const f of view.findings) this.noteReplaceTarget(m, f.file, f.line, f.directive, f.dir, f.where);
       } else {
         this.diagnostics.push({
           kind: 'not-in-go-work',
@@ -139,10 +164,12 @@ export class GoResolver {
       }
     }
     const goModFile = fileIn(m.root, 'go.mod');
-    for (const r of m.goMod.replaces) {
-      // In workspace mode go.work's replaces win over a module's own.
-      if (inWork && work?.work.replaces.some((w) => w.from === r.from)) continue;
-      this.addReplace(m, seen, r, m.root, goModFile);
+    // In workspace mode go.work's replaces win over a module's own.
+    const own = m.goMod.replaces.filter((r) => !(inWork && work?.work.replaces.some((w) => w.from === r.from)));
+    if (own.length && inWork) seen = new Map(seen); // its own replaces on a copy of the shared view
+    for (const r of own) {
+      const finding = this.applyReplace(seen, r, m.root);
+      if (finding) this.noteReplaceTarget(m, goModFile, r.line, finding.directive, finding.dir, 'go.mod');
     }
     for (const req of m.goMod.requires) {
       if (seen.has(req.path)) continue;
@@ -164,21 +191,22 @@ export class GoResolver {
     return seen;
   }
 
-  private addReplace(m: GoModule, seen: Map<string, GoModule>, r: Replace, baseDir: string, file: string): void {
+  /** Applies a replace to `seen`; what to report when its local target can't be hashed. */
+  private applyReplace(seen: Map<string, GoModule>, r: Replace, baseDir: string): { directive: string; dir: string | undefined } | undefined {
     if (!r.local) {
       // A replace by another module path: Go fetches that one; if it names a workspace module path
       // that is visible, the import of r.from resolves there.
       const target = seen.get(r.to);
       if (target) seen.set(r.from, target);
-      return;
+      return undefined;
     }
     const dir = resolveLocalDir(baseDir, r.to);
     const target = dir === undefined ? undefined : this.byRoot.get(dir);
     if (target) {
       seen.set(r.from, target);
-      return;
+      return undefined;
     }
-    this.noteReplaceTarget(m, file, r.line, `replace ${r.from} => ${r.to}`, dir, file.endsWith('go.work') ? 'go.work' : 'go.mod');
+    return { directive: `replace ${r.from} => ${r.to}`, dir };
   }
 
   private noteReplaceTarget(m: GoModule, file: string, line: number, directive: string, dir: string | undefined, where: string): void {
@@ -200,9 +228,10 @@ export class GoResolver {
   resolve(fromRoot: string, importPath: string): GoModule | undefined {
     const seen = this.visible.get(fromRoot);
     if (!seen) return undefined;
-    // Thousands of files import the same few hundred paths: each (module, path) is resolved once.
-    let known = this.resolved.get(fromRoot);
-    if (!known) this.resolved.set(fromRoot, (known = new Map()));
+    // Thousands of files import the same few hundred paths: each path is resolved once per view
+    // (the modules of one go.work without replaces of their own share one).
+    let known = this.resolved.get(seen);
+    if (!known) this.resolved.set(seen, (known = new Map()));
     const cached = known.get(importPath);
     if (cached !== undefined) return cached ?? undefined;
     let found: GoModule | null = null;
@@ -216,7 +245,7 @@ export class GoResolver {
     known.set(importPath, found);
     return found ?? undefined;
   }
-  private readonly resolved = new Map<string, Map<string, GoModule | null>>();
+  private readonly resolved = new Map<Map<string, GoModule>, Map<string, GoModule | null>>();
 
   /** The project whose root is this folder, if it is a Go module of the workspace. */
   projectAt(root: string): string | undefined {
