@@ -164,12 +164,16 @@ async function warnOnce(facts: GoModuleFacts | undefined): Promise<void> {
   }
 }
 
-/** Reads what the pure part needs about one go.mod; {} when it is no Go module project. */
+/**
+ * Reads what the pure part needs about one go.mod; {} when it is no Go module project. `projectJson`:
+ * what createNodes already read of the module's project.json in this computation (read here if not).
+ */
 export function createNodesForGoMod(
   goModPath: string,
   options: NormalizedPluginOptions,
   context: CreateNodesContext,
   goModule?: GoModuleFacts,
+  projectJson?: ProjectJsonFacts,
 ): CreateNodesResult {
   if (!isCandidateGoMod(goModPath)) return {};
   const projectRoot = rootOf(goModPath);
@@ -178,7 +182,7 @@ export function createNodesForGoMod(
     projectRoot,
     namedInputs: context.nxJsonConfiguration?.namedInputs ?? {},
     goModule,
-    ...readProjectJson(context.workspaceRoot, projectRoot),
+    ...(projectJson ?? readProjectJson(context.workspaceRoot, projectRoot)),
   };
   const project = isService ? inferGoServiceProject(facts, options) : inferGoLibraryProject(facts, options);
   return { projects: { [projectRoot]: project } };
@@ -189,10 +193,12 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
   async (configFiles, options, context) => {
     const normalized = normalizePluginOptions(options);
     const candidates = configFiles.filter(isCandidateGoMod);
-    const names = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f)).projectName]));
-    const goFacts = await goModuleFactsFor(context.workspaceRoot, candidates, (root) => names.get(root) ?? root);
+    // Each project.json once per computation: its name is the project's in the Go graph, and its targets go into the inference.
+    const projectJsons = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f))]));
+    const goFacts = await goModuleFactsFor(context.workspaceRoot, candidates, (root) => projectJsons.get(root)?.projectName ?? root);
     for (const f of candidates) await warnOnce(goFacts.get(rootOf(f)));
-    const create = (file: string, ctx: CreateNodesContext) => createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)));
+    const create = (file: string, ctx: CreateNodesContext) =>
+      createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)), projectJsons.get(rootOf(file)));
     // What createNodesFromFiles returns, without loading @nx/devkit unless a file fails (then it
     // runs them again and reports every failure, per file, as Nx expects).
     try {

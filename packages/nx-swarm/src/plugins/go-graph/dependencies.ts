@@ -99,8 +99,8 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
     const targets = directTargets(root, paths, resolver);
     if (!targets.size) continue;
     const known = direct.get(source);
-    if (known) for (const t of targets) known.add(t);
-    else direct.set(source, targets);
+    // targets is directTargets' kept set: merged into a new one, never added to.
+    direct.set(source, known ? new Set([...known, ...targets]) : targets);
   }
   const closure = new Map<string, string[]>();
   for (const source of direct.keys()) {

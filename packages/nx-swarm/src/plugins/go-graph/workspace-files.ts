@@ -39,9 +39,11 @@ function remember<T>(file: string, key: string, compute: () => T): T {
 /** statKeyOf() of a file or folder, undefined when it is gone. */
 export function statKey(abs: string): string | undefined {
   try {
-    return statKeyOf(fs.statSync(abs));
+    // No exception for a missing file: findGoWorks asks about a go.work in every folder above every module.
+    const st = fs.statSync(abs, { throwIfNoEntry: false });
+    return st ? statKeyOf(st) : undefined;
   } catch {
-    return undefined;
+    return undefined; // ENOTDIR, EACCES: as good as gone
   }
 }
 
@@ -288,13 +290,11 @@ export function scanStatFiles(workspaceRoot: string, filesByRoot: Map<string, Go
   const memo = scanMemoFor(workspaceRoot);
   const out: ScannedGoFile[] = [];
   const seen = new Set<string>();
-  const stats = new Map<string, GoFileStat>();
-  lastWalk.set(workspaceRoot, stats);
+  lastWalk.set(workspaceRoot, filesByRoot);
   for (const [root, files] of filesByRoot) {
     for (const f of files) {
       if (!isModuleGoFile(f.file, root)) continue;
       seen.add(f.file);
-      stats.set(f.file, f);
       out.push(scanned(f.file, root, readFacts(workspaceRoot, memo, f)));
     }
   }
@@ -411,13 +411,13 @@ export function moduleImports(
 ): Map<string, ModuleImports> {
   const store = summariesFor(workspaceRoot);
   const out = new Map<string, ModuleImports>();
-  const stats = new Map<string, GoFileStat>();
-  lastWalk.set(workspaceRoot, stats);
+  const walks = new Map<string, GoFileStat[]>();
+  lastWalk.set(workspaceRoot, walks);
   directReads.delete(workspaceRoot); // a new computation
   const changed: { root: string; files: GoFileStat[]; racy: boolean; fingerprint: string }[] = [];
   for (const [root, walked] of filesByRoot) {
     const walk = fingerprintOf(root, walked);
-    for (const f of walk.files) stats.set(f.file, f);
+    walks.set(root, walk.files);
     const known = store.byRoot.get(root);
     if (known && known.fingerprint === walk.fingerprint && !walk.racy) out.set(root, { build: known.imports, test: known.testImports });
     else changed.push(walk);
@@ -449,7 +449,9 @@ export function moduleImports(
     }
   }
   if (memo) {
-    memo.retainOnly(new Set(stats.keys()));
+    const walkedFiles = new Set<string>();
+    for (const files of walks.values()) for (const f of files) walkedFiles.add(f.file);
+    memo.retainOnly(walkedFiles);
     saveScanMemo(workspaceRoot);
   }
   saveSummaries(workspaceRoot);
@@ -462,7 +464,17 @@ export function moduleImports(
  * computation would stat 10,000 files twice); a file the walk did not see is stat'ed. One walk serves
  * one createDependencies call only: should a computation ever skip createNodes, the next one stats.
  */
-const lastWalk = new Map<string, Map<string, GoFileStat>>();
+const lastWalk = new Map<string, Map<string, GoFileStat[]>>();
+
+/** A walk's files by path, made when createDependencies first asks (an unchanged module's walk is the same array in the daemon). */
+const fileIndexes = new WeakMap<GoFileStat[], Map<string, GoFileStat>>();
+function walkedStat(walked: Map<string, GoFileStat[]> | undefined, root: string, file: string): GoFileStat | undefined {
+  const files = walked?.get(root);
+  if (!files) return undefined;
+  let index = fileIndexes.get(files);
+  if (!index) fileIndexes.set(files, (index = new Map(files.map((f) => [f.file, f]))));
+  return index.get(file);
+}
 
 /** Nx content hash → facts, for files this process read itself in createDependencies (never persisted). */
 const byHash = new Map<string, { hash: string; facts: GoFileImports }>();
@@ -493,7 +505,7 @@ export function scanModuleFiles(workspaceRoot: string, filesByRoot: Map<string, 
         out.push(scanned(f.file, root, known.facts));
         continue;
       }
-      const st = walked?.get(f.file) ?? statFile(workspaceRoot, f.file);
+      const st = walkedStat(walked, root, f.file) ?? statFile(workspaceRoot, f.file);
       if (!st) continue; // deleted since Nx listed it
       const read = direct?.get(f.file);
       const hit = memo ? memo.lookup(f.file, st.stat) : read && !read.racy && read.stat === st.stat ? read.facts : undefined;
