@@ -102,6 +102,9 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
     // targets is directTargets' kept set: merged into a new one, never added to.
     direct.set(source, known ? new Set([...known, ...targets]) : targets);
   }
+  // The daemon recomputes after every edit, and most edits change no import: the same direct edges
+  // (the same resolver: no go.mod or go.work changed) give the same closure as last time.
+  if (lastClosure && lastClosure.resolver === resolver && sameEdges(lastClosure.direct, direct)) return lastClosure.closure;
   const closure = new Map<string, string[]>();
   for (const source of direct.keys()) {
     const seen = new Set<string>();
@@ -114,7 +117,22 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
     }
     closure.set(source, [...seen].sort());
   }
+  lastClosure = { resolver, direct, closure };
   return closure;
+}
+
+/** The last closure closureOfModuleImports computed, from what (read-only for its callers). */
+let lastClosure: { resolver: GoResolver; direct: Map<string, Set<string>>; closure: Map<string, string[]> } | undefined;
+
+function sameEdges(a: Map<string, Set<string>>, b: Map<string, Set<string>>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [source, targets] of b) {
+    const before = a.get(source);
+    if (before === targets) continue; // directTargets' kept set: an unchanged module
+    if (!before || before.size !== targets.size) return false;
+    for (const t of targets) if (!before.has(t)) return false;
+  }
+  return true;
 }
 
 /**

@@ -230,6 +230,40 @@ describe('buildDependencyClosure (what a binary compiles in)', () => {
     expect(closureOfModuleImports(byModule, resolver)).toEqual(closure);
     expect(Object.fromEntries(closure)).toEqual({ svc: ['a', 'nested'] });
   });
+
+  // The closure is kept for the next computation while the direct edges are the same: each row is
+  // the import lists after an edit (new arrays, as a re-read module gives), and the closure then.
+  const lists = (svc: string[], a: string[] = ['example.com/b'], b: string[] = []) =>
+    new Map([
+      ['svc', svc],
+      ['a', a],
+      ['b', b],
+    ]);
+  const edgesTree = {
+    'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\n',
+    'svc/go.mod': mod('example.com/svc'),
+    'a/go.mod': mod('example.com/a'),
+    'b/go.mod': mod('example.com/b'),
+  };
+  it('gives back the kept closure while the direct edges are the same, and computes again for another resolver', () => {
+    const { resolver } = analyse(edgesTree);
+    const first = closureOfModuleImports(lists(['example.com/a']), resolver);
+    expect(closureOfModuleImports(lists(['example.com/a', 'fmt']), resolver)).toBe(first);
+    const other = analyse(edgesTree).resolver;
+    expect(closureOfModuleImports(lists(['example.com/a']), other)).not.toBe(first);
+  });
+  it.each([
+    ['an edit that keeps the imports', lists(['example.com/a', 'fmt']), { svc: ['a', 'b'], a: ['b'] }],
+    ['a standard-library import added', lists(['example.com/a', 'fmt', 'os']), { svc: ['a', 'b'], a: ['b'] }],
+    ['a workspace import swapped for another', lists(['example.com/b']), { svc: ['b'], a: ['b'] }],
+    ['a workspace import dropped', lists(['fmt']), { a: ['b'] }],
+    ['a deeper edge added', lists(['example.com/a'], ['example.com/b'], ['example.com/svc']), { svc: ['a', 'b'], a: ['b', 'svc'], b: ['a', 'svc'] }],
+    ['a deeper edge gone again', lists(['example.com/a'], []), { svc: ['a'] }],
+  ])('after %s, the closure of the new lists', (_what, byModule, expected) => {
+    const { resolver } = analyse(edgesTree);
+    expect(Object.fromEntries(closureOfModuleImports(lists(['example.com/a']), resolver))).toEqual({ svc: ['a', 'b'], a: ['b'] });
+    expect(Object.fromEntries(closureOfModuleImports(byModule, resolver))).toEqual(expected);
+  });
 });
 
 describe('testDependencyClosure (what go test and go vet compile in)', () => {
