@@ -380,9 +380,10 @@ function fingerprintOf(root: string, walked: GoFileStat[]) {
   const known = fingerprints.get(walked);
   if (known && known.root === root) return known;
   const files = walked.filter((f) => isModuleGoFile(f.file, root)).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const hash = createHash('sha1');
-  for (const f of files) hash.update(`${f.file}\0${f.stat}\n`);
-  const value = { root, files, racy: files.some((f) => f.racy), fingerprint: hash.digest('hex') };
+  // One update per module, not per file (10,000 calls into the hash on the bench tree); the same bytes, so the same digest.
+  let text = '';
+  for (const f of files) text += `${f.file}\0${f.stat}\n`;
+  const value = { root, files, racy: files.some((f) => f.racy), fingerprint: createHash('sha1').update(text).digest('hex') };
   fingerprints.set(walked, value);
   return value;
 }
