@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createDependencies, createNodes, createNodesV2 } from './plugin';
 import { clearGoFileMemo } from './go-graph/workspace-files';
+import { closeModuleWalkers } from './go-graph/module-walker';
+import { RACY_WINDOW_MS } from './go-graph/scan-memo';
 import {
   DEFAULT_DEPLOY_CONFIGURATIONS,
   GO_BUILD_INPUTS,
@@ -17,6 +19,13 @@ import {
   type NxSwarmPluginOptions,
 } from './go-service-targets';
 import { logger, type CreateDependenciesContext, type CreateNodesContext, type FileData, type TargetConfiguration } from '@nx/devkit';
+
+// existsSync counted (and still real): what createNodes looks at in the module folders.
+jest.mock('node:fs', () => {
+  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return { ...actual, existsSync: jest.fn(actual.existsSync) };
+});
+const existsSync = fs.existsSync as jest.MockedFunction<typeof fs.existsSync>;
 
 const WORKSPACE_INPUTS = { default: [], production: [], goBuild: [], goTest: [] };
 
@@ -542,6 +551,85 @@ describe('createNodes (on a real folder)', () => {
       expect(inputs).not.toContain('^default');
       expect(inputs).not.toContain('^production');
     }
+  });
+
+  describe('in the daemon (watching): what a module folder holds is read again only after a change there', () => {
+    const watch = process.env.NX_SWARM_GO_WATCH;
+    const realNow = Date.now.bind(Date);
+    beforeEach(() => {
+      process.env.NX_SWARM_GO_WATCH = 'true';
+      // The files written by the test are "old": a racy module would be walked (and read) every time.
+      jest.spyOn(Date, 'now').mockImplementation(() => realNow() + RACY_WINDOW_MS + 1000);
+    });
+    afterEach(() => {
+      closeModuleWalkers();
+      jest.restoreAllMocks();
+      if (watch === undefined) delete process.env.NX_SWARM_GO_WATCH;
+      else process.env.NX_SWARM_GO_WATCH = watch;
+    });
+    const FILES = ['apps/quotes-service/go.mod', 'accountservice/go.mod', 'tools/loadgen/go.mod'];
+    const summary = async () => {
+      const results = await createNodes[1](FILES, {}, context());
+      return Object.fromEntries(
+        results.map(([, r]) => {
+          const [root, p] = Object.entries(r.projects!)[0];
+          return [root, `${p.name ?? '(project.json)'} ${p.projectType} ${(p.metadata as { goModule?: { path?: string } }).goModule?.path}`];
+        }),
+      );
+    };
+    // Each row: what the user does, and the three projects then.
+    const steps: [string, () => void, Record<string, string>][] = [
+      [
+        'nothing',
+        () => undefined,
+        {
+          'apps/quotes-service': 'quotes-service application example.com/quotes',
+          accountservice: '(project.json) application example.com/accounts',
+          'tools/loadgen': 'loadgen library example.com/loadgen',
+        },
+      ],
+      [
+        'a Dockerfile added beside a library',
+        () => write('tools/loadgen/Dockerfile', 'FROM scratch\n'),
+        { 'tools/loadgen': 'loadgen application example.com/loadgen' },
+      ],
+      [
+        "a go.mod's module path edited",
+        () => write('tools/loadgen/go.mod', 'module example.com/loadgen/v2\n'),
+        { 'tools/loadgen': 'loadgen application example.com/loadgen/v2' },
+      ],
+      [
+        'a project.json added',
+        () => write('apps/quotes-service/project.json', '{"name":"quotes"}'),
+        { 'apps/quotes-service': '(project.json) application example.com/quotes' },
+      ],
+      [
+        'that project.json removed',
+        () => fs.rmSync(path.join(root, 'apps/quotes-service/project.json')),
+        { 'apps/quotes-service': 'quotes-service application example.com/quotes' },
+      ],
+      [
+        'the Dockerfile removed again',
+        () => fs.rmSync(path.join(root, 'tools/loadgen/Dockerfile')),
+        { 'tools/loadgen': 'loadgen library example.com/loadgen/v2' },
+      ],
+    ];
+    it('follows every edit, and reads nothing of an unchanged module', async () => {
+      let now = await summary();
+      for (const [what, act, changed] of steps) {
+        act();
+        const expected = { ...now, ...changed };
+        existsSync.mockClear();
+        now = await summary();
+        expect({ what, now }).toEqual({ what, now: expected });
+        // Only the edited module's folder is looked at again (its Dockerfile and project.json).
+        const looked = new Set(existsSync.mock.calls.map(([p]) => path.relative(root, String(p)).split(path.sep).slice(0, -1).join('/')));
+        looked.delete('');
+        looked.delete('.nx/workspace-data');
+        const edited = what === 'nothing' ? [] : Object.keys(changed);
+        expect({ what, looked: [...looked].filter((d) => !d.startsWith('.nx')) }).toEqual({ what, looked: edited });
+      }
+    });
   });
 
   it('reports bad plugin options as an error naming nx.json', async () => {

@@ -35,7 +35,7 @@ import {
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
 import { closureOfModuleImports, goImportEdges, testDependencyClosure } from './go-graph/dependencies';
-import { findGoWorks, goModulesFromProjects, moduleImports, readGoModAt, scanModuleFiles } from './go-graph/workspace-files';
+import { findGoWorks, goModulesFromProjects, moduleImports, readGoModAt, scanModuleFiles, type GoFileStat } from './go-graph/workspace-files';
 import { moduleWalkerFor } from './go-graph/module-walker';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
@@ -68,28 +68,66 @@ function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJso
   return { hasProjectJson: true, projectName, explicitTargets };
 }
 
-const rootOf = (goModPath: string) => path.posix.dirname(goModPath.split(path.sep).join('/'));
+const roots = new Map<string, string>();
+/** A go.mod path's module root, posix (memoised: createNodes asks for 200 of them on every computation). */
+function rootOf(goModPath: string): string {
+  let root = roots.get(goModPath);
+  if (root === undefined) roots.set(goModPath, (root = path.posix.dirname(goModPath.split(path.sep).join('/'))));
+  return root;
+}
+
+/** What createNodes reads in a module's root folder. */
+interface RootFiles {
+  goMod: GoModule['goMod'];
+  projectJson: ProjectJsonFacts;
+  /** A Dockerfile beside the go.mod. */
+  isService: boolean;
+}
+
+function readRootFiles(workspaceRoot: string, root: string): RootFiles {
+  return {
+    goMod: readGoModAt(workspaceRoot, root),
+    projectJson: readProjectJson(workspaceRoot, root),
+    isService: fs.existsSync(path.join(workspaceRoot, root, 'Dockerfile')),
+  };
+}
+
+/** Per workspace, each module's root files as the last computation read them. */
+const lastRootFiles = new Map<string, Map<string, RootFiles>>();
 
 /**
- * What the Go graph says about each module of these go.mod files: module path, diagnostics, the
- * workspace modules its binaries compile in (imports of non-test files, transitively), which become
- * the build's inputs, and those its tests compile in (test files' imports too), the test's and vet's.
- * Without a file list (no Nx workspace context) buildDeps and testDeps stay undefined and the
- * targets fall back to ^production (^default without a production input in nx.json).
+ * Each module's root files, read again unless `kept(root)`: the watching walker saw no change in any
+ * of the module's folders since the last computation (in the daemon's process, go-graph/module-walker.ts),
+ * so its go.mod, project.json and Dockerfile are as that computation read them: 600 file-system
+ * calls fewer per computation on the benchmark's tree. What was kept is forgotten before reading, so
+ * a computation that fails half-way leaves nothing stale behind.
  */
-export async function goModuleFactsFor(
+function rootFilesFor(workspaceRoot: string, moduleRoots: string[], kept: (root: string) => boolean): Map<string, RootFiles> {
+  const before = lastRootFiles.get(workspaceRoot);
+  lastRootFiles.delete(workspaceRoot);
+  const now = new Map<string, RootFiles>();
+  for (const root of moduleRoots) now.set(root, (kept(root) ? before?.get(root) : undefined) ?? readRootFiles(workspaceRoot, root));
+  lastRootFiles.set(workspaceRoot, now);
+  return now;
+}
+
+/**
+ * What the Go graph says about each module: module path, diagnostics, the workspace modules its
+ * binaries compile in (imports of non-test files, transitively), which become the build's inputs,
+ * and those its tests compile in (test files' imports too), the test's and vet's. `filesByRoot`: the
+ * modules' .go files (the walk); without it, or when the import lists can't be read, buildDeps and
+ * testDeps stay undefined and the targets fall back to ^production (^default without a production
+ * input in nx.json).
+ */
+export function goModuleFactsFor(
   workspaceRoot: string,
-  goModPaths: string[],
-  nameOf: (root: string) => string,
-): Promise<Map<string, GoModuleFacts>> {
-  const modules: GoModule[] = goModPaths.map((p) => {
-    const root = rootOf(p);
-    return { root, project: nameOf(root), goMod: readGoModAt(workspaceRoot, root) };
-  });
+  modules: GoModule[],
+  filesByRoot: Map<string, GoFileStat[]> | undefined,
+): Map<string, GoModuleFacts> {
   const resolver = resolverFor(workspaceRoot, modules);
   let closure: { build: Map<string, string[]>; test: Map<string, string[]> } | undefined;
   try {
-    closure = await closuresFor(workspaceRoot, modules, resolver);
+    closure = filesByRoot ? closuresFor(workspaceRoot, filesByRoot, resolver) : undefined;
   } catch {
     closure = undefined;
   }
@@ -105,31 +143,43 @@ export async function goModuleFactsFor(
 }
 
 /**
- * The build- and test-dependency closures of every module. The daemon recomputes the graph after every edit, in
- * a fresh plugin worker each time unless plugins are not isolated, so this stays cheap: the module
- * folders are walked (readdir + stat; in the daemon's own process only the modules with file-system
- * events since the last computation, see go-graph/module-walker.ts); a module whose files' stats are
- * unchanged takes its import list from its summary, and in the others only files whose stat changed
- * since the scan memo (both kept in Nx's workspace-data folder, see go-graph/workspace-files.ts and
- * scan-memo.ts) are read again. (Nx's workspace-context API would give hashes, but inside an
- * isolated plugin worker it builds a file index of its own: seconds per computation, and not updated
- * with the edits; and it leaves out gitignored files, whose imports are real build dependencies.)
+ * The module folders' .go files: walked (readdir + stat; in the daemon's own process only the
+ * modules with file-system events since the last computation, see go-graph/module-walker.ts).
+ * The daemon recomputes the graph after every edit, in a fresh plugin worker each time unless
+ * plugins are not isolated, so this and what follows stay cheap. (Nx's workspace-context API would
+ * give hashes, but inside an isolated plugin worker it builds a file index of its own: seconds per
+ * computation, and not updated with the edits; and it leaves out gitignored files, whose imports
+ * are real build dependencies.)
  */
-async function closuresFor(
-  workspaceRoot: string,
-  modules: GoModule[],
-  resolver: GoResolver,
-): Promise<{ build: Map<string, string[]>; test: Map<string, string[]> }> {
+async function walkModules(workspaceRoot: string, moduleRoots: string[]): Promise<{ filesByRoot?: Map<string, GoFileStat[]>; kept: Set<string> }> {
   const walker = moduleWalkerFor(workspaceRoot);
-  const filesByRoot = await walker.walk(modules.map((m) => m.root));
-  if (process.env.NX_VERBOSE_LOGGING === 'true') {
-    const walked = walker.lastWalked.length;
-    const what =
-      walked < modules.length
-        ? `walked ${walked} of ${modules.length} modules, the others unchanged since the last computation (watched)`
-        : `walked all ${modules.length} modules${walker.isWatching ? ', watching their folders from now on' : ' (not watched)'}`;
-    console.error(`nx-swarm: Go files: ${what}`);
+  try {
+    const filesByRoot = await walker.walk(moduleRoots);
+    if (process.env.NX_VERBOSE_LOGGING === 'true') {
+      const walked = walker.lastWalked.length;
+      const what =
+        walked < moduleRoots.length
+          ? `walked ${walked} of ${moduleRoots.length} modules, the others unchanged since the last computation (watched)`
+          : `walked all ${moduleRoots.length} modules${walker.isWatching ? ', watching their folders from now on' : ' (not watched)'}`;
+      console.error(`nx-swarm: Go files: ${what}`);
+    }
+    return { filesByRoot, kept: walker.lastKept };
+  } catch {
+    return { kept: new Set() };
   }
+}
+
+/**
+ * The build- and test-dependency closures of every module, from the walk: a module whose files'
+ * stats are unchanged takes its import list from its summary, and in the others only files whose
+ * stat changed since the scan memo (both kept in Nx's workspace-data folder, see
+ * go-graph/workspace-files.ts and scan-memo.ts) are read again.
+ */
+function closuresFor(
+  workspaceRoot: string,
+  filesByRoot: Map<string, GoFileStat[]>,
+  resolver: GoResolver,
+): { build: Map<string, string[]>; test: Map<string, string[]> } {
   const imports = moduleImports(workspaceRoot, filesByRoot);
   const build = closureOfModuleImports(new Map([...imports].map(([root, m]) => [root, m.build])), resolver);
   return { build, test: testDependencyClosure(imports, build, resolver) };
@@ -165,24 +215,24 @@ async function warnOnce(facts: GoModuleFacts | undefined): Promise<void> {
 }
 
 /**
- * Reads what the pure part needs about one go.mod; {} when it is no Go module project. `projectJson`:
- * what createNodes already read of the module's project.json in this computation (read here if not).
+ * Reads what the pure part needs about one go.mod; {} when it is no Go module project. `rootFiles`:
+ * what createNodes already read in the module's folder in this computation (read here if not).
  */
 export function createNodesForGoMod(
   goModPath: string,
   options: NormalizedPluginOptions,
   context: CreateNodesContext,
   goModule?: GoModuleFacts,
-  projectJson?: ProjectJsonFacts,
+  rootFiles?: RootFiles,
 ): CreateNodesResult {
   if (!isCandidateGoMod(goModPath)) return {};
   const projectRoot = rootOf(goModPath);
-  const isService = fs.existsSync(path.join(context.workspaceRoot, projectRoot, 'Dockerfile'));
+  const { projectJson, isService } = rootFiles ?? readRootFiles(context.workspaceRoot, projectRoot);
   const facts = {
     projectRoot,
     namedInputs: context.nxJsonConfiguration?.namedInputs ?? {},
     goModule,
-    ...(projectJson ?? readProjectJson(context.workspaceRoot, projectRoot)),
+    ...projectJson,
   };
   const project = isService ? inferGoServiceProject(facts, options) : inferGoLibraryProject(facts, options);
   return { projects: { [projectRoot]: project } };
@@ -192,13 +242,19 @@ export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
   GO_MOD_GLOB,
   async (configFiles, options, context) => {
     const normalized = normalizePluginOptions(options);
-    const candidates = configFiles.filter(isCandidateGoMod);
-    // Each project.json once per computation: its name is the project's in the Go graph, and its targets go into the inference.
-    const projectJsons = new Map(candidates.map((f) => [rootOf(f), readProjectJson(context.workspaceRoot, rootOf(f))]));
-    const goFacts = await goModuleFactsFor(context.workspaceRoot, candidates, (root) => projectJsons.get(root)?.projectName ?? root);
-    for (const f of candidates) await warnOnce(goFacts.get(rootOf(f)));
+    const moduleRoots = configFiles.filter(isCandidateGoMod).map(rootOf);
+    const { filesByRoot, kept } = await walkModules(context.workspaceRoot, moduleRoots);
+    // Each module folder's files once per computation (or not at all, see rootFilesFor): the
+    // project.json's name is the project's in the Go graph, and its targets go into the inference.
+    const rootFiles = rootFilesFor(context.workspaceRoot, moduleRoots, (root) => kept.has(root));
+    const modules: GoModule[] = moduleRoots.map((root) => {
+      const { goMod, projectJson } = rootFiles.get(root)!;
+      return { root, project: projectJson.projectName, goMod };
+    });
+    const goFacts = goModuleFactsFor(context.workspaceRoot, modules, filesByRoot);
+    for (const root of moduleRoots) await warnOnce(goFacts.get(root));
     const create = (file: string, ctx: CreateNodesContext) =>
-      createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)), projectJsons.get(rootOf(file)));
+      createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)), rootFiles.get(rootOf(file)));
     // What createNodesFromFiles returns, without loading @nx/devkit unless a file fails (then it
     // runs them again and reports every failure, per file, as Nx expects).
     try {

@@ -104,16 +104,24 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
   }
   // The daemon recomputes after every edit, and most edits change no import: the same direct edges
   // (the same resolver: no go.mod or go.work changed) give the same closure as last time.
-  if (lastClosure && lastClosure.resolver === resolver && sameEdges(lastClosure.direct, direct)) return lastClosure.closure;
+  const last = lastClosure?.resolver === resolver ? lastClosure : undefined;
+  const changed = last ? changedSources(last.direct, direct) : undefined;
+  if (last && changed!.size === 0) return last.closure;
   const closure = new Map<string, string[]>();
   for (const source of direct.keys()) {
+    // A module that reached no changed module before reaches the same ones now: its closure is kept.
+    const before = last?.closure.get(source);
+    if (before && !changed!.has(source) && !before.some((p) => changed!.has(p))) {
+      closure.set(source, before);
+      continue;
+    }
     const seen = new Set<string>();
     const stack = [...direct.get(source)!];
     while (stack.length) {
       const p = stack.pop()!;
       if (p === source || seen.has(p)) continue;
       seen.add(p);
-      stack.push(...(direct.get(p) ?? []));
+      for (const q of direct.get(p) ?? []) stack.push(q);
     }
     closure.set(source, [...seen].sort());
   }
@@ -124,15 +132,16 @@ export function closureOfModuleImports(importsByRoot: Map<string, Iterable<strin
 /** The last closure closureOfModuleImports computed, from what (read-only for its callers). */
 let lastClosure: { resolver: GoResolver; direct: Map<string, Set<string>>; closure: Map<string, string[]> } | undefined;
 
-function sameEdges(a: Map<string, Set<string>>, b: Map<string, Set<string>>): boolean {
-  if (a.size !== b.size) return false;
+/** The sources whose direct targets differ between two edge maps (gained, lost or other targets). */
+function changedSources(a: Map<string, Set<string>>, b: Map<string, Set<string>>): Set<string> {
+  const changed = new Set<string>();
   for (const [source, targets] of b) {
     const before = a.get(source);
     if (before === targets) continue; // directTargets' kept set: an unchanged module
-    if (!before || before.size !== targets.size) return false;
-    for (const t of targets) if (!before.has(t)) return false;
+    if (!before || before.size !== targets.size || [...targets].some((t) => !before.has(t))) changed.add(source);
   }
-  return true;
+  for (const source of a.keys()) if (!b.has(source)) changed.add(source);
+  return changed;
 }
 
 /**
@@ -146,23 +155,54 @@ export function testDependencyClosure(
   buildClosure: Map<string, string[]>,
   resolver: GoResolver,
 ): Map<string, string[]> {
+  const before = lastTestClosure?.resolver === resolver ? lastTestClosure.bySource : undefined;
+  const bySource = new Map<string, TestClosureEntry>();
   const out = new Map<string, string[]>();
-  for (const [root, { build, test }] of importsByRoot) {
+  for (const [root, lists] of importsByRoot) {
     const source = resolver.projectAt(root);
     if (!source) continue;
-    const deps = new Set<string>();
-    for (const paths of [build, test]) {
-      for (const target of directTargets(root, paths, resolver)) {
-        if (deps.has(target)) continue;
-        deps.add(target);
-        for (const d of buildClosure.get(target) ?? []) deps.add(d);
+    // Its direct targets (the same set objects while its imports are unchanged) and their build
+    // closures (the same arrays while unchanged, closureOfModuleImports): the same answer as before.
+    const build = directTargets(root, lists.build, resolver);
+    const test = directTargets(root, lists.test, resolver);
+    const targets = [...build, ...test];
+    const closures = targets.map((t) => buildClosure.get(t));
+    const known = before?.get(source);
+    let deps: string[];
+    if (
+      known &&
+      known.build === build &&
+      known.test === test &&
+      known.closures.length === closures.length &&
+      known.closures.every((c, i) => c === closures[i])
+    ) {
+      deps = known.deps;
+    } else {
+      const set = new Set<string>();
+      for (const [i, target] of targets.entries()) {
+        set.add(target);
+        for (const d of closures[i] ?? []) set.add(d);
       }
+      set.delete(source);
+      deps = [...set].sort();
     }
-    deps.delete(source);
-    out.set(source, [...deps].sort());
+    bySource.set(source, { build, test, closures, deps });
+    out.set(source, deps);
   }
+  lastTestClosure = { resolver, bySource };
   return out;
 }
+
+interface TestClosureEntry {
+  build: Set<string>;
+  test: Set<string>;
+  closures: (string[] | undefined)[];
+  /** Read-only for the callers: the next computation may hand out the same array. */
+  deps: string[];
+}
+
+/** What the last testDependencyClosure computed per module, from what: an edit that changes no import costs no closure. */
+let lastTestClosure: { resolver: GoResolver; bySource: Map<string, TestClosureEntry> } | undefined;
 
 /**
  * The workspace modules (project names) a module's import list resolves to, itself left out. Kept

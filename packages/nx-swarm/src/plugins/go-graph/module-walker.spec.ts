@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RACY_WINDOW_MS, statKeyOf } from './scan-memo';
 import { statKey } from './workspace-files';
-import { ModuleWalker, watchDirWithFs, type ModuleWalkerSeams, type WatchDir } from './module-walker';
+import { maxEventsBetween, ModuleWalker, watchDirWithFs, type ModuleWalkerSeams, type WatchDir } from './module-walker';
 
 const ROOTS = ['svc', 'libs/common', 'libs/other'];
 let root: string;
@@ -24,6 +24,7 @@ function seams(overrides: Partial<ModuleWalkerSeams> = {}): ModuleWalkerSeams {
   return {
     watchDir: watchDirWithFs,
     statDir: statKey,
+    checkFolderStats: true,
     barrierDir: path.join(root, '.nx/workspace-data'),
     barrierTimeoutMs: 3000,
     maxEventsBetween: 1000,
@@ -74,8 +75,9 @@ describe('ModuleWalker in a long-lived process (watching)', () => {
     ['nothing changed again', () => undefined, []],
   ];
 
-  it('walks only the modules with changes, and returns what is on disk', async () => {
-    const w = make();
+  // Both ways: with the folder stats (not Linux) and on events alone (Linux: inotify loses none but on overflow).
+  it.each([true, false])('walks only the modules with changes, and returns what is on disk (folder stats checked: %s)', async (checkFolderStats) => {
+    const w = make(true, { checkFolderStats });
     await w.walk(ROOTS);
     expect(w.lastWalked).toEqual(ROOTS);
     expect(w.isWatching).toBe(true);
@@ -125,6 +127,20 @@ describe('ModuleWalker in a long-lived process (watching)', () => {
     const byRoot = await w.walk(ROOTS);
     expect(w.lastWalked).toEqual(['libs/other']);
     expect(files(byRoot, 'libs/other')).toEqual(['libs/other/new.go', 'libs/other/other.go']);
+  });
+
+  it('on events alone (Linux), a computation with nothing changed stats no folder', async () => {
+    const statDir = jest.fn(statKey);
+    const w = make(true, { statDir, checkFolderStats: false });
+    await w.walk(ROOTS);
+    expect(statDir).toHaveBeenCalled(); // the first walk: each folder's key for its watch
+    statDir.mockClear();
+    await w.walk(ROOTS);
+    expect({ walked: w.lastWalked, kept: [...w.lastKept] }).toEqual({ walked: [], kept: ROOTS });
+    expect(statDir).not.toHaveBeenCalled();
+    append('svc/store/db.go');
+    await w.walk(ROOTS);
+    expect({ walked: w.lastWalked, kept: [...w.lastKept] }).toEqual({ walked: ['svc'], kept: ['libs/common', 'libs/other'] });
   });
 
   it('two walks at once each wait for their own barrier, and both see an edit made before them', async () => {
@@ -189,4 +205,22 @@ describe('ModuleWalker falls back to walking everything', () => {
     await w.walk(ROOTS);
     expect(w.lastWalked).toEqual(ROOTS);
   });
+});
+
+describe('maxEventsBetween: the event count past which an inotify queue may have overflowed', () => {
+  const rows: [string, () => string, number][] = [
+    ['the default queue (16384)', () => '16384\n', 4096],
+    ['a larger queue: still 4096', () => '1048576\n', 4096],
+    ['a small queue: half of it', () => '1000\n', 500],
+    [
+      'unreadable (not Linux)',
+      () => {
+        throw new Error('ENOENT');
+      },
+      4096,
+    ],
+    ['garbage', () => 'x', 4096],
+    ['zero', () => '0', 4096],
+  ];
+  it.each(rows)('%s', (_what, read, expected) => expect(maxEventsBetween(read)).toBe(expected));
 });

@@ -266,6 +266,42 @@ describe('buildDependencyClosure (what a binary compiles in)', () => {
   });
 });
 
+describe('closureOfModuleImports after an edit: only what reaches a changed module is computed again', () => {
+  const tree = {
+    'go.work': 'go 1.25.0\nuse ./svc\nuse ./a\nuse ./b\nuse ./c\nuse ./lone\n',
+    'svc/go.mod': mod('example.com/svc'),
+    'a/go.mod': mod('example.com/a'),
+    'b/go.mod': mod('example.com/b'),
+    'c/go.mod': mod('example.com/c'),
+    'lone/go.mod': mod('example.com/lone'),
+  };
+  // svc -> a -> b; lone -> c; each row: b's imports after the edit, the closures then, and which
+  // modules' closures are the arrays of before (an unchanged module's list is the same array).
+  const svc = ['example.com/a'];
+  const a = ['example.com/b'];
+  const lone = ['example.com/c'];
+  const lists = (b: string[]) =>
+    new Map([
+      ['svc', svc],
+      ['a', a],
+      ['b', b],
+      ['c', [] as string[]],
+      ['lone', lone],
+    ]);
+  it.each([
+    ['b gains c', ['example.com/c'], { svc: ['a', 'b', 'c'], a: ['b', 'c'], b: ['c'], lone: ['c'] }, ['lone']],
+    ['b gains svc (a cycle)', ['example.com/svc'], { svc: ['a', 'b'], a: ['b', 'svc'], b: ['a', 'svc'], lone: ['c'] }, ['lone']],
+    ['b re-read, the same imports', [], { svc: ['a', 'b'], a: ['b'], lone: ['c'] }, ['svc', 'a', 'lone']],
+  ])('%s', (_what, b, expected, keptArrays) => {
+    const { resolver } = analyse(tree);
+    const first = closureOfModuleImports(lists([]), resolver);
+    expect(Object.fromEntries(first)).toEqual({ svc: ['a', 'b'], a: ['b'], lone: ['c'] });
+    const next = closureOfModuleImports(lists(b), resolver);
+    expect(Object.fromEntries(next)).toEqual(expected);
+    expect([...next.keys()].filter((m) => next.get(m) === first.get(m))).toEqual(keptArrays);
+  });
+});
+
 describe('testDependencyClosure (what go test and go vet compile in)', () => {
   const tree: Record<string, string> = CLOSURE_TREE;
   const { closure, resolver } = analyse(tree);
@@ -293,6 +329,35 @@ describe('testDependencyClosure (what go test and go vet compile in)', () => {
 
   it('always holds the build closure', () => {
     for (const [project, deps] of closure) expect(test[project]).toEqual(expect.arrayContaining(deps));
+  });
+
+  // Kept for the next computation while nothing it came from changed; each row: what changed, and
+  // whether svc's kept closure comes back (an unchanged module's lists are the same arrays, its summary's).
+  const withLists = (svcTest: string[]) => new Map([...imports].map(([root, m]) => [root, root === 'svc' ? { build: m.build, test: svcTest } : m]));
+  const svcTest = imports.get('svc')!.test;
+  it.each([
+    ['nothing', true, () => [withLists(svcTest), closure, resolver] as const, test.svc],
+    ['a test import list re-read (a new array, the same imports)', false, () => [withLists([...svcTest]), closure, resolver] as const, test.svc],
+    ['a test import dropped', false, () => [withLists([]), closure, resolver] as const, ['a', 'b']],
+    ['the same build closures in another map', true, () => [withLists(svcTest), new Map(closure), resolver] as const, test.svc],
+    [
+      "kit's build closure computed again",
+      false,
+      () => [withLists(svcTest), new Map([...closure, ['kit', [...closure.get('kit')!]]]), resolver] as const,
+      test.svc,
+    ],
+    [
+      "a's build closure changed",
+      false,
+      () => [withLists(svcTest), new Map([...closure, ['a', ['b', 'lone']]]), resolver] as const,
+      ['a', 'b', 'deep', 'kit', 'lone'],
+    ],
+    ['another resolver', false, () => [withLists(svcTest), closure, analyse(tree).resolver] as const, test.svc],
+  ])('after %s: kept %s', (_what, kept, args, svc) => {
+    const first = testDependencyClosure(withLists(svcTest), closure, resolver);
+    const [lists, build, r] = args();
+    const next = testDependencyClosure(lists, build, r);
+    expect({ kept: next.get('svc') === first.get('svc'), svc: next.get('svc') }).toEqual({ kept, svc });
   });
 });
 
