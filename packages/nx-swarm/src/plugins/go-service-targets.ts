@@ -218,7 +218,7 @@ export function normalizePluginOptions(options: NxSwarmPluginOptions | undefined
   };
 }
 
-/** The goBuild/goTest named inputs, inlined when the workspace doesn't define them in nx.json. */
+/** The goBuild/goTest named inputs; defined on the project when the workspace doesn't define them in nx.json (goNamedInputs). */
 export const GO_BUILD_INPUTS = [
   '{projectRoot}/**/*.go',
   '!{projectRoot}/**/*_test.go',
@@ -329,6 +329,19 @@ function runHelp(project: string, target: string, example: Record<string, unknow
   };
 }
 
+/**
+ * The project's own named inputs: `production` always (what a dependent's build hashes of it), and
+ * goBuild / goTest where nx.json has none, so that every target names its input instead of carrying
+ * the list: 17 entries per target on 200 projects are about a sixth of the graph Nx merges, caches
+ * and sends on every daemon recomputation. The same lists, so the same hashes.
+ */
+function goNamedInputs(facts: ServiceFacts, needs: ('goBuild' | 'goTest')[]): NonNullable<ProjectConfiguration['namedInputs']> {
+  const own: NonNullable<ProjectConfiguration['namedInputs']> = { production: GO_PRODUCTION_INPUTS };
+  if (needs.includes('goBuild') && !('goBuild' in facts.namedInputs)) own.goBuild = GO_BUILD_INPUTS;
+  if (needs.includes('goTest') && !('goTest' in facts.namedInputs)) own.goTest = GO_TEST_INPUTS;
+  return own;
+}
+
 function depsInput(namedInputs: Record<string, unknown>): string {
   return 'production' in namedInputs ? '^production' : '^default';
 }
@@ -379,7 +392,7 @@ function goModuleTargets(facts: ServiceFacts, opts: NormalizedPluginOptions): Re
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const uncacheable = uncacheableBecause(facts);
-  const testInputs = ['goTest' in facts.namedInputs ? 'goTest' : GO_TEST_INPUTS, ...depsInputs(facts, facts.goModule?.testDeps)].flat();
+  const testInputs = ['goTest', ...depsInputs(facts, facts.goModule?.testDeps)];
   const notCachedNote = uncacheable ? ` (not cached: a replace Nx can't hash, ${uncacheable})` : '';
   if (names.test) {
     targets[names.test] = {
@@ -447,7 +460,7 @@ export function inferGoLibraryProject(facts: ServiceFacts, opts: NormalizedPlugi
     root: facts.projectRoot,
     ...(facts.hasProjectJson ? {} : { name: facts.projectName }),
     projectType: 'library',
-    namedInputs: { production: GO_PRODUCTION_INPUTS },
+    namedInputs: goNamedInputs(facts, names.test || names.vet ? ['goTest'] : []),
     targets,
     metadata: {
       technologies: ['go'],
@@ -463,7 +476,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
   const names = opts.targetNames;
   const targets: Record<string, TargetConfiguration> = {};
   const binary = binaryFileName('{projectName}', parseTarget(opts.imagePlatform));
-  const buildInputs = ['goBuild' in facts.namedInputs ? 'goBuild' : GO_BUILD_INPUTS, ...depsInputs(facts, facts.goModule?.buildDeps)].flat();
+  const buildInputs = ['goBuild', ...depsInputs(facts, facts.goModule?.buildDeps)];
   const uncacheable = uncacheableBecause(facts);
 
   if (names.build) {
@@ -575,7 +588,7 @@ export function inferGoServiceProject(facts: ServiceFacts, opts: NormalizedPlugi
     root: projectRoot,
     ...(facts.hasProjectJson ? {} : { name: facts.projectName }),
     projectType: 'application',
-    namedInputs: { production: GO_PRODUCTION_INPUTS },
+    namedInputs: goNamedInputs(facts, [...(names.build ? ['goBuild' as const] : []), ...(names.test || names.vet ? ['goTest' as const] : [])]),
     targets,
     metadata: {
       technologies: ['go', 'docker'],

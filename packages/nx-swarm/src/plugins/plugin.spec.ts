@@ -287,11 +287,21 @@ describe('inferGoServiceProject', () => {
     });
   });
 
-  it('inlines the Go inputs when nx.json has no goBuild/goTest/production named inputs', () => {
-    const bare = inferGoServiceProject({ ...facts, namedInputs: {} }, normalizePluginOptions({}));
-    expect(bare.targets!.build.inputs).toEqual([...GO_BUILD_INPUTS, '^default']);
-    expect(bare.targets!.test.inputs).toEqual([...GO_TEST_INPUTS, '^default']);
-  });
+  it.each([
+    ['nx.json has none of them', {}, { production: GO_PRODUCTION_INPUTS, goBuild: GO_BUILD_INPUTS, goTest: GO_TEST_INPUTS }, '^default'],
+    ['nx.json has goTest only', { goTest: [] }, { production: GO_PRODUCTION_INPUTS, goBuild: GO_BUILD_INPUTS }, '^default'],
+    ['nx.json has all three', WORKSPACE_INPUTS, { production: GO_PRODUCTION_INPUTS }, '^production'],
+  ])(
+    'names goBuild/goTest in the targets, defining them on the project when %s (never a named input that does not exist)',
+    (_what, namedInputs, own, deps) => {
+      const p = inferGoServiceProject({ ...facts, namedInputs }, normalizePluginOptions({}));
+      expect(p.namedInputs).toEqual(own);
+      expect(p.targets!.build.inputs).toEqual(['goBuild', deps]);
+      expect(p.targets!.test.inputs).toEqual(['goTest', deps]);
+      const lib = inferGoLibraryProject({ ...facts, namedInputs }, normalizePluginOptions({}));
+      expect(lib.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS, ...('goTest' in own ? { goTest: GO_TEST_INPUTS } : {}) });
+    },
+  );
 
   it('applies renamed targets, extra options and platforms', () => {
     const p = inferGoServiceProject(

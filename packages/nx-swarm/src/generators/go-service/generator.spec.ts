@@ -1,4 +1,4 @@
-import { GO_PRODUCTION_INPUTS } from '../../plugins/go-service-targets';
+import { GO_BUILD_INPUTS, GO_PRODUCTION_INPUTS, GO_TEST_INPUTS } from '../../plugins/go-service-targets';
 import { addProjectConfiguration, logger, readNxJson, readProjectConfiguration, updateNxJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import * as fs from 'node:fs';
@@ -154,7 +154,12 @@ describe('projectConfigurationFor', () => {
   it('writes every target when the plugin is not registered', () => {
     const p = projectConfigurationFor({ ...service, publishedPort: 80 }, { ...ctx, plugin: undefined });
     expect(Object.keys(p.targets!)).toEqual(['build', 'test', 'vet', 'tidy', 'serve', 'image', 'deploy', 'rollback', 'undeploy']);
-    expect(p.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS });
+    // nx.json has no goBuild/goTest here: the project defines the ones its targets name.
+    expect(p.namedInputs).toEqual({ production: GO_PRODUCTION_INPUTS, goBuild: GO_BUILD_INPUTS, goTest: GO_TEST_INPUTS });
+    expect(p.targets!.build.inputs).toEqual(['goBuild', '^default']);
+    expect(projectConfigurationFor(service, { ...ctx, plugin: undefined, namedInputs: { goBuild: [], goTest: [] } }).namedInputs).toEqual({
+      production: GO_PRODUCTION_INPUTS,
+    });
     expect(p.targets!.deploy).toMatchObject({
       executor: 'nx-swarm:swarm-deploy',
       dependsOn: ['image'],
