@@ -408,4 +408,51 @@ describe('with the Nx daemon on', () => {
     expect(lines).toContain('nx-swarm: Go files: walked 1 of 4 modules, the others unchanged since the last computation (watched)');
     expect(lines.filter((l) => !/walked [01] of 4 modules, the others unchanged/.test(l))).toEqual([]);
   });
+
+  it("isolated plugins (Nx's default): the daemon's fresh workers ask the Go facts server, which follows the edits; stopping the daemon stops it", async () => {
+    const isolated = { ...env, NX_ISOLATE_PLUGINS: 'true' };
+    const nxIsolated = (...args: string[]) =>
+      execa(path.join(ws, 'node_modules/.bin/nx'), args, { cwd: ws, reject: false, all: true, env: isolated, extendEnv: false });
+    // The server's processes for this workspace (its command line names the workspace root).
+    const servers = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+            return argv.some((a) => a.endsWith('facts-server-main.js')) && argv.includes(ws);
+          } catch {
+            return false;
+          }
+        });
+    const until = async (what: string, ok: () => Promise<boolean> | boolean) => {
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 300))) if (await ok()) return;
+      throw new Error(`timed out waiting until ${what}`);
+    };
+    const buildDeps = async () => {
+      const r = await nxIsolated('show', 'project', 'svc-b', '--json');
+      expect(r.exitCode).toBe(0);
+      const inputs = JSON.parse(r.stdout).targets.build.inputs as (string | { input: string; projects: string[] })[];
+      return inputs.flatMap((i) => (typeof i === 'object' && 'projects' in i ? i.projects : []));
+    };
+    const logFile = path.join(ws, '.nx/workspace-data/d/daemon.log');
+    const fromServer = () => (fs.readFileSync(logFile, 'utf8').match(/nx-swarm: Go files: \d+ modules from the Go facts server/g) ?? []).length;
+
+    await nx('daemon', '--stop');
+    expect(servers()).toEqual([]);
+    expect(await buildDeps()).toEqual(['common']); // svc-b imports common since the tests above
+    await until('the first worker started the server', () => servers().length === 1);
+    // An edit the server must see: svc-b no longer imports common, then again.
+    const answered = fromServer();
+    fs.writeFileSync(path.join(ws, 'svc-b/main.go'), SERVICE_MAIN(false));
+    await until('the build inputs lost common', async () => (await buildDeps()).length === 0);
+    fs.writeFileSync(path.join(ws, 'svc-b/main.go'), SERVICE_MAIN(true));
+    await until('the build inputs have common again', async () => (await buildDeps()).includes('common'));
+    expect(fromServer()).toBeGreaterThan(answered);
+    expect(servers()).toHaveLength(1);
+    // With the daemon gone, the server goes too.
+    await nxIsolated('daemon', '--stop');
+    await until('the server stopped', () => servers().length === 0);
+  });
 });

@@ -35,8 +35,19 @@ import {
 } from './go-service-targets';
 import { GoResolver, type GoModule } from './go-graph/resolver';
 import { closureOfModuleImports, goImportEdges, testDependencyClosure } from './go-graph/dependencies';
-import { findGoWorks, goModulesFromProjects, moduleImports, readGoModAt, scanModuleFiles, type GoFileStat } from './go-graph/workspace-files';
+import {
+  findGoWorks,
+  goModulesFromProjects,
+  moduleImports,
+  readGoModAt,
+  scanModuleFiles,
+  statKey,
+  seedGoMod,
+  workspaceDataDir,
+  type GoFileStat,
+} from './go-graph/workspace-files';
 import { moduleWalkerFor } from './go-graph/module-walker';
+import { askFactsServer, FACTS_PROTOCOL, factsSocketPath, spawnedByDaemon, type ModuleFolderFacts } from './go-graph/facts-server';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -79,14 +90,18 @@ function rootOf(goModPath: string): string {
 /** What createNodes reads in a module's root folder. */
 interface RootFiles {
   goMod: GoModule['goMod'];
+  /** The go.mod's stat key when it was read. */
+  goModKey: string;
   projectJson: ProjectJsonFacts;
   /** A Dockerfile beside the go.mod. */
   isService: boolean;
 }
 
 function readRootFiles(workspaceRoot: string, root: string): RootFiles {
+  const goModKey = statKey(path.join(workspaceRoot, root, 'go.mod')) ?? 'missing';
   return {
-    goMod: readGoModAt(workspaceRoot, root),
+    goMod: readGoModAt(workspaceRoot, root, goModKey),
+    goModKey,
     projectJson: readProjectJson(workspaceRoot, root),
     isService: fs.existsSync(path.join(workspaceRoot, root, 'Dockerfile')),
   };
@@ -223,7 +238,7 @@ export function createNodesForGoMod(
   options: NormalizedPluginOptions,
   context: CreateNodesContext,
   goModule?: GoModuleFacts,
-  rootFiles?: RootFiles,
+  rootFiles?: Pick<RootFiles, 'projectJson' | 'isService'>,
 ): CreateNodesResult {
   if (!isCandidateGoMod(goModPath)) return {};
   const projectRoot = rootOf(goModPath);
@@ -238,23 +253,103 @@ export function createNodesForGoMod(
   return { projects: { [projectRoot]: project } };
 }
 
+/**
+ * Each module folder's facts for createNodes, computed in this process: the walk (watched in a
+ * process that computes again and again), the root files, the Go facts. The Go facts server runs
+ * this same function (go-graph/facts-server-main.ts).
+ */
+export async function computeModuleFolders(workspaceRoot: string, moduleRoots: string[]): Promise<Map<string, ModuleFolderFacts>> {
+  const { filesByRoot, kept } = await walkModules(workspaceRoot, moduleRoots);
+  // Each module folder's files once per computation (or not at all, see rootFilesFor): the
+  // project.json's name is the project's in the Go graph, and its targets go into the inference.
+  const rootFiles = rootFilesFor(workspaceRoot, moduleRoots, (root) => kept.has(root));
+  const modules: GoModule[] = moduleRoots.map((root) => {
+    const { goMod, projectJson } = rootFiles.get(root)!;
+    return { root, project: projectJson.projectName, goMod };
+  });
+  const goFacts = goModuleFactsFor(workspaceRoot, modules, filesByRoot);
+  return new Map(
+    moduleRoots.map((root) => {
+      const { projectJson, isService, goMod, goModKey } = rootFiles.get(root)!;
+      return [root, { projectJson, isService, facts: goFacts.get(root)!, goMod: { key: goModKey, value: goMod } }];
+    }),
+  );
+}
+
+/** This build of the plugin: a Go facts server of another one stops when asked. */
+function pluginBuild(): string {
+  const main = path.join(__dirname, 'go-graph', 'facts-server-main.js');
+  return `${FACTS_PROTOCOL}:${statKey(__filename) ?? '-'}:${statKey(main) ?? '-'}`;
+}
+
+/**
+ * In a plugin worker the Nx daemon spawned (Nx isolates plugins by default, and starts the worker
+ * afresh for every computation), the module folders' facts from the Go facts server, which keeps
+ * the watched walk between computations (go-graph/facts-server.ts). Undefined, and the worker
+ * computes by itself, anywhere else, when there is no server yet (one is started for the next
+ * computation), or when it does not answer in time. Only from the compiled plugin: the server is
+ * a node process of its own.
+ */
+async function moduleFoldersFromServer(workspaceRoot: string, moduleRoots: string[]): Promise<Map<string, ModuleFolderFacts> | undefined> {
+  if (process.env.NX_SWARM_GO_WATCH === 'false' || (globalThis as { NX_DAEMON?: unknown }).NX_DAEMON || !__filename.endsWith('.js')) return undefined;
+  const dataDir = workspaceDataDir(workspaceRoot);
+  const daemonPid = spawnedByDaemon(dataDir);
+  if (!daemonPid) return undefined;
+  const socketPath = factsSocketPath(dataDir, workspaceRoot);
+  const version = pluginBuild();
+  const asked = await askFactsServer(socketPath, { protocol: FACTS_PROTOCOL, version, roots: moduleRoots }, FACTS_TIMEOUT_MS);
+  const verbose = process.env.NX_VERBOSE_LOGGING === 'true';
+  if (asked.modules) {
+    if (verbose) console.error(`nx-swarm: Go files: ${moduleRoots.length} modules from the Go facts server (${socketPath})`);
+    // Its go.mod reads serve createDependencies in this worker (while their stats are the same).
+    for (const root of moduleRoots) {
+      const goMod = asked.modules[root].goMod;
+      if (goMod) seedGoMod(workspaceRoot, root, goMod.key, goMod.value);
+    }
+    return new Map(moduleRoots.map((root) => [root, asked.modules![root]]));
+  }
+  if (asked.absent) {
+    try {
+      const { spawn } = await import('node:child_process');
+      const roots = JSON.stringify(moduleRoots);
+      const args = [
+        path.join(__dirname, 'go-graph', 'facts-server-main.js'),
+        workspaceRoot,
+        String(daemonPid),
+        version,
+        ...(roots.length <= 16_384 ? [roots] : []),
+      ];
+      const child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, NX_SWARM_GO_WATCH: 'true' },
+        windowsHide: true,
+      });
+      child.on('error', () => undefined);
+      child.unref();
+      if (verbose) console.error(`nx-swarm: Go files: started the Go facts server for the next computations (pid ${child.pid})`);
+    } catch {
+      /* no server: every computation walks, as before */
+    }
+  }
+  return undefined;
+}
+
+/** How long a worker waits for the Go facts server before it computes by itself. */
+const FACTS_TIMEOUT_MS = 3000;
+
 export const createNodes: CreateNodes<NxSwarmPluginOptions> = [
   GO_MOD_GLOB,
   async (configFiles, options, context) => {
     const normalized = normalizePluginOptions(options);
     const moduleRoots = configFiles.filter(isCandidateGoMod).map(rootOf);
-    const { filesByRoot, kept } = await walkModules(context.workspaceRoot, moduleRoots);
-    // Each module folder's files once per computation (or not at all, see rootFilesFor): the
-    // project.json's name is the project's in the Go graph, and its targets go into the inference.
-    const rootFiles = rootFilesFor(context.workspaceRoot, moduleRoots, (root) => kept.has(root));
-    const modules: GoModule[] = moduleRoots.map((root) => {
-      const { goMod, projectJson } = rootFiles.get(root)!;
-      return { root, project: projectJson.projectName, goMod };
-    });
-    const goFacts = goModuleFactsFor(context.workspaceRoot, modules, filesByRoot);
-    for (const root of moduleRoots) await warnOnce(goFacts.get(root));
-    const create = (file: string, ctx: CreateNodesContext) =>
-      createNodesForGoMod(file, normalized, ctx, goFacts.get(rootOf(file)), rootFiles.get(rootOf(file)));
+    const folders =
+      (await moduleFoldersFromServer(context.workspaceRoot, moduleRoots)) ?? (await computeModuleFolders(context.workspaceRoot, moduleRoots));
+    for (const root of moduleRoots) await warnOnce(folders.get(root)?.facts);
+    const create = (file: string, ctx: CreateNodesContext) => {
+      const folder = folders.get(rootOf(file));
+      return createNodesForGoMod(file, normalized, ctx, folder?.facts, folder);
+    };
     // What createNodesFromFiles returns, without loading @nx/devkit unless a file fails (then it
     // runs them again and reports every failure, per file, as Nx expects).
     try {

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileData, ProjectConfiguration, ProjectFileMap } from '@nx/devkit';
-import { parseGoMod, parseGoWork } from './go-mod';
+import { parseGoMod, parseGoWork, type GoMod } from './go-mod';
 import { scanGoImports, type GoFileImports } from './imports';
 import { isModuleGoFile, isTestFile, type ScannedGoFile } from './dependencies';
 import type { GoModule, GoWorkFile } from './resolver';
@@ -62,6 +62,14 @@ export function readGoModAt(workspaceRoot: string, root: string, hash?: string) 
   const abs = path.join(workspaceRoot, root, 'go.mod');
   const key = hash ?? statKey(abs) ?? 'missing';
   return remember(`mod:${abs}`, key, () => parseGoMod(readText(abs)));
+}
+
+/**
+ * What another process (the Go facts server) read of a go.mod under this stat key: taken as this
+ * process's own read, so createDependencies does not read and parse it again while the stat is the same.
+ */
+export function seedGoMod(workspaceRoot: string, root: string, key: string, goMod: GoMod): void {
+  memo.set(`mod:${path.join(workspaceRoot, root, 'go.mod')}`, { key, value: goMod });
 }
 
 /** Every go.work in the folders above (and at) the given module roots, up to the workspace root. */
