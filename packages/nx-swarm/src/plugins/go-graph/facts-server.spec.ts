@@ -141,6 +141,29 @@ describe('runFactsServer over a real socket', () => {
     expect(await ask(['a'])).toEqual({ absent: true });
   });
 
+  it('while it warms up, a worker is told no at once (it computes by itself); afterwards it answers', async () => {
+    let release: () => void = () => undefined;
+    const computed: string[][] = [];
+    const s = start({
+      warmUp: ['a'],
+      compute: async (roots) => {
+        computed.push(roots);
+        if (computed.length === 1) await new Promise<void>((r) => (release = r));
+        return Object.fromEntries(roots.map((r) => [r, folder(r)]));
+      },
+    });
+    await listening();
+    const t0 = Date.now();
+    expect(await ask(['a'])).toEqual({ modules: undefined, absent: false });
+    expect(Date.now() - t0).toBeLessThan(1000); // told at once, not after the 2 s timeout
+    release();
+    for (let i = 0; i < 50 && (await ask(['a'])).modules === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await ask(['a'])).modules).toEqual({ a: folder('a') });
+    expect(computed[0]).toEqual(['a']); // the warm-up; the question told no was not queued behind it
+    s.kill();
+    await s.stopped;
+  });
+
   it('a worker of another build: no answer, the server stops, and the worker starts a new one', async () => {
     const s = start();
     await listening();

@@ -191,6 +191,7 @@ export async function runFactsServer(s: FactsServerSeams): Promise<string> {
     fs.rmSync(s.socketPath, { force: true });
   }
   let queue = Promise.resolve();
+  let warming = false;
   let lastAsked = Date.now();
   let stop: (why: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => (stop = resolve));
@@ -210,6 +211,8 @@ export async function runFactsServer(s: FactsServerSeams): Promise<string> {
         socket.end(`${JSON.stringify({ ok: false, reason: 'another version' })}\n`);
         return stop('a worker of another plugin build asked');
       }
+      // Still walking for the first time (a large workspace takes seconds): the worker is faster on its own.
+      if (warming) return void socket.end(`${JSON.stringify({ ok: false, reason: 'warming up' })}\n`);
       queue = queue.then(async () => {
         let answer: FactsResponse;
         try {
@@ -228,12 +231,9 @@ export async function runFactsServer(s: FactsServerSeams): Promise<string> {
   if (!listening) return 'could not listen';
   if (s.warmUp) {
     const roots = s.warmUp;
-    queue = queue.then(() =>
-      s.compute(roots).then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+    warming = true;
+    const done = () => void (warming = false);
+    queue = queue.then(() => s.compute(roots).then(done, done));
   }
   if (process.platform !== 'win32') fs.chmodSync(s.socketPath, 0o600);
   const check = setInterval(() => {
