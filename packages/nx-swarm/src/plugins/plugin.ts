@@ -47,7 +47,7 @@ import {
   type GoFileStat,
 } from './go-graph/workspace-files';
 import { moduleWalkerFor } from './go-graph/module-walker';
-import { askFactsServer, FACTS_PROTOCOL, factsSocketPath, spawnedByDaemon, type ModuleFolderFacts } from './go-graph/facts-server';
+import { askFactsServer, FACTS_PROTOCOL, factsSocketPath, mayStartServer, spawnedByDaemon, type ModuleFolderFacts } from './go-graph/facts-server';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -308,8 +308,11 @@ async function moduleFoldersFromServer(workspaceRoot: string, moduleRoots: strin
     }
     return new Map(moduleRoots.map((root) => [root, asked.modules![root]]));
   }
-  if (asked.absent) {
+  const marker = path.join(dataDir, 'nx-swarm-go-server.started');
+  if (asked.absent && mayStartServer(fs.statSync(marker, { throwIfNoEntry: false })?.mtimeMs, Date.now())) {
     try {
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(marker, `${process.pid}\n`);
       const { spawn } = await import('node:child_process');
       const roots = JSON.stringify(moduleRoots);
       const args = [

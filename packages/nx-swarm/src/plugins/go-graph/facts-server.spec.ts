@@ -9,6 +9,7 @@ import {
   askFactsServer,
   FACTS_PROTOCOL,
   factsSocketPath,
+  mayStartServer,
   parseRequest,
   parseResponse,
   runFactsServer,
@@ -69,6 +70,15 @@ describe('the messages', () => {
   ])('parseResponse: %s', (_what, response, roots, expected) => expect(parseResponse(JSON.stringify(response), roots)).toEqual(expected));
 
   it('parseResponse: not JSON', () => expect(parseResponse('{"ok":tr', ['a'])).toBeUndefined());
+});
+
+describe('mayStartServer: at most one start a minute per workspace', () => {
+  it.each([
+    ['never started', undefined, 1_000_000, true],
+    ['started 10 s ago (it may be starting, or unable to listen here)', 990_000, 1_000_000, false],
+    ['started a minute ago', 940_000, 1_000_000, true],
+    ['a marker from the future (a clock set back)', 2_000_000, 1_000_000, true],
+  ] as const)('%s', (_what, last, now, expected) => expect(mayStartServer(last, now)).toBe(expected));
 });
 
 describe('spawnedByDaemon: only a worker whose parent is the daemon named in server-process.json', () => {

@@ -249,6 +249,14 @@ export async function runFactsServer(s: FactsServerSeams): Promise<string> {
   return why;
 }
 
+/** A worker starts a server at most this often per workspace (one that can't listen or stops at once must not be started by every computation). */
+export const START_AT_MOST_EVERY_MS = 60_000;
+
+/** Whether to start a server now, given when one was last started (the marker file's mtime), if ever. */
+export function mayStartServer(lastStartedMs: number | undefined, nowMs: number): boolean {
+  return lastStartedMs === undefined || nowMs - lastStartedMs >= START_AT_MOST_EVERY_MS || nowMs < lastStartedMs;
+}
+
 /** Whether the process `pid` runs (signal 0: no signal sent). */
 export function processAlive(pid: number): boolean {
   try {
