@@ -280,6 +280,19 @@ EOF
 
 swarm_state() { node_docker "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
 
+# After a restart, an engine answers before its swarm agent runs again: tasks scheduled on it until
+# then are rejected ("cannot create a swarm scoped network when swarm is not active"). A node that
+# was in the swarm is up once its state is active again (30 s at most, then a warning).
+wait_swarm_active() { # NODE
+  local n="$1" i state
+  for ((i = 0; i < 300; i++)); do
+    state="$(swarm_state "$n")"
+    [[ "$state" == active || "$state" == inactive ]] && return 0
+    sleep 0.1
+  done
+  say "warning: the swarm on $n is still $state after 30 s; see $LAB_DATA/logs/$n-dockerd.log"
+}
+
 ensure_swarm() {
   local managers="$1" n state token_w token_m i
   state="$(swarm_state "$MANAGER")"
@@ -826,7 +839,7 @@ main() {
     status) cmd_status ;;
     env) [[ -f "$LAB_RUN/lab.json" ]] || die "the lab is down (lab.sh up)"; print_env ;;
     kill) kill_engine "${1:?node}" ;;
-    start) start_engine "${1:?node}"; say "$1 up" ;;
+    start) start_engine "${1:?node}"; wait_swarm_active "$1"; say "$1 up" ;;
     solo) cmd_solo ;;
     next) cmd_next ;;
     registry-stop) stop_pid "$(pidfile_pid "$LAB_RUN/registry.pid")" "$LAB_DATA/registry/config.yml" registry 10 ;;
