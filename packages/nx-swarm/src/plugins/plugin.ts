@@ -47,7 +47,7 @@ import {
   type GoFileStat,
 } from './go-graph/workspace-files';
 import { moduleWalkerFor } from './go-graph/module-walker';
-import { askFactsServer, FACTS_PROTOCOL, factsSocketPath, mayStartServer, spawnedByDaemon, type ModuleFolderFacts } from './go-graph/facts-server';
+import { askFactsServer, FACTS_PROTOCOL, factsSocketPath, spawnedByDaemon, startFactsServer, type ModuleFolderFacts } from './go-graph/facts-server';
 
 export type { NxSwarmPluginOptions } from './go-service-targets';
 
@@ -308,32 +308,16 @@ async function moduleFoldersFromServer(workspaceRoot: string, moduleRoots: strin
     }
     return new Map(moduleRoots.map((root) => [root, asked.modules![root]]));
   }
-  const marker = path.join(dataDir, 'nx-swarm-go-server.started');
-  if (asked.absent && mayStartServer(fs.statSync(marker, { throwIfNoEntry: false })?.mtimeMs, Date.now())) {
-    try {
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(marker, `${process.pid}\n`);
-      const { spawn } = await import('node:child_process');
-      const roots = JSON.stringify(moduleRoots);
-      const args = [
-        path.join(__dirname, 'go-graph', 'facts-server-main.js'),
-        workspaceRoot,
-        String(daemonPid),
-        version,
-        ...(roots.length <= 16_384 ? [roots] : []),
-      ];
-      const child = spawn(process.execPath, args, {
-        detached: true,
-        stdio: 'ignore',
-        env: { ...process.env, NX_SWARM_GO_WATCH: 'true' },
-        windowsHide: true,
-      });
-      child.on('error', () => undefined);
-      child.unref();
-      if (verbose) console.error(`nx-swarm: Go files: started the Go facts server for the next computations (pid ${child.pid})`);
-    } catch {
-      /* no server: every computation walks, as before */
-    }
+  if (asked.absent) {
+    const pid = startFactsServer({
+      dataDir,
+      workspaceRoot,
+      daemonPid,
+      version,
+      roots: moduleRoots,
+      mainPath: path.join(__dirname, 'go-graph', 'facts-server-main.js'),
+    });
+    if (verbose && pid !== undefined) console.error(`nx-swarm: Go files: started the Go facts server for the next computations (pid ${pid})`);
   }
   return undefined;
 }

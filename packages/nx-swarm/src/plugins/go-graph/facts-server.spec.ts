@@ -8,13 +8,16 @@ import * as path from 'node:path';
 import {
   askFactsServer,
   FACTS_PROTOCOL,
+  factsServerArgs,
   factsSocketPath,
   mayStartServer,
   parseRequest,
   parseResponse,
   runFactsServer,
   spawnedByDaemon,
+  startFactsServer,
   type FactsServerSeams,
+  type StartSeams,
   type ModuleFolderFacts,
 } from './facts-server';
 
@@ -79,6 +82,43 @@ describe('mayStartServer: at most one start a minute per workspace', () => {
     ['started a minute ago', 940_000, 1_000_000, true],
     ['a marker from the future (a clock set back)', 2_000_000, 1_000_000, true],
   ] as const)('%s', (_what, last, now, expected) => expect(mayStartServer(last, now)).toBe(expected));
+});
+
+describe('factsServerArgs', () => {
+  const many = Array.from({ length: 2000 }, (_, i) => `libs/module-${i}`);
+  it.each([
+    ['the roots to warm up with', ['a', 'b/c'], ['/p/main.js', '/ws', '4242', 'v1', '["a","b/c"]']],
+    ['no roots', [], ['/p/main.js', '/ws', '4242', 'v1', '[]']],
+    ['roots too long for a command line: left out (the server warms up on its first question)', many, ['/p/main.js', '/ws', '4242', 'v1']],
+  ] as const)('%s', (_what, roots, expected) => expect(factsServerArgs('/p/main.js', '/ws', 4242, 'v1', [...roots])).toEqual(expected));
+});
+
+describe('startFactsServer: at most once a minute, never throws', () => {
+  const req = { dataDir: '/ws/.nx/workspace-data', workspaceRoot: '/ws', daemonPid: 4242, version: 'v1', roots: ['a'], mainPath: '/p/main.js' };
+  const run = (lastStarted: number | undefined, fail?: 'spawn' | 'marker') => {
+    const calls: string[] = [];
+    const seams: StartSeams = {
+      now: () => 1_000_000,
+      lastStarted: () => lastStarted,
+      markStarted: () => {
+        if (fail === 'marker') throw new Error('EROFS');
+        calls.push('marked');
+      },
+      spawn: (_exec, args, env) => {
+        if (fail === 'spawn') throw new Error('EAGAIN');
+        calls.push(`spawned ${args.join(' ')} watch=${env.NX_SWARM_GO_WATCH}`);
+        return 777;
+      },
+    };
+    return { pid: startFactsServer(req, seams), calls };
+  };
+  it.each([
+    ['never started: marks, then spawns with watching on', undefined, undefined, 777, ['marked', 'spawned /p/main.js /ws 4242 v1 ["a"] watch=true']],
+    ['started 10 s ago: nothing', 990_000, undefined, undefined, []],
+    ['started two minutes ago: again', 880_000, undefined, 777, ['marked', 'spawned /p/main.js /ws 4242 v1 ["a"] watch=true']],
+    ['the marker cannot be written (read-only workspace-data): no start', undefined, 'marker', undefined, []],
+    ['spawn throws: undefined, no exception', undefined, 'spawn', undefined, ['marked']],
+  ] as const)('%s', (_what, last, fail, pid, calls) => expect(run(last, fail)).toEqual({ pid, calls }));
 });
 
 describe('spawnedByDaemon: only a worker whose parent is the daemon named in server-process.json', () => {

@@ -257,6 +257,76 @@ export function mayStartServer(lastStartedMs: number | undefined, nowMs: number)
   return lastStartedMs === undefined || nowMs - lastStartedMs >= START_AT_MOST_EVERY_MS || nowMs < lastStartedMs;
 }
 
+/** The server's argv after node's: its main file, the workspace, the daemon's pid, the plugin build, and the roots to warm up with when they are short enough for a command line. */
+export function factsServerArgs(mainPath: string, workspaceRoot: string, daemonPid: number, version: string, roots: string[]): string[] {
+  const json = JSON.stringify(roots);
+  return [mainPath, workspaceRoot, String(daemonPid), version, ...(json.length <= MAX_WARM_UP_ARG ? [json] : [])];
+}
+
+/** Longer root lists are left out of the server's command line (Windows limits it to 32 KB); the server then warms up on its first question. */
+const MAX_WARM_UP_ARG = 16_384;
+
+/** What starting a server needs from the process it runs in (injected in the spec). */
+export interface StartSeams {
+  /** Starts the server's process detached, with no output; its pid, or undefined when it could not start. */
+  spawn: (execPath: string, args: string[], env: NodeJS.ProcessEnv) => number | undefined;
+  now: () => number;
+  /** When a server was last started (the marker file's mtime), undefined when never. */
+  lastStarted: () => number | undefined;
+  /** Records a start now (writes the marker file). */
+  markStarted: () => void;
+}
+
+export interface StartRequest {
+  dataDir: string;
+  workspaceRoot: string;
+  daemonPid: number;
+  version: string;
+  roots: string[];
+  /** facts-server-main.js of this build. */
+  mainPath: string;
+}
+
+/** The marker file whose mtime says when a worker last started a server for this workspace. */
+export const startedMarkerPath = (dataDir: string) => path.join(dataDir, 'nx-swarm-go-server.started');
+
+/** The real seams: node's spawn (detached, no output, watching on), the marker file in workspace-data. */
+export function processStartSeams(dataDir: string): StartSeams {
+  const marker = startedMarkerPath(dataDir);
+  return {
+    spawn: (execPath, args, env) => {
+      // Loaded here: a worker that finds a server running never needs it.
+      const { spawn } = require('node:child_process') as typeof import('node:child_process');
+      const child = spawn(execPath, args, { detached: true, stdio: 'ignore', env, windowsHide: true });
+      child.on('error', () => undefined);
+      child.unref();
+      return child.pid;
+    },
+    now: () => Date.now(),
+    lastStarted: () => fs.statSync(marker, { throwIfNoEntry: false })?.mtimeMs,
+    markStarted: () => {
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(marker, `${process.pid}\n`);
+    },
+  };
+}
+
+/**
+ * Starts a Go facts server for the next computations unless one was started less than a minute ago
+ * (see mayStartServer). The pid of the started process, or undefined (too soon, or it could not
+ * start: every computation then computes by itself, as before). Never throws.
+ */
+export function startFactsServer(req: StartRequest, seams: StartSeams = processStartSeams(req.dataDir)): number | undefined {
+  try {
+    if (!mayStartServer(seams.lastStarted(), seams.now())) return undefined;
+    seams.markStarted();
+    const args = factsServerArgs(req.mainPath, req.workspaceRoot, req.daemonPid, req.version, req.roots);
+    return seams.spawn(process.execPath, args, { ...process.env, NX_SWARM_GO_WATCH: 'true' });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the process `pid` runs (signal 0: no signal sent). */
 export function processAlive(pid: number): boolean {
   try {
