@@ -50,7 +50,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const VARIANTS = {
   'nx-alone': [],
-  'nx-floor': [{ plugin: './tools/floor-plugin.cjs' }],
+  'nx-floor': [{ plugin: 'nx-swarm-floor' }],
   'nx-swarm': [{ plugin: 'nx-swarm' }],
   'nx-go': [{ plugin: '@nx-go/nx-go' }],
 };
@@ -60,6 +60,12 @@ const LABELS = { 'nx-alone': 'Nx alone (no Go plugin)', 'nx-floor': "Nx + nx-swa
  * The floor plugin: nx-swarm's projects and edges on this tree (from \`nx graph --file\`), returned as
  * they are. Static edges need a source file; each edge gets the first file of its source project, and
  * is returned when Nx asks about that file (all files on a cold start), as a real plugin would.
+ * Installed as a package in the tree's node_modules, as nx-swarm and nx-go are: Nx treats a plugin
+ * given by a local path differently. To resolve it, Nx infers the workspace's projects with its default
+ * plugins, which calls the createNodes of its nx/js plugin outside a graph computation; that worker's
+ * phase count then never returns to zero, and Nx keeps it alive instead of starting it again for
+ * every recomputation, as it does with a package plugin. A local floor was 3 worker starts per
+ * recomputation against the Go plugins' 4 (measured on 2026-12-03: about 85 ms of the floor's figure).
  */
 const FLOOR_PLUGIN = `
 const path = require('path');
@@ -83,13 +89,14 @@ exports.createDependencies = (_options, ctx) => {
 };
 `;
 
-/** Writes the floor plugin and nx-swarm's graph for it into the tree. */
+/** Writes the floor plugin (a package, node_modules/nx-swarm-floor) and nx-swarm's graph for it into the tree. */
 function writeFloor(dir) {
-  const file = path.join(dir, 'tools/floor-graph.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const pkg = path.join(dir, 'node_modules/nx-swarm-floor');
+  fs.mkdirSync(pkg, { recursive: true });
   setPlugins(dir, VARIANTS['nx-swarm']);
-  nx(dir, ['graph', `--file=${file}`], { NX_DAEMON: 'false' });
-  fs.writeFileSync(path.join(dir, 'tools/floor-plugin.cjs'), FLOOR_PLUGIN);
+  nx(dir, ['graph', `--file=${path.join(pkg, 'floor-graph.json')}`], { NX_DAEMON: 'false' });
+  fs.writeFileSync(path.join(pkg, 'index.js'), FLOOR_PLUGIN);
+  fs.writeFileSync(path.join(pkg, 'package.json'), `${JSON.stringify({ name: 'nx-swarm-floor', version: '0.0.0', main: 'index.js' }, null, 2)}\n`);
 }
 
 function sh(cmd, argv, opts = {}) {
@@ -199,6 +206,14 @@ function daemonPerf(dir) {
   return [...byName].map(([name, ms]) => ({ name, ms: median(ms), count: ms.length }));
 }
 
+/** How many plugin workers Nx started again in the daemon's recomputations (its log), per recomputation. */
+function workerStarts(dir, recomputations, fromOffset) {
+  const file = path.join(dir, '.nx/workspace-data/d/daemon.log');
+  const text = fs.existsSync(file) ? fs.readFileSync(file).subarray(fromOffset).toString('utf8') : '';
+  const starts = [...text.matchAll(/\[plugin-client\] restarting worker for "([^"]+)"/g)].map((m) => m[1]);
+  return { perRecomputation: recomputations ? starts.length / recomputations : 0, plugins: [...new Set(starts)].sort() };
+}
+
 function graphEdges(dir) {
   const file = path.join(dir, 'tmp-graph.json');
   nx(dir, ['graph', `--file=${file}`], { NX_DAEMON: 'false' });
@@ -253,6 +268,7 @@ async function incremental(dir, edit, withEdge, runs) {
   fs.rmSync(path.join(dir, '.nx/workspace-data'), { recursive: true, force: true });
   nx(dir, ['show', 'projects'], { NX_DAEMON: 'true', NX_PERF_LOGGING: 'true' }); // starts the daemon, which computes the graph
   const abs = path.join(dir, edit.file);
+  const logOffset = fs.statSync(path.join(dir, '.nx/workspace-data/d/daemon.log'), { throwIfNoEntry: false })?.size ?? 0;
   const payload = JSON.stringify([abs, edit.before, edit.after, withEdge ? edit.source : '', withEdge ? edit.target : '', runs]);
   const child = spawn(process.execPath, ['-e', PROBE, payload, edit.file], { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
@@ -262,7 +278,16 @@ async function incremental(dir, edit, withEdge, runs) {
   sh(path.join(dir, 'node_modules/.bin/nx'), ['daemon', '--stop'], { cwd: dir, env, allowFail: true });
   fs.writeFileSync(abs, edit.before);
   if (code !== 0) throw new Error(`incremental probe failed (${code})`);
-  return { samples: JSON.parse(stdout.trim().split('\n').pop()), perf };
+  const samples = JSON.parse(stdout.trim().split('\n').pop());
+  return {
+    samples,
+    perf,
+    workers: workerStarts(
+      dir,
+      samples.reduce((n, s) => n + s.recomputations, 0),
+      logOffset,
+    ),
+  };
 }
 
 /** A service file gains an import of a library its module does not use yet. */
@@ -313,7 +338,8 @@ function section(r) {
     ...(hasFloor
       ? [
           '',
-          `Nx's own work for a graph of this size (the floor row: the same ${c['nx-floor'].projects} projects and ${r.edges['nx-floor']} edges, precomputed, nothing inferred):`,
+          `Nx's own work for a plugin that returns a graph of this size (the floor row: a plugin package that returns the same ${c['nx-floor'].projects} projects and ${r.edges['nx-floor']} edges,`,
+          `precomputed, nothing inferred; Nx loads and starts it as it does nx-swarm):`,
           `+${f(add('nx-floor'))} s cold, +${ms(addInc('nx-floor'))} ms per recomputation. nx-swarm's own part on top of it: +${f(c['nx-swarm'].median - c['nx-floor'].median)} s cold,`,
           `+${ms(i['nx-swarm'].median - i['nx-floor'].median)} ms per recomputation (nx-go: +${f(c['nx-go'].median - c['nx-floor'].median)} s, +${ms(i['nx-go'].median - i['nx-floor'].median)} ms).`,
         ]
@@ -330,8 +356,8 @@ function section(r) {
         ]
       : [
           "Nx stops a plugin's worker after its last graph hook and starts a new one for the next computation (its own default plugins",
-          "too), so every daemon recomputation pays a worker start-up per plugin, and nx-swarm's createNodes starts without memory: it",
-          'loads its scan memo from `.nx/workspace-data` and stats every `.go` file to find the changed ones ([go-graph.md](go-graph.md#incremental-and-without-go)).',
+          "too), so every daemon recomputation pays a worker start-up per plugin, the floor included. nx-swarm's worker starts without",
+          'memory and asks the Go facts server, which keeps the watched walk between computations ([go-graph.md](go-graph.md#incremental-and-without-go)).',
         ]),
     '',
     'Cold: `NX_DAEMON=false nx show projects` with `.nx/workspace-data` removed before each run, variants interleaved round by round.',
@@ -358,6 +384,16 @@ function section(r) {
         .join(' | ') +
       ' |',
     ...perfTable(Object.fromEntries(variantsIn(r).map((v) => [v, r.incremental[v].perf])), variantsIn(r)),
+    ...(variantsIn(r).every((v) => r.incremental[v].workers)
+      ? [
+          '',
+          `Plugin workers Nx started per recomputation (the daemon's log): ${variantsIn(r)
+            .map((v) => `${v} ${+r.incremental[v].workers.perRecomputation.toFixed(1)}`)
+            .join(
+              ', ',
+            )}${r.isolated === false ? ' (plugins not isolated: none)' : " (Nx's own nx/js, package-json and project-json plugins, and one per Go plugin or the floor's)"}.`,
+        ]
+      : []),
     '',
     SECTION_END,
   ];
@@ -486,12 +522,13 @@ async function main() {
     for (const [v, plugins] of Object.entries(VARIANTS)) {
       setPlugins(tree.dir, plugins);
       // The floor computes no edges: like Nx alone, until the first recomputed graph.
-      const { samples, perf } = await incremental(tree.dir, edit, v !== 'nx-alone' && v !== 'nx-floor', RUNS);
+      const { samples, perf, workers } = await incremental(tree.dir, edit, v !== 'nx-alone' && v !== 'nx-floor', RUNS);
       result.incremental[v] = {
         runs: samples.map((s) => s.ms),
         median: median(samples.map((s) => s.ms)),
         recomputations: samples.map((s) => s.recomputations),
         perf,
+        workers,
       };
       log(`incremental ${v}: ${samples.map((s) => Math.round(s.ms)).join(', ')} ms`);
       await sleep(500);
