@@ -53,12 +53,8 @@ export type { NxSwarmPluginOptions } from './go-service-targets';
 
 export const GO_MOD_GLOB = '**/go.mod';
 
-interface ProjectJsonFacts {
-  hasProjectJson: boolean;
-  projectName: string;
-  explicitTargets?: Record<string, TargetConfiguration>;
-  implicitDependencies?: string[];
-}
+/** A module folder's project.json, as the inference needs it (the Go facts server sends the same shape). */
+type ProjectJsonFacts = ModuleFolderFacts['projectJson'];
 
 function readProjectJson(workspaceRoot: string, projectRoot: string): ProjectJsonFacts {
   const abs = path.join(workspaceRoot, projectRoot, 'project.json');
@@ -278,9 +274,11 @@ export async function computeModuleFolders(workspaceRoot: string, moduleRoots: s
 
 /** This build of the plugin: a Go facts server of another one stops when asked. */
 function pluginBuild(): string {
-  const main = path.join(__dirname, 'go-graph', 'facts-server-main.js');
-  return `${FACTS_PROTOCOL}:${statKey(__filename) ?? '-'}:${statKey(main) ?? '-'}`;
+  return `${FACTS_PROTOCOL}:${statKey(__filename) ?? '-'}:${statKey(FACTS_SERVER_MAIN) ?? '-'}`;
 }
+
+/** The Go facts server's entry point in this build. */
+const FACTS_SERVER_MAIN = path.join(__dirname, 'go-graph', 'facts-server-main.js');
 
 /**
  * In a plugin worker the Nx daemon spawned (Nx isolates plugins by default, and starts the worker
@@ -315,7 +313,7 @@ async function moduleFoldersFromServer(workspaceRoot: string, moduleRoots: strin
       daemonPid,
       version,
       roots: moduleRoots,
-      mainPath: path.join(__dirname, 'go-graph', 'facts-server-main.js'),
+      mainPath: FACTS_SERVER_MAIN,
     });
     if (verbose && pid !== undefined) console.error(`nx-swarm: Go files: started the Go facts server for the next computations (pid ${pid})`);
   }
